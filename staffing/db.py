@@ -1,0 +1,71 @@
+"""Database engine and sessions.
+
+The URL comes from ``STAFFING_DATABASE_URL`` (any SQLAlchemy URL, e.g.
+``postgresql+psycopg://user:pw@127.0.0.1/staffing``); without it an embedded SQLite file ``staffing.db`` in
+the working folder is used.  The schema is owned by Alembic: :func:`init_db` upgrades to the newest revision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+DEFAULT_URL = "sqlite:///staffing.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url() -> str:
+    return os.environ.get("STAFFING_DATABASE_URL", DEFAULT_URL)
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    return cfg
+
+
+def init_db(url: str | None = None) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back on any exception (nothing half-written)."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,188 @@
+"""SQLModel tables.  The schema is created and upgraded by Alembic (``staffing/migrations``).
+
+Lists (a teacher's certifications) are stored as ``;``-joined text, as in the bundle, so the schema stays
+portable between SQLite and PostgreSQL.  Every mutable district row carries a ``version`` column used for
+optimistic concurrency: an update states the version it read and fails if someone changed the row since.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SchoolModelRule(SQLModel, table=True):
+    __tablename__ = "school_model_rule"
+    model: str = Field(primary_key=True)
+    mutual_consent: bool
+    accepts_must_place: bool
+    honours_return_rights: bool
+    seniority_order: bool
+    can_dismiss_to_pool: bool
+    min_pool_interviews: int
+    may_hire_outside_pool: bool
+    autonomy: str = "low"
+    committee_rule: str = "district"
+    city: str = ""
+    summary: str = ""
+
+
+class CertificationRow(SQLModel, table=True):
+    __tablename__ = "certification"
+    code: str = Field(primary_key=True)
+    name: str
+    shortage: bool = False
+
+
+class SchoolRow(SQLModel, table=True):
+    __tablename__ = "school"
+    school_id: str = Field(primary_key=True)
+    name: str
+    region: str = Field(index=True)
+    model: str = Field(foreign_key="school_model_rule.model", index=True)
+
+
+class TeacherRow(SQLModel, table=True):
+    __tablename__ = "teacher"
+    teacher_id: str = Field(primary_key=True)
+    name: str
+    certifications: str  # ";"-joined codes
+    seniority_date: date
+    salary: int
+    current_school_id: str | None = Field(default=None, foreign_key="school.school_id")
+    former_school_id: str | None = Field(default=None, foreign_key="school.school_id")
+    version: int = 1
+
+
+class PoolEntry(SQLModel, table=True):
+    """A teacher's place in this round's hiring pool: status and the flags RULES.md reads."""
+
+    __tablename__ = "pool_entry"
+    teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
+    status: str = Field(index=True)  # displaced | new_hire | voluntary_transfer
+    must_place: bool = False
+    return_rights: bool = False
+    displacement_reason: str | None = None  # excessed | position_cut | dismissed_to_pool | ...
+    entered_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class PoolStatusChange(SQLModel, table=True):
+    """History of a pool entry: append-only."""
+
+    __tablename__ = "pool_status_change"
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: str = Field(foreign_key="teacher.teacher_id", index=True)
+    changed_at: datetime = Field(default_factory=utcnow)
+    changed_by: str = "system"
+    from_status: str | None = None
+    to_status: str
+    must_place: bool = False
+    return_rights: bool = False
+    note: str = ""
+
+
+class VacancyRow(SQLModel, table=True):
+    __tablename__ = "vacancy"
+    vacancy_id: str = Field(primary_key=True)
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    certification: str = Field(foreign_key="certification.code")
+    fte: float = 1.0
+    status: str = "open"  # open | filled | cancelled
+    version: int = 1
+
+
+class CommitteeMemberRow(SQLModel, table=True):
+    __tablename__ = "committee_member"
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    member: str
+    role: str
+
+
+class InterviewRow(SQLModel, table=True):
+    __tablename__ = "interview"
+    id: int | None = Field(default=None, primary_key=True)
+    vacancy_id: str = Field(foreign_key="vacancy.vacancy_id", index=True)
+    teacher_id: str = Field(foreign_key="teacher.teacher_id")
+    held_on: date
+
+
+class RankingRow(SQLModel, table=True):
+    """A committee's ranking of a candidate for a vacancy; being listed means acceptable."""
+
+    __tablename__ = "ranking"
+    vacancy_id: str = Field(primary_key=True, foreign_key="vacancy.vacancy_id")
+    teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
+    rank: int
+
+
+class TeacherPreferenceRow(SQLModel, table=True):
+    __tablename__ = "teacher_preference"
+    teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
+    school_id: str = Field(primary_key=True, foreign_key="school.school_id")
+    rank: int
+
+
+class PlacementRun(SQLModel, table=True):
+    """One placement round: everything needed to audit and replay it."""
+
+    __tablename__ = "placement_run"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = "cli"
+    scenario: str = "district_rules"
+    policy_json: str = "{}"  # scenario knobs and rule overrides in force
+    rules_json: str = "{}"  # the effective rule table
+    snapshot_hash: str = ""
+    snapshot: bytes = Field(default=b"", sa_column=Column(LargeBinary))  # zlib-compressed District JSON
+    solver_version: str = ""
+    time_limit: float = 30.0
+    status: str = "done"  # running | done | failed
+    figures_json: str = "{}"
+    published_at: datetime | None = None
+    published_by: str | None = None
+    version: int = 1
+
+
+class Placement(SQLModel, table=True):
+    __tablename__ = "placement"
+    __table_args__ = (UniqueConstraint("run_id", "teacher_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="placement_run.id", index=True)
+    teacher_id: str
+    vacancy_id: str | None = None
+    school_id: str | None = None
+    kind: str  # return_right | mutual_consent | forced | assigned | unplaced
+    reason: str
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only record of every change: who, what, when, before and after."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before_json: str | None = None
+    after_json: str | None = None
+
+
+class UserRow(SQLModel, table=True):
+    """A person who signs in to the web app.  ``school_id`` scopes a principal or committee member."""
+
+    __tablename__ = "app_user"
+    username: str = Field(primary_key=True)
+    password_hash: str
+    role: str  # hr | principal | union
+    school_id: str | None = Field(default=None, foreign_key="school.school_id")
+    display_name: str = ""

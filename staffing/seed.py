@@ -1,0 +1,219 @@
+"""Seeded generator of a synthetic but realistic district.
+
+Why generated and not hand-typed: the same code makes the 20-school demo and the 1,000-school benchmark
+district, and a fixed ``seed`` makes every figure reproducible.  The generator encodes what the seed
+reports describe:
+
+* every school model of the rule table appears; about half the schools are traditional;
+* supply and demand differ by certification: special education, maths, science and ESL are shortage areas
+  (more posts than pool teachers), elementary, social studies, PE and art are surplus areas;
+* the pool mixes displaced teachers (excessed, position cut, dismissed to the pool), must-place teachers,
+  return-rights holders, new hires and voluntary transfers; salary follows seniority steps;
+* most teachers list a few schools, mostly in their own region and where their subject is posted; some
+  list none (then every school is acceptable to them);
+* committees rank the applicants to each posting by a latent fit score plus noise, one list per
+  (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
+  of their interview minimum so the compliance figure has something to show.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from staffing.domain import (
+    DISPLACEMENT_REASONS,
+    CommitteeMember,
+    District,
+    Interview,
+    Preference,
+    Ranking,
+    School,
+    Teacher,
+    Vacancy,
+    builtin_certifications,
+)
+from staffing.rules import BUILTIN_RULES
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    schools: int
+    teachers: int
+    vacancies: int
+    regions: int
+
+
+SIZES: dict[str, SeedSize] = {
+    "small": SeedSize(schools=20, teachers=100, vacancies=110, regions=3),
+    "district": SeedSize(schools=1000, teachers=5000, vacancies=6000, regions=8),
+}
+
+#: The hiring round the seed describes; fixed so that output does not depend on the day it is generated.
+ROUND_DATE = date(2026, 4, 1)
+
+#: Relative demand (share of posts) and supply (share of pool teachers' main certification).
+DEMAND = {"SPED": 16, "MATH": 13, "SCI": 11, "ESL": 8, "ELEM": 18, "ENG": 10, "SS": 5, "PE": 4, "ART": 3,
+          "MUS": 3, "WL": 5, "CTE": 4}
+SUPPLY = {"SPED": 8, "MATH": 8, "SCI": 7, "ESL": 5, "ELEM": 27, "ENG": 12, "SS": 12, "PE": 7, "ART": 5,
+          "MUS": 3, "WL": 3, "CTE": 3}
+#: Share of schools per model (traditional is the remainder).
+MODEL_SHARE = {"boston_pilot": 4, "boston_innovation": 3, "horace_mann_charter": 2, "boston_turnaround": 3,
+               "la_pilot": 5, "la_lis": 5, "la_esbmm": 3, "la_partner": 4, "la_affiliated_charter": 3,
+               "memphis_izone": 4, "denver_innovation": 3, "springfield_empowerment": 2,
+               "independent_charter": 5}
+
+FIRST = ("Ana", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Ines", "Jamal", "Kim", "Luis",
+         "Maya", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Yara", "Zoe")
+LAST = ("Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fofana", "Garcia", "Hughes", "Ito", "Johnson", "Khan",
+        "Lopez", "Morales", "Nguyen", "Okafor", "Patel", "Reyes", "Smith", "Tran", "Walker", "Young")
+REGION_NAMES = ("North", "South", "East", "West", "Central", "Harbor", "Valley", "Hills")
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def generate(size: str = "small", seed: int = 7) -> District:
+    """Generate a district; the same ``(size, seed)`` always gives the same district."""
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
+    spec = SIZES[size]
+    rng = random.Random(f"{size}:{seed}")
+    regions = [REGION_NAMES[i] for i in range(spec.regions)]
+    certifications = builtin_certifications()
+
+    # Schools: every model at least once, then shares; the rest traditional.
+    models = [m for m in BUILTIN_RULES if m != "traditional"]
+    school_models = list(models)
+    while len(school_models) < spec.schools:
+        school_models.append(_weighted(rng, MODEL_SHARE) if rng.random() < 0.5 else "traditional")
+    rng.shuffle(school_models)
+    schools: dict[str, School] = {}
+    for i, model in enumerate(school_models):
+        sid = f"S{i + 1:04d}"
+        region = regions[i % len(regions)]
+        kind = rng.choice(("Elementary", "Middle", "High", "K-8 Academy"))
+        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model)
+    school_ids = list(schools)
+
+    # Vacancies: posts per school vary; a school posts a few subjects, sometimes several posts of one.
+    vacancies: dict[str, Vacancy] = {}
+    for n in range(spec.vacancies):
+        sid = school_ids[n % len(school_ids)] if n < len(school_ids) else rng.choice(school_ids)
+        cert = _weighted(rng, DEMAND)
+        fte = 1.0 if rng.random() < 0.9 else 0.5
+        vid = f"V{n + 1:05d}"
+        vacancies[vid] = Vacancy(vid, sid, cert, fte)
+    posts_by_school_cert: dict[tuple[str, str], list[str]] = {}
+    for v in vacancies.values():
+        posts_by_school_cert.setdefault((v.school_id, v.certification), []).append(v.vacancy_id)
+    schools_by_region_cert: dict[tuple[str, str], list[str]] = {}
+    for (sid, cert) in posts_by_school_cert:
+        schools_by_region_cert.setdefault((schools[sid].region, cert), []).append(sid)
+
+    # Teachers.
+    teachers: dict[str, Teacher] = {}
+    home_region: dict[str, str] = {}
+    fit: dict[str, float] = {}
+    for n in range(spec.teachers):
+        tid = f"T{n + 1:05d}"
+        certs = {_weighted(rng, SUPPLY)}
+        if rng.random() < 0.2:
+            certs.add(_weighted(rng, SUPPLY))
+        years = rng.randint(0, 30)
+        seniority = ROUND_DATE - timedelta(days=365 * years + rng.randint(0, 364))
+        roll = rng.random()
+        status = "displaced" if roll < 0.5 else ("new_hire" if roll < 0.75 else "voluntary_transfer")
+        if status == "new_hire":
+            seniority = ROUND_DATE - timedelta(days=rng.randint(0, 200))
+        salary = min(52_000 + 1_900 * ((ROUND_DATE - seniority).days // 365), 112_000)
+        must_place = status == "displaced" and rng.random() < 0.35
+        return_rights = status == "displaced" and rng.random() < 0.3
+        region = rng.choice(regions)
+        home_region[tid] = region
+        former = current = None
+        reason = None
+        if status == "displaced":
+            local = [s for s in school_ids if schools[s].region == region]
+            former = rng.choice(local)
+            reason = rng.choice(DISPLACEMENT_REASONS)
+            if reason == "dismissed_to_pool":
+                # only models with the power to dismiss send teachers to the pool that way
+                dismissing = [s for s in local if BUILTIN_RULES[schools[s].model].can_dismiss_to_pool]
+                former = rng.choice(dismissing) if dismissing else former
+                reason = reason if dismissing else "excessed"
+            if return_rights:
+                # a return right only makes sense where the teacher's subject is posted again
+                candidates = [s for (s, c) in posts_by_school_cert if c in certs]
+                former = rng.choice(candidates) if candidates and rng.random() < 0.8 else former
+        elif status == "voluntary_transfer":
+            current = rng.choice(school_ids)
+        teachers[tid] = Teacher(
+            teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", certifications=tuple(sorted(certs)),
+            seniority_date=seniority, salary=salary, status=status, must_place=must_place,
+            return_rights=return_rights, former_school_id=former, current_school_id=current,
+            displacement_reason=reason)
+        fit[tid] = rng.gauss(0, 1)
+
+    # Preferences: most teachers list schools in their region that post their subject.
+    preferences: list[Preference] = []
+    listed: dict[str, list[str]] = {}
+    for tid, t in teachers.items():
+        if rng.random() < 0.15:
+            continue  # no list: every school is acceptable
+        pool = sorted({s for c in t.certifications for s in schools_by_region_cert.get((home_region[tid], c), [])})
+        others = sorted({s for (s, c) in posts_by_school_cert if c in t.certifications} - set(pool))
+        choice = rng.sample(pool, min(len(pool), rng.randint(2, 6)))
+        choice += rng.sample(others, min(len(others), rng.randint(0, 2)))
+        if t.return_rights and t.former_school_id and rng.random() < 0.85:
+            if t.former_school_id in choice:
+                choice.remove(t.former_school_id)
+            choice.insert(0, t.former_school_id)
+        if t.current_school_id in choice:
+            choice.remove(t.current_school_id)
+        listed[tid] = choice
+        preferences += [Preference(tid, sid, rank + 1) for rank, sid in enumerate(choice)]
+
+    # Committees rank applicants per (school, certification) posting; the same list serves each post.
+    applicants: dict[tuple[str, str], list[str]] = {}
+    for tid, t in teachers.items():
+        targets = listed.get(tid)
+        for cert in t.certifications:
+            if targets is None:  # no list: applies to a few postings of their subject in the region
+                options = schools_by_region_cert.get((home_region[tid], cert), [])
+                targets_here = rng.sample(options, min(len(options), 3))
+            else:
+                targets_here = [s for s in targets if (s, cert) in posts_by_school_cert]
+            for sid in targets_here:
+                applicants.setdefault((sid, cert), []).append(tid)
+    rankings: list[Ranking] = []
+    interviews: list[Interview] = []
+    for (sid, cert), posts in sorted(posts_by_school_cert.items()):
+        pool = sorted(set(applicants.get((sid, cert), [])))
+        scored = sorted(pool, key=lambda t: -(fit[t] + rng.gauss(0, 0.7)))
+        acceptable = [t for t in scored if rng.random() < 0.7][:15]
+        rules = BUILTIN_RULES[schools[sid].model]
+        for vid in posts:
+            rankings += [Ranking(vid, t, r + 1) for r, t in enumerate(acceptable)]
+            wanted = max(rules.min_pool_interviews, 1)
+            if rules.min_pool_interviews and rng.random() < 0.2:
+                wanted -= 1  # a school that falls short of its interview minimum
+            for t in scored[: max(wanted, min(len(acceptable), 3))]:
+                interviews.append(Interview(vid, t, ROUND_DATE + timedelta(days=rng.randint(1, 40))))
+
+    committees: list[CommitteeMember] = []
+    for sid, school in schools.items():
+        rule = BUILTIN_RULES[school.model]
+        roles = ["principal", "union_chair", "teacher"]
+        if rule.committee_rule == "consensus":
+            roles += ["teacher", "parent", "student", "classified"]
+        elif rule.committee_rule == "principal":
+            roles += ["parent"]
+        for role in roles:
+            committees.append(CommitteeMember(sid, f"{rng.choice(FIRST)} {rng.choice(LAST)} ({role})", role))
+
+    return District(models=dict(BUILTIN_RULES), schools=schools, teachers=teachers, vacancies=vacancies,
+                    preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
+                    certifications=certifications)

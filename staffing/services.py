@@ -1,0 +1,247 @@
+"""Service layer: every change to the hiring pool goes through here.
+
+Each function validates with the same rules as the bundle importer (:mod:`staffing.validation`), raises
+:class:`ValidationError` naming the record and field, writes an :class:`AuditLog` row with before/after, and
+runs inside the caller's transaction (use :func:`staffing.db.session_scope`), so a failure writes nothing.
+Updates take the ``version`` the caller read; a stale version raises :class:`StaleVersion` instead of
+silently overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, SQLModel, select
+
+from staffing.db_models import (
+    AuditLog,
+    CertificationRow,
+    CommitteeMemberRow,
+    InterviewRow,
+    PoolEntry,
+    PoolStatusChange,
+    RankingRow,
+    SchoolRow,
+    TeacherPreferenceRow,
+    TeacherRow,
+    VacancyRow,
+)
+from staffing.domain import STATUSES, CommitteeMember, Interview, Preference, Ranking, Teacher, Vacancy
+from staffing.validation import (
+    FieldProblem,
+    Problem,
+    ValidationError,
+    check_committee_member,
+    check_interview,
+    check_preference,
+    check_ranking,
+    check_teacher,
+    check_vacancy,
+)
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it: reload and retry rather than overwrite."""
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """A container view of one table's primary keys, so the validation rules can ask ``x in ids``."""
+
+    session: Session
+    table: type[SQLModel]
+
+    def __contains__(self, key: object) -> bool:
+        return key is not None and self.session.get(self.table, key) is not None
+
+
+def _fail(where: str, problems: list[FieldProblem]) -> None:
+    if problems:
+        raise ValidationError([Problem(where, None, fld, msg) for fld, msg in problems])
+
+
+def _dump(row: SQLModel | None) -> str | None:
+    return None if row is None else json.dumps(row.model_dump(), default=str, sort_keys=True)
+
+
+def log_change(session: Session, actor: str, action: str, entity: str, entity_id: str,
+               before: str | None, after: str | None) -> None:
+    session.add(AuditLog(actor=actor, action=action, entity=entity, entity_id=entity_id,
+                         before_json=before, after_json=after))
+
+
+def _bump(row: Any, expected_version: int | None, what: str) -> None:
+    if expected_version is not None and row.version != expected_version:
+        raise StaleVersion(f"{what} was changed by someone else (version {row.version}, you had "
+                           f"{expected_version}); reload and try again")
+    row.version += 1
+
+
+# -- teachers and the pool -----------------------------------------------------------------------------------
+
+def add_teacher(session: Session, teacher: Teacher, actor: str, today: date | None = None) -> None:
+    where = f"teacher {teacher.teacher_id}"
+    problems = check_teacher(teacher, _Ids(session, SchoolRow), _Ids(session, CertificationRow),
+                             today or date.today())
+    if session.get(TeacherRow, teacher.teacher_id) is not None:
+        problems.append(("teacher_id", f"duplicate id {teacher.teacher_id!r}: a teacher with this id exists"))
+    _fail(where, problems)
+    row = TeacherRow(teacher_id=teacher.teacher_id, name=teacher.name, certifications=";".join(teacher.certifications),
+                     seniority_date=teacher.seniority_date, salary=teacher.salary,
+                     current_school_id=teacher.current_school_id, former_school_id=teacher.former_school_id)
+    entry = PoolEntry(teacher_id=teacher.teacher_id, status=teacher.status, must_place=teacher.must_place,
+                      return_rights=teacher.return_rights, displacement_reason=teacher.displacement_reason)
+    session.add(row)
+    session.add(entry)
+    session.add(PoolStatusChange(teacher_id=teacher.teacher_id, changed_by=actor, to_status=teacher.status,
+                                 must_place=teacher.must_place, return_rights=teacher.return_rights,
+                                 note="added to pool"))
+    session.flush()
+    log_change(session, actor, "add", "teacher", teacher.teacher_id, None, _dump(row))
+
+
+def update_teacher(session: Session, teacher_id: str, actor: str, expected_version: int | None = None,
+                   today: date | None = None, **changes: Any) -> TeacherRow:
+    """Change a teacher's record (name, certifications, seniority date, salary, schools)."""
+    row = session.get(TeacherRow, teacher_id)
+    entry = session.get(PoolEntry, teacher_id)
+    if row is None or entry is None:
+        raise NotFound(f"teacher {teacher_id!r} does not exist")
+    allowed = {"name", "certifications", "seniority_date", "salary", "current_school_id", "former_school_id"}
+    unknown = set(changes) - allowed
+    _fail(f"teacher {teacher_id}", [(f, "cannot be changed here") for f in sorted(unknown)])
+    before = _dump(row)
+    current = {"name": row.name, "certifications": tuple(row.certifications.split(";")),
+               "seniority_date": row.seniority_date, "salary": row.salary,
+               "current_school_id": row.current_school_id, "former_school_id": row.former_school_id}
+    current.update(changes)
+    current["certifications"] = tuple(sorted(current["certifications"]))
+    candidate = Teacher(teacher_id=teacher_id, status=entry.status, must_place=entry.must_place,  # type: ignore[arg-type]
+                        return_rights=entry.return_rights, **current)
+    _fail(f"teacher {teacher_id}", check_teacher(candidate, _Ids(session, SchoolRow),
+                                                 _Ids(session, CertificationRow), today or date.today()))
+    _bump(row, expected_version, f"teacher {teacher_id}")
+    for key, value in current.items():
+        setattr(row, key, ";".join(value) if key == "certifications" else value)
+    session.add(row)
+    session.flush()
+    log_change(session, actor, "update", "teacher", teacher_id, before, _dump(row))
+    return row
+
+
+def set_pool_status(session: Session, teacher_id: str, actor: str, status: str, must_place: bool,
+                    return_rights: bool, displacement_reason: str | None = None, note: str = "",
+                    expected_version: int | None = None) -> PoolEntry:
+    """Move a teacher to another pool status; the change is appended to the status history."""
+    entry = session.get(PoolEntry, teacher_id)
+    teacher = session.get(TeacherRow, teacher_id)
+    if entry is None or teacher is None:
+        raise NotFound(f"teacher {teacher_id!r} is not in the pool")
+    problems: list[FieldProblem] = []
+    if status not in STATUSES:
+        problems.append(("status", f"must be one of {', '.join(STATUSES)}, got {status!r}"))
+    if return_rights and not teacher.former_school_id:
+        problems.append(("return_rights", "the teacher has no former school to return to"))
+    _fail(f"pool entry {teacher_id}", problems)
+    before = _dump(entry)
+    _bump(entry, expected_version, f"pool entry {teacher_id}")
+    session.add(PoolStatusChange(teacher_id=teacher_id, changed_by=actor, from_status=entry.status,
+                                 to_status=status, must_place=must_place, return_rights=return_rights, note=note))
+    entry.status, entry.must_place, entry.return_rights = status, must_place, return_rights
+    entry.displacement_reason = displacement_reason
+    session.add(entry)
+    session.flush()
+    log_change(session, actor, "update", "pool_entry", teacher_id, before, _dump(entry))
+    return entry
+
+
+def set_preferences(session: Session, teacher_id: str, school_ids: Sequence[str], actor: str) -> None:
+    """Replace a teacher's ranked list of schools (first = most wanted; empty = every school acceptable)."""
+    problems: list[FieldProblem] = []
+    teachers, schools = _Ids(session, TeacherRow), _Ids(session, SchoolRow)
+    if len(set(school_ids)) != len(school_ids):
+        problems.append(("school_id", "a school appears twice in the list"))
+    for rank, sid in enumerate(school_ids, start=1):
+        problems += check_preference(Preference(teacher_id, sid, rank), teachers, schools)
+    _fail(f"preferences of {teacher_id}", problems)
+    before = [p.school_id for p in session.exec(select(TeacherPreferenceRow).where(
+        TeacherPreferenceRow.teacher_id == teacher_id).order_by(TeacherPreferenceRow.rank))]
+    session.execute(delete(TeacherPreferenceRow).where(TeacherPreferenceRow.teacher_id == teacher_id))
+    for rank, sid in enumerate(school_ids, start=1):
+        session.add(TeacherPreferenceRow(teacher_id=teacher_id, school_id=sid, rank=rank))
+    session.flush()
+    log_change(session, actor, "replace", "preferences", teacher_id, json.dumps(before), json.dumps(list(school_ids)))
+
+
+# -- vacancies, committees, interviews, rankings ----------------------------------------------------------
+
+def add_vacancy(session: Session, vacancy: Vacancy, actor: str) -> None:
+    problems = check_vacancy(vacancy, _Ids(session, SchoolRow), _Ids(session, CertificationRow))
+    if session.get(VacancyRow, vacancy.vacancy_id) is not None:
+        problems.append(("vacancy_id", f"duplicate id {vacancy.vacancy_id!r}: a vacancy with this id exists"))
+    _fail(f"vacancy {vacancy.vacancy_id}", problems)
+    row = VacancyRow(vacancy_id=vacancy.vacancy_id, school_id=vacancy.school_id,
+                     certification=vacancy.certification, fte=vacancy.fte)
+    session.add(row)
+    session.flush()
+    log_change(session, actor, "add", "vacancy", vacancy.vacancy_id, None, _dump(row))
+
+
+def set_vacancy_status(session: Session, vacancy_id: str, status: str, actor: str,
+                       expected_version: int | None = None) -> VacancyRow:
+    row = session.get(VacancyRow, vacancy_id)
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id!r} does not exist")
+    _fail(f"vacancy {vacancy_id}", [] if status in ("open", "filled", "cancelled")
+          else [("status", f"must be open, filled or cancelled, got {status!r}")])
+    before = _dump(row)
+    _bump(row, expected_version, f"vacancy {vacancy_id}")
+    row.status = status
+    session.add(row)
+    session.flush()
+    log_change(session, actor, "update", "vacancy", vacancy_id, before, _dump(row))
+    return row
+
+
+def add_committee_member(session: Session, member: CommitteeMember, actor: str) -> None:
+    _fail(f"committee of {member.school_id}", check_committee_member(member, _Ids(session, SchoolRow)))
+    row = CommitteeMemberRow(school_id=member.school_id, member=member.member, role=member.role)
+    session.add(row)
+    session.flush()
+    log_change(session, actor, "add", "committee_member", str(row.id), None, _dump(row))
+
+
+def record_interview(session: Session, interview: Interview, actor: str, today: date | None = None) -> None:
+    problems = check_interview(interview, _Ids(session, VacancyRow), _Ids(session, PoolEntry), today or date.today())
+    _fail(f"interview for {interview.vacancy_id}", problems)
+    row = InterviewRow(vacancy_id=interview.vacancy_id, teacher_id=interview.teacher_id, held_on=interview.date)
+    session.add(row)
+    session.flush()
+    log_change(session, actor, "add", "interview", str(row.id), None, _dump(row))
+
+
+def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], actor: str) -> None:
+    """Replace the committee's ranking for a vacancy: the order given is the rank; unlisted = not acceptable."""
+    problems: list[FieldProblem] = []
+    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
+    if len(set(teacher_ids)) != len(teacher_ids):
+        problems.append(("teacher_id", "a candidate appears twice in the ranking"))
+    for rank, tid in enumerate(teacher_ids, start=1):
+        problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
+    _fail(f"ranking of {vacancy_id}", problems)
+    before = [r.teacher_id for r in session.exec(
+        select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
+    session.execute(delete(RankingRow).where(RankingRow.vacancy_id == vacancy_id))
+    for rank, tid in enumerate(teacher_ids, start=1):
+        session.add(RankingRow(vacancy_id=vacancy_id, teacher_id=tid, rank=rank))
+    session.flush()
+    log_change(session, actor, "replace", "ranking", vacancy_id, json.dumps(before), json.dumps(list(teacher_ids)))

@@ -1,0 +1,184 @@
+"""Validation shared by the bundle importer, the service layer and the web forms.
+
+Each ``check_*`` function takes one typed record plus the ids it may refer to and returns the problems it
+finds as ``(field, message)`` pairs.  Callers attach the location (file and line for a CSV, record id for a
+service call), so one rule is written once and reported the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Container
+from dataclasses import dataclass
+from datetime import date
+
+from staffing.domain import (
+    ROLES,
+    STATUSES,
+    CommitteeMember,
+    Interview,
+    Preference,
+    Ranking,
+    School,
+    Teacher,
+    Vacancy,
+)
+
+FieldProblem = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located precisely enough to fix it."""
+
+    where: str  # file name or record kind, e.g. "teachers.csv" or "teacher T0001"
+    line: int | None  # 1-based line in the file (header is line 1); None outside files
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        loc = f"{self.where}, line {self.line}" if self.line is not None else self.where
+        return f"{loc}, column {self.field}: {self.message}" if self.line is not None else \
+            f"{loc}, field {self.field}: {self.message}"
+
+
+class ValidationError(Exception):
+    """Raised with *all* problems found; nothing has been written when it is raised."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# -- scalar parsers: raise ValueError with a message meant for a person ------------------------------------
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+
+
+def parse_float(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(sorted({part.strip() for part in text.split(";") if part.strip()}))
+
+
+def optional_id(text: str) -> str | None:
+    return text.strip() or None
+
+
+# -- record checks -------------------------------------------------------------------------------------------
+
+def check_school(s: School, models: Container[str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if not s.school_id:
+        problems.append(("school_id", "must not be empty"))
+    if s.model not in models:
+        problems.append(("model", f"unknown school model {s.model!r}"))
+    return problems
+
+
+def check_teacher(t: Teacher, schools: Container[str], certifications: Collection[str],
+                  today: date) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if not t.teacher_id:
+        problems.append(("teacher_id", "must not be empty"))
+    if not t.certifications:
+        problems.append(("certifications", "a pool teacher needs at least one certification"))
+    for cert in t.certifications:
+        if cert not in certifications:
+            problems.append(("certifications", f"unknown certification {cert!r}"))
+    if t.seniority_date > today:
+        problems.append(("seniority_date", f"{t.seniority_date.isoformat()} is in the future"))
+    if t.salary < 0:
+        problems.append(("salary", "must not be negative"))
+    if t.status not in STATUSES:
+        problems.append(("status", f"must be one of {', '.join(STATUSES)}, got {t.status!r}"))
+    if t.return_rights and not t.former_school_id:
+        problems.append(("former_school_id", "return_rights is true but no former school is given"))
+    for fld in ("former_school_id", "current_school_id"):
+        value = getattr(t, fld)
+        if value is not None and value not in schools:
+            problems.append((fld, f"unknown school {value!r}"))
+    return problems
+
+
+def check_vacancy(v: Vacancy, schools: Container[str], certifications: Container[str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if not v.vacancy_id:
+        problems.append(("vacancy_id", "must not be empty"))
+    if v.school_id not in schools:
+        problems.append(("school_id", f"unknown school {v.school_id!r}"))
+    if v.certification not in certifications:
+        problems.append(("certification", f"unknown certification {v.certification!r}"))
+    if not 0 < v.fte <= 1:
+        problems.append(("fte", f"must be in (0, 1], got {v.fte}"))
+    return problems
+
+
+def check_preference(p: Preference, teachers: Container[str], schools: Container[str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if p.teacher_id not in teachers:
+        problems.append(("teacher_id", f"unknown pool teacher {p.teacher_id!r}"))
+    if p.school_id not in schools:
+        problems.append(("school_id", f"unknown school {p.school_id!r}"))
+    if p.rank < 1:
+        problems.append(("rank", "must be 1 or more"))
+    return problems
+
+
+def check_ranking(r: Ranking, vacancies: Container[str], teachers: Container[str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if r.vacancy_id not in vacancies:
+        problems.append(("vacancy_id", f"unknown vacancy {r.vacancy_id!r}"))
+    if r.teacher_id not in teachers:
+        problems.append(("teacher_id", f"{r.teacher_id!r} is not a teacher in the pool"))
+    if r.rank < 1:
+        problems.append(("rank", "must be 1 or more"))
+    return problems
+
+
+def check_interview(i: Interview, vacancies: Container[str], teachers: Container[str],
+                    today: date) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if i.vacancy_id not in vacancies:
+        problems.append(("vacancy_id", f"unknown vacancy {i.vacancy_id!r}"))
+    if i.teacher_id not in teachers:
+        problems.append(("teacher_id", f"{i.teacher_id!r} is not a teacher in the pool"))
+    if i.date > today:
+        problems.append(("date", f"{i.date.isoformat()} is in the future"))
+    return problems
+
+
+def check_committee_member(c: CommitteeMember, schools: Container[str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if c.school_id not in schools:
+        problems.append(("school_id", f"unknown school {c.school_id!r}"))
+    if not c.member.strip():
+        problems.append(("member", "must not be empty"))
+    if c.role not in ROLES:
+        problems.append(("role", f"must be one of {', '.join(ROLES)}, got {c.role!r}"))
+    return problems
