@@ -1,0 +1,173 @@
+"""Independent checker: re-verifies any placement against RULES.md, post by post.
+
+It deliberately does not reuse the solver's :mod:`solver.instance` (no posting groups, no cached pair
+lists): it re-derives consent, kinds and priorities from the district snapshot and the rule table, so a bug
+in the solver's encoding cannot hide behind the same bug here.  Tests and every recorded run use it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from staffing.domain import District, Teacher
+from staffing.rules import ModelRules
+from solver.policy import Policy
+from solver.result import Assignment
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str  # STRUCTURE | CERTIFICATION | KIND | R-RETURN | R-SENIORITY
+    teacher_id: str
+    vacancy_id: str | None
+    detail: str
+
+
+class _Rules:
+    """RULES.md's terms, re-derived from the snapshot."""
+
+    def __init__(self, district: District, policy: Policy | None):
+        self.d = district
+        self.models: dict[str, ModelRules] = (policy or Policy()).apply(district.models)
+        self.lists: dict[str, dict[str, int]] = defaultdict(dict)
+        for p in district.preferences:
+            self.lists[p.teacher_id][p.school_id] = p.rank
+        self.ranked: set[tuple[str, str]] = {(r.vacancy_id, r.teacher_id) for r in district.rankings}
+
+    def model(self, school_id: str) -> ModelRules:
+        return self.models[self.d.schools[school_id].model]
+
+    def pref(self, tid: str, school_id: str | None) -> float:
+        """Smaller is better; no list ranks all schools 0; unlisted ranks below listed; unplaced is worst."""
+        if school_id is None:
+            return INF
+        if tid not in self.lists:
+            return 0
+        return self.lists[tid].get(school_id, 10**6)
+
+    def consents(self, tid: str, school_id: str) -> bool:
+        return tid not in self.lists or school_id in self.lists[tid]
+
+    def allowed_kinds(self, t: Teacher, vacancy_id: str) -> set[str]:
+        v = self.d.vacancies[vacancy_id]
+        if v.certification not in t.certifications:
+            return set()
+        m, s, tid = self.model(v.school_id), v.school_id, t.teacher_id
+        kinds = set()
+        if t.return_rights and t.former_school_id == s and m.honours_return_rights and self.consents(tid, s):
+            kinds.add("return_right")
+        if self.consents(tid, s) and (vacancy_id, tid) in self.ranked:
+            kinds.add("mutual_consent")
+        if t.must_place and m.accepts_must_place:
+            kinds.add("forced")
+        if not m.mutual_consent and self.consents(tid, s):
+            kinds.add("assigned")
+        return kinds
+
+    def priority(self, t: Teacher, school_id: str) -> tuple:
+        if t.return_rights and t.former_school_id == school_id:
+            cls = 0
+        elif t.must_place or t.status == "displaced":
+            cls = 1
+        elif t.status == "voluntary_transfer":
+            cls = 2
+        else:
+            cls = 3
+        return (cls, t.seniority_date, t.teacher_id)
+
+
+def check(district: District, assignments: list[Assignment], policy: Policy | None = None) -> list[Violation]:
+    """Every way ``assignments`` breaks RULES.md's hard rules; empty means the result is lawful."""
+    r = _Rules(district, policy)
+    out: list[Violation] = []
+    post_of: dict[str, str] = {}
+    occupant: dict[str, str] = {}
+    for a in assignments:
+        if a.teacher_id not in district.teachers:
+            out.append(Violation("STRUCTURE", a.teacher_id, a.vacancy_id, "unknown teacher"))
+            continue
+        if a.teacher_id in post_of:
+            out.append(Violation("STRUCTURE", a.teacher_id, a.vacancy_id, "teacher placed twice"))
+        if a.vacancy_id is None:
+            continue
+        if a.vacancy_id not in district.vacancies:
+            out.append(Violation("STRUCTURE", a.teacher_id, a.vacancy_id, "unknown vacancy"))
+            continue
+        if a.vacancy_id in occupant:
+            out.append(Violation("STRUCTURE", a.teacher_id, a.vacancy_id,
+                                 f"vacancy already holds {occupant[a.vacancy_id]}"))
+        post_of[a.teacher_id] = a.vacancy_id
+        occupant[a.vacancy_id] = a.teacher_id
+        t, v = district.teachers[a.teacher_id], district.vacancies[a.vacancy_id]
+        if a.school_id != v.school_id:
+            out.append(Violation("STRUCTURE", t.teacher_id, v.vacancy_id, "school does not match the vacancy"))
+        if v.certification not in t.certifications:
+            out.append(Violation("CERTIFICATION", t.teacher_id, v.vacancy_id,
+                                 f"vacancy needs {v.certification}, teacher holds {';'.join(t.certifications)}"))
+            continue
+        kinds = r.allowed_kinds(t, v.vacancy_id)
+        if not kinds:
+            out.append(Violation("KIND", t.teacher_id, v.vacancy_id, "no kind of RULES.md allows this placement"))
+        elif a.kind not in kinds:
+            out.append(Violation("KIND", t.teacher_id, v.vacancy_id,
+                                 f"recorded kind {a.kind!r} does not hold (allowed: {', '.join(sorted(kinds))})"))
+
+    school_of = {tid: district.vacancies[vid].school_id for tid, vid in post_of.items()}
+    by_school_cert: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for v in district.vacancies.values():
+        by_school_cert[(v.school_id, v.certification)].append(v.vacancy_id)
+
+    # R-RETURN
+    for t in district.teachers.values():
+        s = t.former_school_id
+        if not (t.return_rights and s and s in district.schools and r.model(s).honours_return_rights
+                and r.consents(t.teacher_id, s)):
+            continue
+        mine = school_of.get(t.teacher_id)
+        if mine == s or r.pref(t.teacher_id, mine) < r.pref(t.teacher_id, s):
+            continue
+        seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])]
+        if not seats:
+            continue
+
+        def senior_holder(vid: str) -> bool:
+            o = occupant.get(vid)
+            if o is None:
+                return False
+            ot = district.teachers[o]
+            return ot.return_rights and ot.former_school_id == s and \
+                (ot.seniority_date, ot.teacher_id) < (t.seniority_date, t.teacher_id)
+
+        if not all(senior_holder(vid) for vid in seats):
+            out.append(Violation("R-RETURN", t.teacher_id, None,
+                                 f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "
+                                 f"and a post there is not held by a more senior return-rights teacher"))
+
+    # R-SENIORITY: no justified envy at seniority-order schools
+    by_cert: dict[str, list[Teacher]] = defaultdict(list)
+    for t in district.teachers.values():
+        for c in t.certifications:
+            by_cert[c].append(t)
+    for v in district.vacancies.values():
+        s = v.school_id
+        if not r.model(s).seniority_order:
+            continue
+        occ = occupant.get(v.vacancy_id)
+        occ_prio = r.priority(district.teachers[occ], s) if occ else None
+        for t in by_cert.get(v.certification, []):
+            if t.teacher_id == occ:
+                continue
+            if occ_prio is not None and r.priority(t, s) >= occ_prio:
+                continue
+            if r.pref(t.teacher_id, school_of.get(t.teacher_id)) <= r.pref(t.teacher_id, s):
+                continue  # placed at this school or one they rank at least as high
+            if not r.allowed_kinds(t, v.vacancy_id):
+                continue
+            held = f"held by lower-priority {occ}" if occ else "left empty"
+            out.append(Violation("R-SENIORITY", t.teacher_id, v.vacancy_id,
+                                 f"{held} while {t.teacher_id} has priority there and is "
+                                 f"{'unplaced' if t.teacher_id not in school_of else 'at a school they rank lower'}"))
+    return out

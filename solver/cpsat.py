@@ -1,0 +1,363 @@
+"""The CP-SAT placement model.
+
+Variables: one boolean per allowed (teacher, posting group) pair.  Constraints, per RULES.md:
+
+* a teacher takes at most one post, a group at most its number of posts;
+* R-SENIORITY as a *cut-off* encoding that stays linear in the number of pairs: for a group at a
+  seniority-order school, candidates are sorted by priority; candidate i is either placed at a school they
+  rank at least as high ("reached" ``A[t, level]``, a running sum over the teacher's own levels), or the
+  group is full with candidates ahead of i (``F[g, i]`` ⇒ prefix count ``C[g, i]`` ≥ capacity);
+* R-RETURN: a return-rights teacher is placed at the former school or a school ranked strictly above it, or
+  every post there in their certification is held by a more senior return-rights teacher.
+
+The objective is lexicographic (RULES.md): must-place placed, then salary of placed district employees (the
+reserve cost avoided), then welfare of both sides; each stage is solved, its value fixed, and the next
+stage starts from that solution.  The instance is split into independent components (teachers and groups
+that share no pair never interact) and each gets a share of the time limit.  Teacher-proposing deferred
+acceptance is a feasible solution of every stage and is given as the hint, so a time limit never leaves a
+component without an answer; the proven bound and gap are reported, never hidden.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver import matching
+from solver.instance import UNLISTED, Edge, Instance
+
+GroupPlacement = dict[str, int]
+STAGES = ("must_place", "reserve", "welfare")
+
+
+@dataclass
+class StageReport:
+    objective: int = 0
+    bound: int = 0
+    optimal_components: int = 0
+    components: int = 0
+
+    @property
+    def gap(self) -> float:
+        return abs(self.bound - self.objective) / max(1, abs(self.bound))
+
+
+def components(inst: Instance) -> list[tuple[list[str], list[int]]]:
+    """Connected components of the teacher-group pair graph (union-find), largest first."""
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in inst.edges:
+        a, b = find(("t", e.teacher_id)), find(("g", e.group))
+        if a != b:
+            parent[a] = b
+    members: dict[object, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+    for node in list(parent):
+        kind, key = node  # type: ignore[misc]
+        bucket = members[find(node)]
+        (bucket[0] if kind == "t" else bucket[1]).append(key)  # type: ignore[arg-type]
+    comps = [(sorted(ts), sorted(gs)) for ts, gs in members.values()]
+    return sorted(comps, key=lambda c: (-len(c[0]) - len(c[1]), c[0][:1]))
+
+
+def model_pairs(inst: Instance, start: GroupPlacement) -> set[tuple[str, int]]:
+    """The pairs that get a decision variable.
+
+    Every pair the teacher asked for (a school on their list) is kept.  "Indifferent" pairs -- any school for
+    a teacher without a list, an unlisted school for a must-place teacher -- are where a district explodes
+    (a must-place teacher may be forced into hundreds of schools), so below ``policy.full_model_pairs`` all
+    are kept (exact model) and above it each teacher keeps the warm-start pair and the
+    ``policy.indifferent_pairs`` groups where they stand highest in priority relative to the posts there.
+    Every eligible pair still gets its R-SENIORITY clause, so a restricted model's answer obeys the rules
+    exactly; only its optimality is relative to the kept pairs, and the reported bound says so.
+    """
+    if len(inst.edges) <= inst.policy.full_model_pairs:
+        return {(e.teacher_id, e.group) for e in inst.edges}
+    keep: set[tuple[str, int]] = {(tid, g) for tid, g in start.items()}
+    rank = inst.priority_rank
+    for tid, es in inst.edges_by_teacher.items():
+        indifferent = []
+        for e in es:
+            if (inst.has_list(tid) and e.level < UNLISTED) or "return_right" in e.kinds:
+                keep.add((tid, e.group))
+            else:
+                indifferent.append((rank[(tid, e.group)] / inst.groups[e.group].capacity, e.group))
+        indifferent.sort()
+        keep.update((tid, g) for _, g in indifferent[: inst.policy.indifferent_pairs])
+    return keep
+
+
+class ComponentModel:
+    """The CP-SAT model of one component, with the stage objectives as linear expressions."""
+
+    def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]]):
+        self.inst = inst
+        self.model = cp_model.CpModel()
+        m = self.model
+        all_edges = [e for tid in teachers for e in inst.edges_by_teacher[tid]]
+        self.edges: list[Edge] = [e for e in all_edges if (e.teacher_id, e.group) in keep]
+        self.y = {(e.teacher_id, e.group): m.new_bool_var(f"y_{e.teacher_id}_{e.group}") for e in self.edges}
+        by_teacher: dict[str, list[Edge]] = defaultdict(list)
+        by_group: dict[int, list[Edge]] = defaultdict(list)
+        for e in self.edges:
+            by_teacher[e.teacher_id].append(e)
+            by_group[e.group].append(e)
+        for tid, es in by_teacher.items():
+            m.add_at_most_one(self.y[(tid, e.group)] for e in es)
+        for g, es in by_group.items():
+            if len(es) > inst.groups[g].capacity:
+                m.add(sum(self.y[(e.teacher_id, g)] for e in es) <= inst.groups[g].capacity)
+
+        # reached[t] = [(level, var)]: placed at a school the teacher ranks at `level` or better
+        self.reached: dict[str, list[tuple[int, cp_model.IntVar]]] = {}
+        for tid, es in by_teacher.items():
+            levels = sorted({e.level for e in es})
+            running: list = []
+            self.reached[tid] = []
+            for level in levels:
+                running += [self.y[(tid, e.group)] for e in es if e.level == level]
+                var = m.new_bool_var(f"reach_{tid}_{level}")
+                m.add(var == sum(running))
+                self.reached[tid].append((level, var))
+
+        self.seniority: dict[int, list[tuple[int, cp_model.IntVar, cp_model.IntVar]]] = {}
+        self._seniority(sorted(groups))
+        self.rr_blocked: dict[str, cp_model.IntVar] = {}
+        self._return_rights(by_teacher)
+
+        p = inst.policy
+        self.stage_expr = {
+            "must_place": sum(self.y[(e.teacher_id, e.group)] for e in self.edges
+                              if inst.teachers[e.teacher_id].must_place),
+            "reserve": sum(inst.teachers[e.teacher_id].salary // 1000 * self.y[(e.teacher_id, e.group)]
+                           for e in self.edges if inst.teachers[e.teacher_id].is_district_employee),
+            "welfare": sum((p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score)
+                           * self.y[(e.teacher_id, e.group)] for e in self.edges),
+        }
+
+    def reach(self, tid: str, level: int) -> cp_model.IntVar | None:
+        """The literal "placed at level or better", or None when no kept pair can make it true."""
+        found = None
+        for lv, var in self.reached.get(tid, ()):
+            if lv > level:
+                break
+            found = var
+        return found
+
+    def _seniority(self, groups: list[int]) -> None:
+        """R-SENIORITY, cut-off encoding, one clause per eligible pair.
+
+        Walking a group's candidates in priority order, ``count`` is how many candidates ahead hold one of its
+        posts; the clause of candidate i is "i reached this school's level or better, or the group is full
+        with candidates ahead".  Candidates without a kept pair cannot change the count, so they share the
+        current segment's ``full`` literal: the encoding stays linear in the number of pairs.
+        """
+        m, inst = self.model, self.inst
+        for g in groups:
+            group = inst.groups[g]
+            if not group.rules.seniority_order:
+                continue
+            cap = group.capacity
+            ahead: list = []  # kept pairs of candidates already passed
+            segment: tuple[cp_model.IntVar, cp_model.IntVar] | None = None
+            cuts: list[tuple[int, cp_model.IntVar, cp_model.IntVar]] = []
+            for i, tid in enumerate(inst.candidates[g]):
+                reach = self.reach(tid, inst.edge(tid, g).level)  # type: ignore[union-attr]
+                if len(ahead) < cap and not cuts:
+                    full = None  # fewer than `cap` candidates ahead could hold a post: never full
+                else:
+                    if segment is None:
+                        count = m.new_int_var(0, cap, f"ahead_{g}_{i}")
+                        m.add(count == sum(ahead))
+                        full = m.new_bool_var(f"full_{g}_{i}")
+                        m.add(count >= cap).only_enforce_if(full)
+                        segment = (count, full)
+                        cuts.append((i, count, full))
+                    full = segment[1]
+                literals = [x for x in (reach, full) if x is not None]
+                if not literals:
+                    m.add_bool_or([])  # cannot be satisfied: the instance has no rule-abiding answer here
+                else:
+                    m.add_bool_or(literals)
+                if (tid, g) in self.y:
+                    ahead = ([segment[0]] if segment is not None else ahead) + [self.y[(tid, g)]]
+                    segment = None
+            self.seniority[g] = cuts
+
+    def _return_rights(self, by_teacher: dict[str, list[Edge]]) -> None:
+        """R-RETURN: home school or better, unless more senior return-rights holders fill every matching post."""
+        m, inst = self.model, self.inst
+        holders_of: dict[str, list[str]] = defaultdict(list)
+        for t in inst.teachers.values():
+            if t.return_rights and t.former_school_id:
+                holders_of[t.former_school_id].append(t.teacher_id)
+        for tid, es in by_teacher.items():
+            t = inst.teachers[tid]
+            if not inst.holds_return_right(t):
+                continue
+            s = t.former_school_id
+            home = [e for e in es if inst.groups[e.group].school_id == s]
+            if not home:
+                continue
+            good = [self.y[(tid, e.group)] for e in es if e.level < home[0].level or inst.groups[e.group].school_id == s]
+            senior = [o for o in holders_of[s] if inst.teachers[o].seniority_key < t.seniority_key]
+            blocked = m.new_bool_var(f"rr_blocked_{tid}")
+            for e in home:
+                g = inst.groups[e.group]
+                holders = [self.y[(o, g.index)] for o in senior if (o, g.index) in self.y]
+                if len(holders) < g.capacity:
+                    m.add(blocked == 0)
+                else:
+                    m.add(sum(holders) >= g.capacity).only_enforce_if(blocked)
+            m.add_bool_or(good + [blocked])
+            self.rr_blocked[tid] = blocked
+
+    # -- hints and read-out -------------------------------------------------------------------------------------
+    def set_hint(self, placement: GroupPlacement) -> None:
+        """A complete hint from a placement: the pair variables and every auxiliary variable they imply."""
+        m, inst = self.model, self.inst
+        m.clear_hints()
+        for (tid, g), var in self.y.items():
+            m.add_hint(var, placement.get(tid) == g)
+        for tid, levels in self.reached.items():
+            g = placement.get(tid)
+            mine = inst.edge(tid, g).level if (tid, g) in self.y else None  # type: ignore[union-attr]
+            for level, var in levels:
+                m.add_hint(var, mine is not None and mine <= level)
+        for g, cuts in self.seniority.items():
+            cap, order = inst.groups[g].capacity, inst.candidates[g]
+            position = {tid: i for i, tid in enumerate(order)}
+            held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
+            for i, count, full in cuts:
+                ahead = sum(1 for p in held if p < i)
+                m.add_hint(count, ahead)
+                m.add_hint(full, ahead >= cap)
+        for tid, var in self.rr_blocked.items():
+            t = inst.teachers[tid]
+            g = placement.get(tid)
+            home_level = inst.level(tid, t.former_school_id)
+            good = g is not None and (inst.groups[g].school_id == t.former_school_id
+                                      or inst.level(tid, inst.groups[g].school_id) < home_level)
+            m.add_hint(var, not good)
+
+    def objective(self, stage: str):
+        if stage == "weighted":
+            p = self.inst.policy
+            return (p.must_place_weight * self.stage_expr["must_place"]
+                    + p.reserve_weight * self.stage_expr["reserve"] + self.stage_expr["welfare"])
+        return self.stage_expr[stage]
+
+    def read(self, solver: cp_model.CpSolver) -> GroupPlacement:
+        return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
+
+
+def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    p = inst.policy
+    solver.parameters.random_seed = p.seed
+    solver.parameters.num_workers = max(1, p.workers)
+    if p.deterministic:
+        # deterministic time and interleaved workers: the same snapshot and policy give the same answer,
+        # which is what makes a recorded run replayable
+        solver.parameters.interleave_search = True
+        solver.parameters.max_deterministic_time = max(seconds, 0.05)
+        solver.parameters.max_time_in_seconds = max(4 * seconds, 1.0)
+    else:
+        solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    return solver
+
+
+def solve(inst: Instance, start: GroupPlacement) -> tuple[GroupPlacement, dict[str, object]]:
+    """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures."""
+    t0 = time.perf_counter()
+    keep = model_pairs(inst, start)
+    restricted = len(keep) < len(inst.edges)
+    comps = components(inst)
+    deadline = t0 + inst.policy.time_limit
+    stages = STAGES if inst.policy.objective == "lexicographic" else ("weighted",)
+    reports = {s: StageReport() for s in stages}
+    placement: GroupPlacement = {}
+    sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
+             "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
+    remaining = max(1, len(inst.edges))
+    for teachers, groups in comps:
+        comp = ComponentModel(inst, teachers, groups, keep)
+        pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
+        sizes["variables"] += len(comp.model.proto.variables)
+        sizes["constraints"] += len(comp.model.proto.constraints)
+        sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
+        share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
+        remaining -= pairs
+        current = {tid: start[tid] for tid in teachers if tid in start}
+        for k, stage in enumerate(stages):
+            comp.set_hint(current)
+            expr = comp.objective(stage)
+            comp.model.maximize(expr)
+            solver = _params(inst, share / (len(stages) - k))
+            t_stage = time.perf_counter()
+            status = solver.solve(comp.model)
+            share -= time.perf_counter() - t_stage
+            report = reports[stage]
+            report.components += 1
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                current = comp.read(solver)
+                report.optimal_components += status == cp_model.OPTIMAL
+            value = stage_value(inst, current, stage)
+            # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
+            bound = (int(round(solver.best_objective_bound)) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                     else trivial_bound(inst, teachers, stage))
+            report.objective += value
+            report.bound += max(bound, value)
+            if stage != "weighted":
+                comp.model.add(expr >= value)  # later stages keep this stage's value (lexicographic)
+        placement.update(current)
+    stage_stats: dict[str, dict[str, object]] = {}
+    for name, r in reports.items():
+        row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
+                                  "optimal_components": r.optimal_components, "components": r.components}
+        if restricted and name != "weighted":
+            # a bound valid for the whole problem: capacity and consent only, all pairs (a relaxation)
+            relax = matching.relaxation_bound(inst, lambda e, n=name: edge_value(inst, e, n))
+            row["relaxation_bound"] = relax
+            row["relaxation_gap"] = round(abs(relax - r.objective) / max(1, relax), 6)
+        stage_stats[name] = row
+    stats: dict[str, object] = {
+        "solver": "cp-sat", "time_limit": inst.policy.time_limit, "restricted_pairs": restricted,
+        "wall_time": round(time.perf_counter() - t0, 3), **sizes, "stages": stage_stats,
+        "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
+    }
+    return placement, stats
+
+
+def edge_value(inst: Instance, e: Edge, stage: str) -> int:
+    """What one pair adds to a stage objective, exactly as the model's expressions count it."""
+    p, t = inst.policy, inst.teachers[e.teacher_id]
+    must_place = int(t.must_place)
+    reserve = t.salary // 1000 if t.is_district_employee else 0
+    welfare = p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score
+    if stage == "must_place":
+        return must_place
+    if stage == "reserve":
+        return reserve
+    if stage == "welfare":
+        return welfare
+    return p.must_place_weight * must_place + p.reserve_weight * reserve + welfare
+
+
+def trivial_bound(inst: Instance, teachers: list[str], stage: str) -> int:
+    """Each teacher takes at most one post: the sum of their best pair values bounds any stage."""
+    return sum(max((edge_value(inst, e, stage) for e in inst.edges_by_teacher[t]), default=0) for t in teachers)
+
+
+def stage_value(inst: Instance, placement: GroupPlacement, stage: str) -> int:
+    """A stage objective evaluated at a placement."""
+    return sum(edge_value(inst, e, stage) for tid, g in placement.items() if (e := inst.edge(tid, g)) is not None)

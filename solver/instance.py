@@ -1,0 +1,231 @@
+"""The placement instance: a district snapshot read through the rules of RULES.md.
+
+Everything the solver, the baselines, the checker and the audit need to *ask* about a district lives here,
+written once: who consents to what, which kinds make a (teacher, vacancy) pair allowed, the priority order
+of a vacancy, how a teacher ranks a school.  Identical posts (same school, certification and committee
+ranking) are grouped so the solver decides "how many teachers of this posting" rather than one boolean per
+post, which is what makes a 6,000-vacancy district tractable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from staffing.domain import District, Teacher
+from staffing.rules import ModelRules
+from solver.policy import Policy
+
+#: Kinds of placement, in the order the result reports the first that holds (RULES.md).
+KINDS: tuple[str, ...] = ("return_right", "mutual_consent", "assigned", "forced")
+#: A teacher's level for a school: smaller is better.  Listed schools have their rank; a teacher without a
+#: list ranks every school 0; a school missing from a submitted list ranks below every listed one.
+UNLISTED = 10**6
+UNPLACED = 10**7
+#: Priority classes of RULES.md R-SENIORITY: (a) return rights to the school, (b) must-place or displaced,
+#: (c) voluntary transfer, (d) new hire.
+CLASS_NAMES = ("return rights to this school", "must-place or displaced", "voluntary transfer", "new hire")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Identical posts: same school, certification and committee ranking."""
+
+    index: int
+    school_id: str
+    certification: str
+    vacancy_ids: tuple[str, ...]
+    ranking: dict[str, int] = field(hash=False, compare=False)
+    rules: ModelRules = field(hash=False, compare=False)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.vacancy_ids)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An allowed (teacher, group) pair and what a placement there would be."""
+
+    teacher_id: str
+    group: int
+    kinds: tuple[str, ...]
+    level: int  # the teacher's level for the group's school
+    teacher_score: int  # 0-10, the teacher's satisfaction with the school
+    committee_score: int  # 0-10, the committee's satisfaction with the teacher
+
+    @property
+    def kind(self) -> str:
+        return self.kinds[0]
+
+
+def teacher_score(level: int, has_list: bool) -> int:
+    """Satisfaction 0-10: rank 1 is 10, each rank lower 2 less (min 2); no list 5; unlisted 0."""
+    if not has_list:
+        return 5
+    if level >= UNLISTED:
+        return 0
+    return max(2, 12 - 2 * level)
+
+
+def committee_score(rank: int | None) -> int:
+    """Satisfaction 0-10: the committee's first choice is 10, then one less per rank (min 1); unranked 0."""
+    return 0 if rank is None else max(1, 11 - rank)
+
+
+class Instance:
+    """A district under a policy, with every question RULES.md asks answerable in O(1)."""
+
+    def __init__(self, district: District, policy: Policy | None = None):
+        self.district = district
+        self.policy = policy or Policy()
+        self.rules: dict[str, ModelRules] = self.policy.apply(district.models)
+        self.teachers: dict[str, Teacher] = district.teachers
+        self.prefs: dict[str, dict[str, int]] = defaultdict(dict)
+        for p in district.preferences:
+            self.prefs[p.teacher_id][p.school_id] = p.rank
+        self.prefs = dict(self.prefs)
+        self.groups: list[Group] = self._group_posts()
+        self.edges: list[Edge] = self._edges()
+        self.edges_by_teacher: dict[str, list[Edge]] = defaultdict(list)
+        self.edges_by_group: dict[int, list[Edge]] = defaultdict(list)
+        self._edge_index: dict[tuple[str, int], Edge] = {}
+        for e in self.edges:
+            self.edges_by_teacher[e.teacher_id].append(e)
+            self.edges_by_group[e.group].append(e)
+            self._edge_index[(e.teacher_id, e.group)] = e
+
+    # -- the terms of RULES.md ---------------------------------------------------------------------------------
+    def school_rules(self, school_id: str) -> ModelRules:
+        return self.rules[self.district.schools[school_id].model]
+
+    def has_list(self, teacher_id: str) -> bool:
+        return teacher_id in self.prefs
+
+    def level(self, teacher_id: str, school_id: str | None) -> int:
+        """How the teacher ranks a school (smaller is better); ``None`` means unplaced, the worst."""
+        if school_id is None:
+            return UNPLACED
+        prefs = self.prefs.get(teacher_id)
+        if prefs is None:
+            return 0
+        return prefs.get(school_id, UNLISTED)
+
+    def consents(self, teacher_id: str, school_id: str) -> bool:
+        return self.level(teacher_id, school_id) < UNLISTED
+
+    def kinds(self, teacher: Teacher, group: Group) -> tuple[str, ...]:
+        """Every kind under which the teacher may be placed in the group's posts (empty: not allowed)."""
+        if group.certification not in teacher.certifications:
+            return ()
+        rules, s, tid = group.rules, group.school_id, teacher.teacher_id
+        consents = self.consents(tid, s)
+        found = []
+        if teacher.return_rights and teacher.former_school_id == s and rules.honours_return_rights and consents:
+            found.append("return_right")
+        if consents and tid in group.ranking:
+            found.append("mutual_consent")
+        if not rules.mutual_consent and consents:
+            found.append("assigned")
+        if teacher.must_place and rules.accepts_must_place:
+            found.append("forced")
+        return tuple(found)
+
+    def priority_class(self, teacher: Teacher, school_id: str) -> int:
+        if teacher.return_rights and teacher.former_school_id == school_id:
+            return 0
+        if teacher.must_place or teacher.status == "displaced":
+            return 1
+        return 2 if teacher.status == "voluntary_transfer" else 3
+
+    def priority(self, teacher_id: str, group: Group) -> tuple:
+        """Sort key of a group's candidates, best first.
+
+        Seniority-order models use RULES.md's class-then-seniority order.  Other models choose by consent:
+        return-rights holders first where honoured (R-RETURN), then the committee's ranking, then seniority,
+        which is how the baselines and the warm start order candidates there.
+        """
+        t = self.teachers[teacher_id]
+        if group.rules.seniority_order:
+            return (self.priority_class(t, group.school_id), t.seniority_date, t.teacher_id)
+        rr = t.return_rights and t.former_school_id == group.school_id and group.rules.honours_return_rights
+        return (0 if rr else 1, group.ranking.get(teacher_id, UNLISTED), t.seniority_date, t.teacher_id)
+
+    def holds_return_right(self, teacher: Teacher) -> bool:
+        """Does R-RETURN protect this teacher (right to a school that honours it, and the teacher consents)?"""
+        s = teacher.former_school_id
+        return bool(teacher.return_rights and s and s in self.district.schools
+                    and self.school_rules(s).honours_return_rights and self.consents(teacher.teacher_id, s))
+
+    # -- construction ------------------------------------------------------------------------------------------
+    def _group_posts(self) -> list[Group]:
+        ranking_of: dict[str, dict[str, int]] = defaultdict(dict)
+        for r in self.district.rankings:
+            ranking_of[r.vacancy_id][r.teacher_id] = r.rank
+        buckets: dict[tuple, list[str]] = defaultdict(list)
+        for v in self.district.vacancies.values():
+            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())))
+            buckets[key].append(v.vacancy_id)
+        groups = []
+        for i, (key, vids) in enumerate(sorted(buckets.items())):
+            school_id, cert, ranking = key
+            groups.append(Group(i, school_id, cert, tuple(sorted(vids)), dict(ranking), self.school_rules(school_id)))
+        return groups
+
+    def _edges(self) -> list[Edge]:
+        """Allowed pairs.  A listed teacher who is not must-place can only go to listed schools (every kind but
+        ``forced`` needs the teacher's consent), so only those groups are scanned for them."""
+        by_cert: dict[str, list[Group]] = defaultdict(list)
+        by_school_cert: dict[tuple[str, str], list[Group]] = defaultdict(list)
+        for g in self.groups:
+            by_cert[g.certification].append(g)
+            by_school_cert[(g.school_id, g.certification)].append(g)
+        edges = []
+        for t in self.teachers.values():
+            prefs = self.prefs.get(t.teacher_id)
+            for cert in t.certifications:
+                if prefs is None or t.must_place:
+                    candidates = by_cert.get(cert, [])
+                else:
+                    candidates = [g for s in prefs for g in by_school_cert.get((s, cert), [])]
+                for g in candidates:
+                    kinds = self.kinds(t, g)
+                    if kinds:
+                        level = self.level(t.teacher_id, g.school_id)
+                        edges.append(Edge(t.teacher_id, g.index, kinds, level,
+                                          teacher_score(level, prefs is not None),
+                                          committee_score(g.ranking.get(t.teacher_id))))
+        return edges
+
+    @cached_property
+    def vacancy_group(self) -> dict[str, Group]:
+        return {vid: g for g in self.groups for vid in g.vacancy_ids}
+
+    @cached_property
+    def groups_by_cert(self) -> dict[str, list[Group]]:
+        out: dict[str, list[Group]] = defaultdict(list)
+        for g in self.groups:
+            out[g.certification].append(g)
+        return out
+
+    @cached_property
+    def groups_by_school(self) -> dict[str, list[Group]]:
+        out: dict[str, list[Group]] = defaultdict(list)
+        for g in self.groups:
+            out[g.school_id].append(g)
+        return out
+
+    @cached_property
+    def candidates(self) -> dict[int, list[str]]:
+        """Each group's allowed teachers, best priority first."""
+        return {g: sorted((e.teacher_id for e in es), key=lambda tid: self.priority(tid, self.groups[g]))
+                for g, es in self.edges_by_group.items()}
+
+    @cached_property
+    def priority_rank(self) -> dict[tuple[str, int], int]:
+        """(teacher, group) -> position in the group's priority order (0 is best)."""
+        return {(tid, g): i for g, tids in self.candidates.items() for i, tid in enumerate(tids)}
+
+    def edge(self, teacher_id: str, group: int | None) -> Edge | None:
+        return self._edge_index.get((teacher_id, group))  # type: ignore[arg-type]

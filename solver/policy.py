@@ -1,0 +1,113 @@
+"""Policy knobs and named scenarios.
+
+A scenario is data, not code: a list of rule-column overrides (for every model, or for the models of one
+autonomy level, or for named models) plus the objective weights.  ``staffing place --scenario NAME`` and the
+trade-off analysis both read this table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from staffing.rules import ModelRules
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """Set some rule columns on the models matched by ``models`` (names) or ``autonomy`` (levels).
+
+    ``models=("*",)`` matches every model.
+    """
+
+    set: dict[str, bool | int]
+    models: tuple[str, ...] = ()
+    autonomy: tuple[str, ...] = ()
+
+    def matches(self, rules: ModelRules) -> bool:
+        return "*" in self.models or rules.model in self.models or rules.autonomy in self.autonomy
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything besides the district that decides a placement round."""
+
+    name: str = "district_rules"
+    description: str = "The district's rule table as it stands."
+    overrides: tuple[RuleOverride, ...] = ()
+    #: "lexicographic" solves must-place, then reserve cost, then welfare in stages; "weighted" solves one
+    #: weighted sum with the weights below.
+    objective: Literal["lexicographic", "weighted"] = "lexicographic"
+    must_place_weight: int = 1_000_000
+    reserve_weight: int = 1  # per 1,000 of salary of a placed district employee
+    teacher_weight: int = 1  # per point of teacher satisfaction (0-10)
+    committee_weight: int = 1  # per point of committee satisfaction (0-10)
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+    #: Deterministic search (interleaved workers, deterministic time limit): the same snapshot and policy give
+    #: the same placements, so a recorded run can be replayed.  Off, both cores search in parallel.
+    deterministic: bool = True
+    #: Up to this many allowed pairs the model is exact; above it, see :func:`solver.cpsat.model_pairs`.
+    full_model_pairs: int = 60_000
+    #: Pairs kept per teacher among schools they are indifferent to (no list, or unlisted forced placement).
+    indifferent_pairs: int = 12
+
+    def apply(self, models: dict[str, ModelRules]) -> dict[str, ModelRules]:
+        """The effective rule table under this policy."""
+        out = dict(models)
+        for override in self.overrides:
+            for name, rules in out.items():
+                if override.matches(rules):
+                    out[name] = rules.with_rules(**override.set)
+        return out
+
+    def with_(self, **changes: object) -> "Policy":
+        data = {**self.__dict__, **changes}
+        return Policy(**data)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Policy":
+        data = json.loads(text)
+        data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
+                                               autonomy=tuple(o["autonomy"])) for o in data["overrides"])
+        return cls(**data)
+
+
+_ALL = ("*",)
+_INNOVATION = ("boston_innovation", "denver_innovation", "horace_mann_charter", "boston_turnaround")
+
+#: Named scenarios of the seed reports.  Each is the district's table with some columns overridden.
+SCENARIOS: dict[str, Policy] = {p.name: p for p in (
+    Policy(),
+    Policy("all_mutual_consent", "All schools hire by mutual consent and take no forced placements (Boston).",
+           (RuleOverride({"mutual_consent": True, "accepts_must_place": False, "min_pool_interviews": 2},
+                         models=_ALL),)),
+    Policy("la_today", "LA today: pilots still receive must-place teachers; LIS exempt from priority "
+                       "placements but honour return rights.",
+           (RuleOverride({"accepts_must_place": True}, models=("la_pilot",)),
+            RuleOverride({"accepts_must_place": False, "honours_return_rights": True}, models=("la_lis",)))),
+    Policy("lis_exempt", "Local-initiative schools exempt from priority placement but honouring return rights.",
+           (RuleOverride({"mutual_consent": True, "accepts_must_place": False, "honours_return_rights": True},
+                         models=("la_lis",)),)),
+    Policy("innovation_no_seniority", "Innovation-type schools hire regardless of seniority.",
+           (RuleOverride({"seniority_order": False, "mutual_consent": True}, models=_INNOVATION),)),
+    Policy("pilots_no_forced", "No autonomous school receives forced placements (pilots included).",
+           (RuleOverride({"accepts_must_place": False}, autonomy=("mid", "high", "highest")),)),
+    Policy("all_traditional", "Every school follows the traditional rules: seniority, forced placement, "
+                              "district assignment.",
+           (RuleOverride({"mutual_consent": False, "accepts_must_place": True, "honours_return_rights": True,
+                          "seniority_order": True, "can_dismiss_to_pool": False, "min_pool_interviews": 0,
+                          "may_hire_outside_pool": False}, models=_ALL),)),
+)}
+
+
+def scenario(name: str) -> Policy:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}") from None

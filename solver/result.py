@@ -1,0 +1,129 @@
+"""An explained placement: every teacher gets a post with the rule that justifies it, or the reason why not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from solver.instance import CLASS_NAMES, UNLISTED, Group, Instance
+
+GroupPlacement = dict[str, int]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    teacher_id: str
+    vacancy_id: str | None
+    school_id: str | None
+    kind: str  # return_right | mutual_consent | assigned | forced | unplaced
+    reason: str
+
+
+@dataclass
+class Result:
+    method: str
+    assignments: list[Assignment]
+    stats: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def by_teacher(self) -> dict[str, Assignment]:
+        return {a.teacher_id: a for a in self.assignments}
+
+    @property
+    def placed(self) -> list[Assignment]:
+        return [a for a in self.assignments if a.vacancy_id is not None]
+
+    def as_rows(self) -> list[dict[str, object]]:
+        return [asdict(a) for a in self.assignments]
+
+
+def _choice(inst: Instance, teacher_id: str, school_id: str) -> str:
+    if not inst.has_list(teacher_id):
+        return "no list submitted (every school acceptable)"
+    level = inst.level(teacher_id, school_id)
+    return "school not on their list" if level >= UNLISTED else f"#{level} on their list"
+
+
+def explain_placement(inst: Instance, teacher_id: str, group: Group) -> tuple[str, str]:
+    """(kind, reason) for placing the teacher in one of the group's posts."""
+    edge = inst.edge(teacher_id, group.index)
+    if edge is None:  # a baseline may break the rules; the checker reports it, the row says so
+        return "unallowed", "no rule allows this placement"
+    t, rules, s = inst.teachers[teacher_id], group.rules, group.school_id
+    committee = (f"committee rank {group.ranking[teacher_id]} of {len(group.ranking)}"
+                 if teacher_id in group.ranking else "not ranked by the committee")
+    kind = edge.kind
+    if kind == "return_right":
+        reason = f"return right to former school {s} ({rules.model} honours return rights); {_choice(inst, teacher_id, s)}"
+    elif kind == "mutual_consent":
+        reason = f"mutual consent: {_choice(inst, teacher_id, s)}, {committee}"
+    elif kind == "assigned":
+        reason = (f"district assignment ({rules.model} does not require mutual consent): "
+                  f"{_choice(inst, teacher_id, s)}, {committee}")
+    else:
+        why = "the teacher did not list the school" if not inst.consents(teacher_id, s) else committee
+        reason = f"forced placement of a must-place teacher ({rules.model} accepts forced placements): {why}"
+    if rules.seniority_order:
+        cls = inst.priority_class(t, s)
+        reason += (f"; seniority order: class ({'abcd'[cls]}) {CLASS_NAMES[cls]}, "
+                   f"seniority date {t.seniority_date.isoformat()}")
+    return kind, reason
+
+
+def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement) -> str:
+    """Why the teacher has no post, in the terms a teacher or union rep can check."""
+    t = inst.teachers[teacher_id]
+    matching = [g for c in t.certifications for g in inst.groups_by_cert.get(c, [])]
+    keep = f"; keeps current post at {t.current_school_id}" if t.status == "voluntary_transfer" and t.current_school_id else ""
+    if not matching:
+        return f"no open vacancy in their certification ({';'.join(t.certifications)}){keep}"
+    edges = inst.edges_by_teacher.get(teacher_id, [])
+    posts = sum(g.capacity for g in matching)
+    if not edges:
+        unlisted = sum(g.capacity for g in matching if not inst.consents(teacher_id, g.school_id))
+        unranked = sum(g.capacity for g in matching if inst.consents(teacher_id, g.school_id)
+                       and g.rules.mutual_consent and teacher_id not in g.ranking)
+        parts = []
+        if unlisted:
+            parts.append(f"{unlisted} are at schools they did not list")
+        if unranked:
+            parts.append(f"{unranked} are at mutual-consent schools whose committee did not rank them")
+        text = f"no post they may take: of {posts} posts in their certification, " + " and ".join(parts)
+        if t.must_place:
+            exempt = sorted({g.rules.model for g in matching if not g.rules.accepts_must_place})
+            text += f"; none can receive a forced placement (models exempt: {', '.join(exempt)})"
+        return text + keep
+    lost = Counter()
+    for e in edges:
+        g = inst.groups[e.group]
+        lost["by seniority priority" if g.rules.seniority_order else "by committee choice or return rights"] += g.capacity
+    schools = len({inst.groups[e.group].school_id for e in edges})
+    detail = ", ".join(f"{n} {why}" for why, n in sorted(lost.items()))
+    text = f"every post they may take ({sum(lost.values())} at {schools} schools) went to another teacher: {detail}"
+    if t.must_place:
+        text += "; no arrangement within the rules places more must-place teachers"
+    return text + keep
+
+
+def to_result(inst: Instance, placement: GroupPlacement, method: str, stats: dict[str, object]) -> Result:
+    """Turn a group placement into post-level assignments with reasons.
+
+    Within a group the posts are identical, so teachers take them in priority order (best first) and posts in
+    id order: deterministic, and the most senior occupant gets the first-listed post.
+    """
+    members: dict[int, list[str]] = {}
+    for tid, g in placement.items():
+        members.setdefault(g, []).append(tid)
+    assignments: dict[str, Assignment] = {}
+    for g, tids in members.items():
+        group = inst.groups[g]
+        ordered = sorted(tids, key=lambda tid: inst.priority(tid, group))
+        for tid, vid in zip(ordered, group.vacancy_ids):
+            kind, reason = explain_placement(inst, tid, group)
+            assignments[tid] = Assignment(tid, vid, group.school_id, kind, reason)
+        for tid in ordered[group.capacity:]:  # only a rule-breaking baseline can over-fill a group
+            assignments[tid] = Assignment(tid, None, None, "unplaced", "over capacity")
+    for tid in inst.teachers:
+        if tid not in assignments:
+            assignments[tid] = Assignment(tid, None, None, "unplaced", explain_unplaced(inst, tid, placement))
+    return Result(method, [assignments[tid] for tid in sorted(assignments)], stats)

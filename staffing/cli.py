@@ -1,0 +1,262 @@
+"""The ``staffing`` command line (FORMATS.md).
+
+Every command turns bad input into a clear message and exit code 2, never a traceback, and every command
+that writes does so in one transaction.  The database is ``STAFFING_DATABASE_URL`` or ``--database-url``;
+its schema is brought up to date (Alembic) before any command touches it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from staffing.validation import ValidationError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Teacher hiring pool, placement solver and staffing-autonomy analysis.")
+
+DbOption = Annotated[str | None, typer.Option("--database-url", envvar="STAFFING_DATABASE_URL",
+                                              help="SQLAlchemy URL; default: SQLite file staffing.db here")]
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known failure modes become a message and exit code 2."""
+    from staffing.services import NotFound, StaleVersion
+    from staffing.store import DistrictExists
+
+    try:
+        yield
+    except ValidationError as exc:
+        typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was written:", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
+    except (NotFound, StaleVersion, DistrictExists, KeyError, ValueError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        fail(str(message))
+
+
+def _db(url: str | None) -> str:
+    from staffing.db import database_url, init_db
+
+    url = url or database_url()
+    init_db(url)
+    return url
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: ("" if r.get(k) is None else r.get(k)) for k in columns} for r in rows)
+    tmp.replace(path)  # never a half-written file
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    shown = {k: v for k, v in figures.items() if k != "solve"}
+    width = max(len(k) for k in shown)
+    for key, value in shown.items():
+        typer.echo(f"  {key:<{width}}  {value}")
+    solve = figures.get("solve") or {}
+    if solve.get("stages"):
+        typer.echo(f"  solver: {solve.get('wall_time')} s, {solve.get('pairs_in_model')} of {solve.get('pairs')} "
+                   f"pairs in the model, optimal={solve.get('optimal')}")
+        for stage, row in solve["stages"].items():
+            extra = (f", relaxation bound {row['relaxation_bound']} (gap {row['relaxation_gap']:.2%})"
+                     if "relaxation_bound" in row else "")
+            typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
+                       f"(gap {row['gap']:.2%}){extra}")
+
+
+@app.command("init-db")
+def init_db_cmd(database_url: DbOption = None) -> None:
+    """Create or upgrade the database schema."""
+    with user_errors():
+        url = _db(database_url)
+    typer.echo(f"database ready: {url}")
+
+
+@app.command()
+def seed(size: Annotated[str, typer.Option(help="small (20 schools) or district (1,000 schools)")] = "small",
+         seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
+         out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
+    """Write a generated district bundle."""
+    from staffing.bundle import write_bundle
+    from staffing.seed import generate
+
+    with user_errors():
+        district = generate(size, seed)
+        write_bundle(district, out)
+    typer.echo(f"wrote {out}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
+               f"{len(district.vacancies)} vacancies")
+
+
+@app.command("import")
+def import_cmd(folder: Path,
+               replace: Annotated[bool, typer.Option(help="replace the district already in the database")] = False,
+               database_url: DbOption = None) -> None:
+    """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
+    from staffing.bundle import read_bundle
+    from staffing.db import session_scope
+    from staffing.store import save_district
+
+    with user_errors():
+        district = read_bundle(folder)
+        url = _db(database_url)
+        with session_scope(url) as session:
+            save_district(session, district, replace=replace)
+    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
+               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+
+
+@app.command("export")
+def export_cmd(folder: Path, database_url: DbOption = None) -> None:
+    """Write the district in the database as a bundle (backup; `import` restores it)."""
+    from staffing.bundle import write_bundle
+    from staffing.db import session_scope
+    from staffing.store import load_district
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            district = load_district(session, open_only=False)
+        write_bundle(district, folder)
+    typer.echo(f"exported to {folder}")
+
+
+app.command("export-bundle", help="Same as `export`.")(export_cmd)
+
+
+@app.command()
+def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] = "district_rules",
+          time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 30.0,
+          method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
+          out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
+          database_url: DbOption = None) -> None:
+    """Run a placement round, record it, write the placements and print the figures."""
+    from solver.policy import scenario as named
+    from staffing.db import session_scope
+    from staffing.runs import run_placement
+
+    with user_errors():
+        policy = named(scenario).with_(time_limit=time_limit)
+        with session_scope(_db(database_url)) as session:
+            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method)
+        _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
+    typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
+    _print_figures(outcome.figures)
+    if outcome.violations:
+        typer.echo(f"  WARNING: {len(outcome.violations)} rule violation(s) found by the checker", err=True)
+
+
+@app.command()
+def audit(run: Annotated[int | None, typer.Option(help="run id; default the newest run")] = None,
+          out: Annotated[Path, typer.Option(help="audit CSV to write")] = Path("audit.csv"),
+          database_url: DbOption = None) -> None:
+    """Write the seniority audit of a run: every more-senior teacher passed over, with the lawful reason."""
+    from solver.audit import AUDIT_COLUMNS, audit_rows
+    from staffing.db import session_scope
+    from staffing.runs import audit_run, get_run
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            record = get_run(session, run)
+            rows = audit_run(session, record)
+        _write_csv(out, audit_rows(rows), AUDIT_COLUMNS)
+    violations = sum(1 for r in rows if r.lawful_reason.startswith("VIOLATION"))
+    typer.echo(f"audit of run {record.id}: {len(rows)} passed-over rows, {violations} violation(s); written to {out}")
+
+
+@app.command()
+def replay(run_id: int, database_url: DbOption = None) -> None:
+    """Re-solve a recorded run from its stored snapshot and compare the placements."""
+    from staffing.db import session_scope
+    from staffing.runs import get_run, replay as do_replay
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            record = get_run(session, run_id)
+            _, diffs = do_replay(session, record)
+    if diffs:
+        typer.echo(f"run {run_id}: {len(diffs)} placement(s) differ on replay", err=True)
+        for tid, before, after in diffs[:20]:
+            typer.echo(f"  {tid}: recorded {before or 'unplaced'}, replayed {after or 'unplaced'}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"run {run_id}: replay reproduces all placements (snapshot {record.snapshot_hash[:12]})")
+
+
+@app.command()
+def runs(database_url: DbOption = None) -> None:
+    """List recorded placement runs."""
+    from sqlmodel import select
+
+    from staffing.db import session_scope
+    from staffing.db_models import PlacementRun
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
+    for r in records:
+        figures = json.loads(r.figures_json)
+        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} "
+                   f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}")
+
+
+@app.command()
+def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")] = "district_rules",
+            time_limit: Annotated[float, typer.Option()] = 30.0,
+            database_url: DbOption = None) -> None:
+    """Solve the current pool with CP-SAT and every baseline, side by side (nothing is recorded)."""
+    from solver import METHODS
+    from solver.policy import scenario as named
+    from staffing.db import session_scope
+    from staffing.runs import evaluate
+    from staffing.store import load_district
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            district = load_district(session)
+        policy = named(scenario).with_(time_limit=time_limit)
+        keys = ("placed", "must_place_placed", "return_rights_honoured", "reserve_cost", "teacher_satisfaction",
+                "committee_top_share", "rule_violations")
+        typer.echo(f"{'method':<12} " + " ".join(f"{k:>22}" for k in keys) + f" {'seconds':>8}")
+        for method in METHODS:
+            _, result, figures, _, _ = evaluate(district, policy, method)
+            typer.echo(f"{method:<12} " + " ".join(f"{figures[k]!s:>22}" for k in keys)
+                       + f" {result.stats['total_time']:>8}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
+    """Start the web app on localhost."""
+    import uvicorn
+
+    with user_errors():
+        url = _db(database_url)
+    os.environ["STAFFING_DATABASE_URL"] = url
+    from web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
