@@ -20,7 +20,9 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
     models_of_school = {s: inst.school_rules(s).model for s in d.schools}
 
     must_place = [t for t in d.teachers.values() if t.must_place]
-    holders = [t for t in d.teachers.values() if inst.holds_return_right(t)]
+    # return rights that can bite: the holder's former school posts a vacancy in one of their subjects
+    holders = [t for t in d.teachers.values() if inst.holds_return_right(t)
+               and any(g.certification in t.certifications for g in inst.groups_by_school.get(t.former_school_id, []))]
 
     def honoured(t) -> bool:
         mine = school_of.get(t.teacher_id)

@@ -101,6 +101,7 @@ def add_teacher(session: Session, teacher: Teacher, actor: str, today: date | No
     entry = PoolEntry(teacher_id=teacher.teacher_id, status=teacher.status, must_place=teacher.must_place,
                       return_rights=teacher.return_rights, displacement_reason=teacher.displacement_reason)
     session.add(row)
+    session.flush()  # the teacher row first: the pool entry and its history refer to it
     session.add(entry)
     session.add(PoolStatusChange(teacher_id=teacher.teacher_id, changed_by=actor, to_status=teacher.status,
                                  must_place=teacher.must_place, return_rights=teacher.return_rights,

@@ -1,0 +1,71 @@
+"""Solver benchmark on a generated district: model size, wall time, gaps, and the baselines side by side.
+
+    .venv/bin/python benchmarks/bench_solver.py --size district --time-limit 30
+
+Prints figures; asserts nothing (targets live here, not in unit tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+from solver import METHODS, solve
+from solver.audit import seniority_audit
+from solver.checker import check
+from solver.figures import compute
+from solver.instance import Instance
+from solver.policy import scenario
+from staffing.seed import generate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="district")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--scenario", default="district_rules")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="interleaved deterministic search (replayable) instead of 2 parallel workers")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    district = generate(args.size, args.seed)
+    policy = scenario(args.scenario).with_(time_limit=args.time_limit, deterministic=args.deterministic)
+    print(f"district {args.size} seed {args.seed}: {len(district.schools)} schools, {len(district.teachers)} "
+          f"teachers, {len(district.vacancies)} vacancies, {len(district.rankings)} rankings "
+          f"(generated in {time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    inst = Instance(district, policy)
+    print(f"instance: {len(inst.groups)} posting groups, {len(inst.edges)} allowed pairs "
+          f"(built in {time.perf_counter() - t0:.1f} s)")
+
+    header = ("method", "seconds", "placed", "must_place", "return_rt", "reserve_cost", "teacher_sat",
+              "committee_top", "blocking", "violations")
+    print(" ".join(f"{h:>13}" for h in header))
+    for method in METHODS:
+        t0 = time.perf_counter()
+        result = solve(district, policy, method=method, instance=inst)
+        seconds = time.perf_counter() - t0
+        violations = check(district, result.assignments, policy)
+        figures = compute(inst, result, seniority_audit(district, result, inst))
+        row = (method, f"{seconds:.1f}", figures["placed"], f"{figures['must_place_placed']}/{figures['must_place_total']}",
+               f"{figures['return_rights_honoured']}/{figures['return_rights_total']}", figures["reserve_cost"],
+               figures["teacher_satisfaction"], figures["committee_top_share"], figures["blocking_pairs"],
+               len(violations))
+        print(" ".join(f"{x!s:>13}" for x in row))
+        if method == "cpsat":
+            stats = result.stats
+            model = {k: stats[k] for k in ("pairs", "pairs_in_model", "groups", "components", "variables",
+                                          "constraints", "wall_time", "optimal")}
+            print("    cp-sat model:", json.dumps(model))
+            for stage, s in stats["stages"].items():  # type: ignore[union-attr]
+                print(f"    stage {stage:<10} {json.dumps(s)}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Small hand-built districts for tests whose right answer can be worked out on paper."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from staffing.domain import District, Preference, Ranking, School, Teacher, Vacancy, builtin_certifications
+from staffing.rules import BUILTIN_RULES
+
+
+def teacher(tid: str, certs: str = "MATH", since: str = "2010-01-01", status: str = "displaced",
+            must_place: bool = False, return_to: str | None = None, salary: int = 60_000) -> Teacher:
+    return Teacher(teacher_id=tid, name=f"Teacher {tid}", certifications=tuple(sorted(certs.split(";"))),
+                   seniority_date=date.fromisoformat(since), salary=salary, status=status,  # type: ignore[arg-type]
+                   must_place=must_place, return_rights=return_to is not None, former_school_id=return_to)
+
+
+def district(schools: dict[str, str], teachers: list[Teacher], vacancies: dict[str, tuple[str, str]],
+             prefs: dict[str, list[str]] | None = None, rankings: dict[str, list[str]] | None = None) -> District:
+    """``schools``: id -> model; ``vacancies``: id -> (school, certification); ``prefs``: teacher -> schools in
+    order; ``rankings``: vacancy -> teachers in the committee's order."""
+    return District(
+        models=dict(BUILTIN_RULES),
+        schools={sid: School(sid, f"School {sid}", "North", model) for sid, model in schools.items()},
+        teachers={t.teacher_id: t for t in teachers},
+        vacancies={vid: Vacancy(vid, sid, cert) for vid, (sid, cert) in vacancies.items()},
+        preferences=[Preference(tid, sid, i + 1) for tid, sids in (prefs or {}).items() for i, sid in enumerate(sids)],
+        rankings=[Ranking(vid, tid, i + 1) for vid, tids in (rankings or {}).items() for i, tid in enumerate(tids)],
+        certifications=builtin_certifications(),
+    )

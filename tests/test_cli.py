@@ -1,0 +1,92 @@
+"""The `staffing` command line of FORMATS.md, end to end on the shipped seed bundle."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from staffing.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STAFFING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_shipped_seed_bundle_is_what_the_generator_writes(env):
+    assert run("seed", "--size", "small", "--seed", "7", "--out", "fresh").exit_code == 0
+    for f in sorted((ROOT / "seed_data" / "small").glob("*.csv")):
+        assert (env / "fresh" / f.name).read_text() == f.read_text(), f.name
+
+
+def test_import_place_audit_replay(env):
+    assert run("import", str(ROOT / "seed_data" / "small")).exit_code == 0
+    placed = run("place", "--time-limit", "5", "--out", "placements.csv")
+    assert placed.exit_code == 0, placed.output
+    assert "run 1" in placed.output and "must_place_placed" in placed.output
+    rows = read(env / "placements.csv")
+    assert list(rows[0]) == ["teacher_id", "vacancy_id", "school_id", "kind", "reason"]
+    assert len(rows) == 100
+    assert {r["kind"] for r in rows if not r["vacancy_id"]} == {"unplaced"}
+    audit = run("audit", "--out", "audit.csv")
+    assert audit.exit_code == 0 and "0 violation(s)" in audit.output
+    assert read(env / "audit.csv")[0]["lawful_reason"]
+    replay = run("replay", "1")
+    assert replay.exit_code == 0 and "reproduces all placements" in replay.output
+    assert "district_rules" in run("runs").output
+
+
+def test_bad_bundle_exits_2_lists_problems_and_writes_nothing(env, small_district):
+    from staffing.bundle import write_bundle
+
+    folder = write_bundle(small_district, env / "bad")
+    lines = (folder / "vacancies.csv").read_text().splitlines()
+    lines[4] = lines[4].rsplit(",", 1)[0] + ",abc"  # line 5 of the file
+    (folder / "vacancies.csv").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["import", str(folder)])
+    assert result.exit_code == 2
+    assert "vacancies.csv, line 5, column fte: expected a number, got 'abc'" in result.output
+    assert "Traceback" not in result.output
+    empty = runner.invoke(app, ["place", "--out", "p.csv"])
+    assert empty.exit_code == 2 and "no open vacancies" in empty.output
+    assert not (env / "p.csv").exists()
+
+
+def test_second_import_needs_replace(env):
+    assert run("import", str(ROOT / "seed_data" / "small")).exit_code == 0
+    again = runner.invoke(app, ["import", str(ROOT / "seed_data" / "small")])
+    assert again.exit_code == 2 and "--replace" in again.output
+    assert run("import", "--replace", str(ROOT / "seed_data" / "small")).exit_code == 0
+
+
+def test_unknown_scenario_and_missing_run_are_clear_errors(env):
+    run("import", str(ROOT / "seed_data" / "small"))
+    bad = runner.invoke(app, ["place", "--scenario", "anarchy", "--out", "p.csv"])
+    assert bad.exit_code == 2 and "unknown scenario 'anarchy'" in bad.output
+    missing = runner.invoke(app, ["audit", "--run", "42", "--out", "a.csv"])
+    assert missing.exit_code == 2 and "placement run 42 does not exist" in missing.output
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_district(env, tmp_path):
+    from staffing.bundle import read_bundle
+
+    run("import", str(ROOT / "seed_data" / "small"))
+    assert run("export-bundle", "backup").exit_code == 0
+    assert read_bundle(env / "backup").snapshot_hash() == read_bundle(ROOT / "seed_data" / "small").snapshot_hash()
