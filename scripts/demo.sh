@@ -8,6 +8,7 @@ bash scripts/setup.sh
 export STAFFING_DATABASE_URL="${STAFFING_DATABASE_URL:-sqlite:///staffing.db}"
 mkdir -p out
 .venv/bin/staffing import --replace seed_data/small
+.venv/bin/staffing demo-users
 .venv/bin/staffing place --time-limit 20 --out out/placements.csv
 .venv/bin/staffing audit --out out/audit.csv
 if [ "${1:-}" = "--serve" ]; then

@@ -39,6 +39,7 @@ class StageReport:
     bound: int = 0
     optimal_components: int = 0
     components: int = 0
+    seconds: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -265,6 +266,7 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     p = inst.policy
     solver.parameters.random_seed = p.seed
     solver.parameters.num_workers = max(1, p.workers)
+    solver.parameters.linearization_level = p.linearization_level
     if p.deterministic:
         # deterministic time and interleaved workers: the same snapshot and policy give the same answer,
         # which is what makes a recorded run replayable
@@ -307,6 +309,7 @@ def solve(inst: Instance, start: GroupPlacement) -> tuple[GroupPlacement, dict[s
             status = solver.solve(comp.model)
             share -= time.perf_counter() - t_stage
             report = reports[stage]
+            report.seconds += time.perf_counter() - t_stage
             report.components += 1
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 current = comp.read(solver)
@@ -323,7 +326,8 @@ def solve(inst: Instance, start: GroupPlacement) -> tuple[GroupPlacement, dict[s
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
-                                  "optimal_components": r.optimal_components, "components": r.components}
+                                  "optimal_components": r.optimal_components, "components": r.components,
+                                  "seconds": round(r.seconds, 2)}
         if restricted and name != "weighted":
             # a bound valid for the whole problem: capacity and consent only, all pairs (a relaxation)
             relax = matching.relaxation_bound(inst, lambda e, n=name: edge_value(inst, e, n))

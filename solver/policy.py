@@ -52,7 +52,9 @@ class Policy:
     #: Up to this many allowed pairs the model is exact; above it, see :func:`solver.cpsat.model_pairs`.
     full_model_pairs: int = 60_000
     #: Pairs kept per teacher among schools they are indifferent to (no list, or unlisted forced placement).
-    indifferent_pairs: int = 12
+    indifferent_pairs: int = 6
+    #: CP-SAT's LP relaxation strength (0-2); 2 gives stronger bounds on large rounds at some speed cost.
+    linearization_level: int = 1
 
     def apply(self, models: dict[str, ModelRules]) -> dict[str, ModelRules]:
         """The effective rule table under this policy."""

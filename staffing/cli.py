@@ -241,6 +241,39 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
                        + f" {result.stats['total_time']:>8}")
 
 
+@app.command("demo-users")
+def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
+               database_url: DbOption = None) -> None:
+    """Create the demo sign-ins: hr, union, and principal.<school_id> for every school."""
+    from sqlalchemy import delete
+
+    from staffing.db import session_scope
+    from staffing.db_models import UserRow
+    from web.auth import create_demo_users
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            session.execute(delete(UserRow))
+            users = create_demo_users(session, password)
+    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id> "
+               f"e.g. {users[-1].username}")
+
+
+@app.command("add-user")
+def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal or union")],
+             school: Annotated[str | None, typer.Option(help="the principal's school id")] = None,
+             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+             database_url: DbOption = None) -> None:
+    """Create a sign-in for the web app."""
+    from staffing.db import session_scope
+    from web.auth import create_user
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            create_user(session, username, password, role, school, actor="cli")
+    typer.echo(f"user {username} ({role}) created")
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
     """Start the web app on localhost."""

@@ -70,6 +70,8 @@ class PoolEntry(SQLModel, table=True):
     return_rights: bool = False
     displacement_reason: str | None = None  # excessed | position_cut | dismissed_to_pool | ...
     entered_at: datetime = Field(default_factory=utcnow)
+    #: set when a published run placed the teacher: they leave the pool for later rounds
+    placed_vacancy_id: str | None = Field(default=None, foreign_key="vacancy.vacancy_id")
     version: int = 1
 
 

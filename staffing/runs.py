@@ -11,17 +11,17 @@ import json
 import zlib
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from solver import SOLVER_VERSION, solve
+from solver import METHODS, SOLVER_VERSION, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
 from solver.result import Assignment, Result
-from staffing.db_models import Placement, PlacementRun
+from staffing.db_models import Placement, PlacementRun, PoolEntry, PoolStatusChange, VacancyRow, utcnow
 from staffing.domain import District
 from staffing.services import NotFound, log_change
 from staffing.store import load_district
@@ -48,28 +48,92 @@ def evaluate(district: District, policy: Policy, method: str = "cpsat") -> tuple
     return inst, result, figures, violations, audit
 
 
-def run_placement(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat") -> RunOutcome:
-    """Run a round on the current pool and record it (inside the caller's transaction)."""
+def start_run(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat") -> PlacementRun:
+    """Record a new run on a consistent snapshot of the pool, status ``running``; the solve comes after."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     district = load_district(session)
     if not district.vacancies:
         raise ValueError("there are no open vacancies to fill: import a bundle or add vacancies first")
-    inst, result, figures, violations, audit = evaluate(district, policy, method)
-    snapshot = district.to_json()
     run = PlacementRun(
         created_by=actor, scenario=policy.name, policy_json=policy.to_json(),
-        rules_json=json.dumps({k: v.as_dict() for k, v in sorted(inst.rules.items())}, sort_keys=True),
-        snapshot_hash=district.snapshot_hash(), snapshot=zlib.compress(snapshot.encode(), 6),
-        solver_version=f"{SOLVER_VERSION}/{method}", time_limit=policy.time_limit, status="done",
-        figures_json=json.dumps(figures, default=str))
+        rules_json=json.dumps({k: v.as_dict() for k, v in sorted(policy.apply(district.models).items())},
+                              sort_keys=True),
+        snapshot_hash=district.snapshot_hash(), snapshot=zlib.compress(district.to_json().encode(), 6),
+        solver_version=f"{SOLVER_VERSION}/{method}", time_limit=policy.time_limit, status="running")
     session.add(run)
     session.flush()
+    log_change(session, actor, "start", "placement_run", str(run.id), None,
+               json.dumps({"scenario": policy.name, "method": method, "snapshot": run.snapshot_hash}))
+    return run
+
+
+def finish_run(session: Session, run: PlacementRun) -> RunOutcome:
+    """Solve a started run on its own stored snapshot and store the result and figures."""
+    district, policy = run_snapshot(run)
+    _, result, figures, violations, audit = evaluate(district, policy, run.solver_version.split("/")[-1])
     rows = [{"run_id": run.id, "teacher_id": a.teacher_id, "vacancy_id": a.vacancy_id, "school_id": a.school_id,
              "kind": a.kind, "reason": a.reason} for a in result.assignments]
     for start in range(0, len(rows), 5000):
         session.execute(insert(Placement), rows[start:start + 5000])
-    log_change(session, actor, "run", "placement_run", str(run.id), None,
-               json.dumps({"scenario": policy.name, "placed": figures["placed"]}))
+    run.figures_json = json.dumps(figures, default=str)
+    run.status = "done"
+    session.add(run)
+    session.flush()
     return RunOutcome(run, result, figures, violations, audit)
+
+
+def run_placement(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat") -> RunOutcome:
+    """Start and finish a run in the caller's transaction: either the whole run is recorded or nothing."""
+    return finish_run(session, start_run(session, policy, actor, method))
+
+
+def fail_run(session: Session, run_id: int, message: str) -> None:
+    run = session.get(PlacementRun, run_id)
+    if run is not None:
+        run.status = "failed"
+        run.figures_json = json.dumps({"error": message})
+        session.add(run)
+
+
+class PoolChanged(Exception):
+    """The pool changed since the run's snapshot: publishing it would place teachers on stale data."""
+
+
+def publish_run(session: Session, run_id: int, actor: str) -> tuple[PlacementRun, bool]:
+    """Publish a run: atomically mark it published, fill its vacancies and take its teachers out of the pool.
+
+    Idempotent and safe under concurrency: the conditional UPDATE succeeds for exactly one caller; any other
+    (a second HR user, a double click) sees ``published_at`` already set and gets the same run back with
+    ``False``.  A run whose snapshot no longer matches the pool is refused.
+    """
+    run = get_run(session, run_id)
+    if run.status != "done":
+        raise ValueError(f"run {run_id} is {run.status}; only a finished run can be published")
+    if run.published_at is not None:
+        return run, False
+    if load_district(session).snapshot_hash() != run.snapshot_hash:
+        raise PoolChanged(f"the pool or the vacancies changed since run {run_id} was made; run a new round")
+    claimed = session.execute(
+        update(PlacementRun).where(PlacementRun.id == run_id, PlacementRun.published_at.is_(None))  # type: ignore[union-attr]
+        .values(published_at=utcnow(), published_by=actor, version=PlacementRun.version + 1))
+    if claimed.rowcount != 1:
+        session.rollback()
+        return get_run(session, run_id), False
+    placed = session.exec(select(Placement).where(Placement.run_id == run_id, Placement.vacancy_id.is_not(None))).all()  # type: ignore[union-attr]
+    vacancy_ids = [p.vacancy_id for p in placed]
+    session.execute(update(VacancyRow).where(VacancyRow.vacancy_id.in_(vacancy_ids))  # type: ignore[union-attr]
+                    .values(status="filled", version=VacancyRow.version + 1))
+    for p in placed:
+        session.execute(update(PoolEntry).where(PoolEntry.teacher_id == p.teacher_id)
+                        .values(placed_vacancy_id=p.vacancy_id, version=PoolEntry.version + 1))
+        session.add(PoolStatusChange(teacher_id=p.teacher_id, changed_by=actor, from_status=None, to_status="placed",
+                                     note=f"placed at {p.vacancy_id} ({p.kind}) by run {run_id}"))
+    log_change(session, actor, "publish", "placement_run", str(run_id), None,
+               json.dumps({"placed": len(placed)}))
+    session.flush()
+    session.refresh(run)
+    return run, True
 
 
 def get_run(session: Session, run_id: int | None = None) -> PlacementRun:

@@ -246,3 +246,24 @@ def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], 
         session.add(RankingRow(vacancy_id=vacancy_id, teacher_id=tid, rank=rank))
     session.flush()
     log_change(session, actor, "replace", "ranking", vacancy_id, json.dumps(before), json.dumps(list(teacher_ids)))
+
+
+def move_in_ranking(session: Session, vacancy_id: str, teacher_id: str, action: str, actor: str) -> list[str]:
+    """One click of a committee's ranking screen: ``add`` (to the end), ``remove``, ``up`` or ``down``."""
+    current = [r.teacher_id for r in session.exec(
+        select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
+    order = list(current)
+    if action == "add" and teacher_id not in order:
+        order.append(teacher_id)
+    elif action == "remove" and teacher_id in order:
+        order.remove(teacher_id)
+    elif action in ("up", "down") and teacher_id in order:
+        i = order.index(teacher_id)
+        j = i - 1 if action == "up" else i + 1
+        if 0 <= j < len(order):
+            order[i], order[j] = order[j], order[i]
+    elif action not in ("add", "remove", "up", "down"):
+        _fail(f"ranking of {vacancy_id}", [("action", f"must be add, remove, up or down, got {action!r}")])
+    if order != current:
+        set_rankings(session, vacancy_id, order, actor)
+    return order

@@ -96,6 +96,8 @@ def load_district(session: Session, open_only: bool = True) -> District:
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
+        if open_only and pool.placed_vacancy_id is not None:
+            continue  # placed by a published run: no longer in this round's pool
         teachers[row.teacher_id] = Teacher(
             teacher_id=row.teacher_id, name=row.name, certifications=tuple(sorted(row.certifications.split(";"))),
             seniority_date=row.seniority_date, salary=row.salary, status=pool.status,  # type: ignore[arg-type]

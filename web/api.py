@@ -1,0 +1,125 @@
+"""JSON API beside the pages (OpenAPI at /docs): the same read models, services and role checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from staffing.runs import PoolChanged, get_run, publish_run
+from staffing.services import set_rankings
+from web import views
+from web.auth import authenticate
+from web.deps import User, current_user, db, role, school_access
+from web.runner import start_in_background
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+class RunRequest(BaseModel):
+    scenario: str = "district_rules"
+    time_limit: float = Field(10.0, gt=0, le=300)
+    method: str = "cpsat"
+
+
+class RankingBody(BaseModel):
+    teacher_ids: list[str] = Field(description="candidates in the committee's order; unlisted = not acceptable")
+
+
+def _run_json(run) -> dict:
+    return {"id": run.id, "status": run.status, "scenario": run.scenario, "solver_version": run.solver_version,
+            "created_at": run.created_at, "created_by": run.created_by, "snapshot_hash": run.snapshot_hash,
+            "published_at": run.published_at, "published_by": run.published_by, "figures": views.run_figures(run)}
+
+
+@router.post("/login")
+def login(body: Login, request: Request, session: Session = Depends(db)) -> dict:
+    user = authenticate(session, body.username, body.password)
+    if user is None:
+        raise HTTPException(401, "unknown user or wrong password")
+    request.session["user"] = user.username
+    return {"username": user.username, "role": user.role, "school_id": user.school_id}
+
+
+@router.get("/me")
+def me(user: User = Depends(current_user)) -> dict:
+    return asdict(user)
+
+
+@router.get("/pool")
+def pool(status: str = "", certification: str = "", region: str = "", user: User = Depends(role("hr")),
+         session: Session = Depends(db)) -> dict:
+    rows = views.pool(session, status, certification, region)
+    return {"summary": views.pool_summary(rows), "teachers": [asdict(r) for r in rows]}
+
+
+@router.get("/vacancies")
+def vacancies(certification: str = "", model: str = "", user: User = Depends(role("hr")),
+              session: Session = Depends(db)) -> list[dict]:
+    return views.vacancies(session, certification=certification, model=model)
+
+
+@router.get("/runs")
+def runs(user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> list[dict]:
+    return [_run_json(r) for r in views.runs(session)]
+
+
+@router.post("/runs", status_code=202)
+def start_run(body: RunRequest, request: Request, background: BackgroundTasks,
+              user: User = Depends(role("hr"))) -> dict:
+    try:
+        run_id = start_in_background(request.app.state.database_url, background, body.scenario, body.time_limit,
+                                     body.method, user.username)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": run_id, "status": "running", "poll": f"/api/runs/{run_id}"}
+
+
+@router.get("/runs/{run_id}")
+def run(run_id: int, user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> dict:
+    record = get_run(session, run_id)
+    return {**_run_json(record), "placements": [p.model_dump() for p in views.placements(session, run_id)]}
+
+
+@router.post("/runs/{run_id}/publish")
+def publish(run_id: int, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    try:
+        record, newly = publish_run(session, run_id, user.username)
+    except (PoolChanged, ValueError) as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {**_run_json(record), "newly_published": newly}
+
+
+@router.get("/runs/{run_id}/audit")
+def audit(run_id: int, school_id: str = "", reason: str = "", teacher_id: str = "",
+          user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> list[dict]:
+    return [asdict(r) for r in views.audit(session, get_run(session, run_id), school_id, reason, teacher_id)]
+
+
+@router.get("/schools/{school_id}/vacancies")
+def school_vacancies(school_id: str, user: User = Depends(school_access), session: Session = Depends(db)) -> list[dict]:
+    views.school(session, school_id)
+    return views.vacancies(session, school_id=school_id)
+
+
+@router.get("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
+def get_ranking(school_id: str, vacancy_id: str, user: User = Depends(school_access),
+                session: Session = Depends(db)) -> dict:
+    page = views.vacancy(session, school_id, vacancy_id)
+    return {"vacancy_id": vacancy_id, "teacher_ids": [getattr(r, "teacher_id", r) for r in page["ranking"]],
+            "interviewed": page["interviewed"], "interviews_needed": page["interviews_needed"]}
+
+
+@router.put("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
+def put_ranking(school_id: str, vacancy_id: str, body: RankingBody, user: User = Depends(school_access),
+                session: Session = Depends(db)) -> dict:
+    views.vacancy(session, school_id, vacancy_id)
+    set_rankings(session, vacancy_id, body.teacher_ids, user.username)
+    return {"vacancy_id": vacancy_id, "teacher_ids": body.teacher_ids}

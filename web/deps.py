@@ -1,0 +1,55 @@
+"""Request dependencies: a database session per request and the signed-in user with their role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from staffing.db import session_scope
+from staffing.db_models import UserRow
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    school_id: str | None
+    display_name: str
+
+
+class NotSignedIn(Exception):
+    """Raised for pages (redirect to the sign-in page) and APIs (401) alike; the app decides which."""
+
+
+def db(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.database_url) as session:
+        yield session
+
+
+def current_user(request: Request, session: Session = Depends(db)) -> User:
+    username = request.session.get("user")
+    row = session.get(UserRow, username) if username else None
+    if row is None:
+        raise NotSignedIn()
+    return User(row.username, row.role, row.school_id, row.display_name)
+
+
+def role(*allowed: str):
+    """Dependency: the signed-in user, if their role is one of ``allowed``; 403 otherwise."""
+
+    def check(user: User = Depends(current_user)) -> User:
+        if user.role not in allowed:
+            raise HTTPException(403, f"a {user.role} user may not do this")
+        return user
+
+    return check
+
+
+def school_access(school_id: str, user: User = Depends(role("hr", "principal"))) -> User:
+    """HR sees every school; a principal only their own (403 for any other)."""
+    if user.role == "principal" and user.school_id != school_id:
+        raise HTTPException(403, "you may only see and change your own school")
+    return user

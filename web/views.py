@@ -1,0 +1,190 @@
+"""Read models for the pages and the JSON API: one query function per screen, so handlers stay thin and the
+HTML page and its JSON twin always show the same numbers."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from solver.audit import AuditRow
+from staffing.db_models import (
+    CommitteeMemberRow,
+    InterviewRow,
+    Placement,
+    PlacementRun,
+    PoolEntry,
+    RankingRow,
+    SchoolModelRule,
+    SchoolRow,
+    TeacherPreferenceRow,
+    TeacherRow,
+    VacancyRow,
+)
+from staffing.runs import audit_run
+from staffing.services import NotFound
+
+
+@dataclass
+class PoolRow:
+    teacher_id: str
+    name: str
+    certifications: str
+    seniority_date: str
+    salary: int
+    status: str
+    must_place: bool
+    return_rights: bool
+    former_school_id: str | None
+    region: str
+    days_in_pool: int
+
+
+def _days(since: datetime) -> int:
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return max(0, (datetime.now(timezone.utc) - since).days)
+
+
+def pool(session: Session, status: str = "", certification: str = "", region: str = "") -> list[PoolRow]:
+    """Unplaced pool teachers; region is that of the former (or current) school."""
+    schools = {s.school_id: s for s in session.exec(select(SchoolRow))}
+    rows = []
+    for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
+                                 .order_by(TeacherRow.teacher_id)):
+        if entry.placed_vacancy_id:
+            continue
+        home = schools.get(t.former_school_id or t.current_school_id or "")
+        row = PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary, entry.status,
+                      entry.must_place, entry.return_rights, t.former_school_id, home.region if home else "",
+                      _days(entry.entered_at))
+        if status and row.status != status or certification and certification not in row.certifications.split(";") \
+                or region and row.region != region:
+            continue
+        rows.append(row)
+    return rows
+
+
+def pool_summary(rows: list[PoolRow]) -> dict[str, object]:
+    paid = [r for r in rows if r.status in ("displaced", "new_hire")]
+    return {
+        "teachers": len(rows),
+        "by_status": dict(sorted(Counter(r.status for r in rows).items())),
+        "by_certification": dict(sorted(Counter(c for r in rows for c in r.certifications.split(";")).items())),
+        "by_region": dict(sorted(Counter(r.region or "-" for r in rows).items())),
+        "must_place": sum(r.must_place for r in rows),
+        "return_rights": sum(r.return_rights for r in rows),
+        "reserve_salary": sum(r.salary for r in paid),
+        "reserve_teachers": len(paid),
+        "days_in_pool": dict(sorted(Counter(("0-30" if r.days_in_pool <= 30 else "31-90" if r.days_in_pool <= 90
+                                             else "90+") for r in rows).items())),
+    }
+
+
+def vacancies(session: Session, school_id: str = "", certification: str = "", model: str = "") -> list[dict]:
+    out = []
+    for v, s in session.exec(select(VacancyRow, SchoolRow).join(SchoolRow, SchoolRow.school_id == VacancyRow.school_id)
+                             .order_by(VacancyRow.vacancy_id)):
+        if school_id and v.school_id != school_id or certification and v.certification != certification \
+                or model and s.model != model:
+            continue
+        out.append({"vacancy_id": v.vacancy_id, "school_id": v.school_id, "school": s.name, "model": s.model,
+                    "region": s.region, "certification": v.certification, "fte": v.fte, "status": v.status})
+    return out
+
+
+def committees(session: Session) -> list[dict]:
+    rows = session.exec(select(CommitteeMemberRow, SchoolRow, SchoolModelRule)
+                        .join(SchoolRow, SchoolRow.school_id == CommitteeMemberRow.school_id)
+                        .join(SchoolModelRule, SchoolModelRule.model == SchoolRow.model)
+                        .order_by(CommitteeMemberRow.school_id, CommitteeMemberRow.id)).all()
+    by_school: dict[str, dict] = {}
+    for member, school, rules in rows:
+        entry = by_school.setdefault(school.school_id, {"school_id": school.school_id, "school": school.name,
+                                                        "model": school.model, "rule": rules.committee_rule,
+                                                        "members": []})
+        entry["members"].append(f"{member.member}")
+    return list(by_school.values())
+
+
+def school(session: Session, school_id: str) -> dict:
+    row = session.get(SchoolRow, school_id)
+    if row is None:
+        raise NotFound(f"school {school_id!r} does not exist")
+    rules = session.get(SchoolModelRule, row.model)
+    members = session.exec(select(CommitteeMemberRow).where(CommitteeMemberRow.school_id == school_id)).all()
+    latest = session.exec(select(PlacementRun).where(PlacementRun.status == "done")
+                          .order_by(PlacementRun.id.desc())).first()  # type: ignore[union-attr]
+    placements = []
+    if latest is not None:
+        placements = session.exec(select(Placement).where(Placement.run_id == latest.id, Placement.school_id == school_id)
+                                  .order_by(Placement.vacancy_id)).all()
+    return {"school": row, "rules": rules, "members": members, "vacancies": vacancies(session, school_id=school_id),
+            "run": latest, "placements": placements}
+
+
+def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
+    v = session.get(VacancyRow, vacancy_id)
+    if v is None or v.school_id != school_id:
+        raise NotFound(f"vacancy {vacancy_id!r} is not at school {school_id!r}")
+    rules = session.get(SchoolModelRule, session.get(SchoolRow, school_id).model)  # type: ignore[union-attr]
+    ranking = [r.teacher_id for r in session.exec(select(RankingRow).where(RankingRow.vacancy_id == vacancy_id)
+                                                  .order_by(RankingRow.rank))]
+    applicants = {p.teacher_id: p.rank for p in session.exec(select(TeacherPreferenceRow)
+                                                             .where(TeacherPreferenceRow.school_id == school_id))}
+    candidates = [r for r in pool(session, certification=v.certification)]
+    by_id = {c.teacher_id: c for c in candidates}
+    interviews = session.exec(select(InterviewRow).where(InterviewRow.vacancy_id == vacancy_id)
+                              .order_by(InterviewRow.held_on)).all()
+    interviewed = {i.teacher_id for i in interviews}
+    need = rules.min_pool_interviews if rules else 0
+    return {
+        "vacancy": v, "rules": rules,
+        "ranking": [by_id.get(tid) or tid for tid in ranking],
+        "candidates": sorted((c for c in candidates if c.teacher_id not in ranking),
+                             key=lambda c: (c.teacher_id not in applicants, applicants.get(c.teacher_id, 99),
+                                            c.seniority_date)),
+        "applicants": applicants,
+        "interviews": interviews,
+        "interviews_needed": need,
+        "interviews_met": len(interviewed) >= need,
+        "interviewed": len(interviewed),
+    }
+
+
+def runs(session: Session) -> list[PlacementRun]:
+    return list(session.exec(select(PlacementRun).order_by(PlacementRun.id.desc())))  # type: ignore[union-attr]
+
+
+def run_figures(run: PlacementRun) -> dict:
+    return json.loads(run.figures_json or "{}")
+
+
+def placements(session: Session, run_id: int, school_id: str = "", kind: str = "") -> list[Placement]:
+    query = select(Placement).where(Placement.run_id == run_id)
+    if school_id:
+        query = query.where(Placement.school_id == school_id)
+    if kind:
+        query = query.where(Placement.kind == kind)
+    return list(session.exec(query.order_by(Placement.teacher_id)))
+
+
+COMPARED = ("placed", "unplaced", "must_place_placed", "return_rights_honoured", "reserve_cost", "reserve_teachers",
+            "teacher_satisfaction", "committee_top_share", "blocking_pairs", "seniority_overrides",
+            "interview_shortfalls", "rule_violations", "forced_by_model")
+
+
+def compare(a: PlacementRun, b: PlacementRun) -> list[tuple[str, object, object]]:
+    fa, fb = run_figures(a), run_figures(b)
+    return [(key, fa.get(key), fb.get(key)) for key in COMPARED]
+
+
+def audit(session: Session, run: PlacementRun, school_id: str = "", reason: str = "",
+          teacher_id: str = "") -> list[AuditRow]:
+    rows = audit_run(session, run)
+    return [r for r in rows if (not school_id or r.school_id == school_id)
+            and (not reason or r.lawful_reason.lower().startswith(reason.lower()))
+            and (not teacher_id or teacher_id in (r.passed_over_id, r.occupant_id))]
