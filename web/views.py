@@ -74,7 +74,7 @@ def pool_summary(rows: list[PoolRow]) -> dict[str, object]:
         "teachers": len(rows),
         "by_status": dict(sorted(Counter(r.status for r in rows).items())),
         "by_certification": dict(sorted(Counter(c for r in rows for c in r.certifications.split(";")).items())),
-        "by_region": dict(sorted(Counter(r.region or "-" for r in rows).items())),
+        "by_region": dict(sorted(Counter(r.region or "(new hire, no school yet)" for r in rows).items())),
         "must_place": sum(r.must_place for r in rows),
         "return_rights": sum(r.return_rights for r in rows),
         "reserve_salary": sum(r.salary for r in paid),

@@ -1,0 +1,119 @@
+"""End-to-end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright): sign in as each
+role, rank candidates with htmx clicks, run a placement and watch its progress, read the audit.
+
+Screenshots of the main pages go to $E2E_SCREENSHOTS (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tests.web_support import build_template
+from web.app import create_app
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e")
+    db = build_template(folder)
+    port = free_port()
+    config = uvicorn.Config(create_app(f"sqlite:///{db}"), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the web server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("E2E_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sign_in(browser, server: str, user: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", "pw-" + user)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_principal_ranks_candidates_with_clicks(browser, server, shots):
+    page = sign_in(browser, server, "p1")
+    assert page.url.endswith("/schools/S0001")
+    page.screenshot(path=str(shots / "principal-school.png"), full_page=True)
+    page.click("a[href='/schools/S0001/vacancies/V00001']")
+    first = page.locator("button[name^=add-]").first
+    teacher = first.get_attribute("name").removeprefix("add-")
+    first.click()
+    page.wait_for_selector(f"#ranking button[name='up-{teacher}']")  # htmx swapped the new ranking in
+    last = page.locator("#ranking tr").last.inner_text()
+    assert teacher in last
+    page.click(f"#ranking button[name='up-{teacher}']")
+    page.wait_for_function(f"!document.querySelector('#ranking tr:last-child').innerText.includes('{teacher}')")
+    page.screenshot(path=str(shots / "principal-ranking.png"), full_page=True)
+    page.goto(f"{server}/schools/S0002")
+    assert "Not allowed" in page.content()
+    page.close()
+
+
+def test_hr_runs_a_placement_and_sees_progress_then_the_result(browser, server, shots):
+    page = sign_in(browser, server, "hr")
+    assert page.url.endswith("/hr")
+    page.screenshot(path=str(shots / "hr-pool.png"), full_page=True)
+    page.goto(f"{server}/hr/runs")
+    page.fill("input[name=time_limit]", "3")
+    page.click("button:has-text('Run placement')")
+    page.wait_for_selector("text=rule violations", timeout=60_000)
+    assert "Placement run #" in page.content()
+    page.screenshot(path=str(shots / "hr-run.png"), full_page=True)
+    page.click("button:has-text('Approve and publish')")
+    page.wait_for_selector("text=Published", timeout=20_000)
+    page.close()
+
+
+def test_union_reads_the_audit_and_cannot_reach_hr_pages(browser, server, shots):
+    page = sign_in(browser, server, "union")
+    assert page.url.endswith("/audit")
+    assert "violation(s)" in page.content() and "lawful reason" in page.content()
+    page.screenshot(path=str(shots / "union-audit.png"), full_page=False)
+    page.goto(f"{server}/hr/runs")
+    assert "Not allowed" in page.content()
+    page.close()

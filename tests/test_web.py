@@ -1,0 +1,186 @@
+"""Every route and every role boundary of the web app and its JSON API (FastAPI TestClient)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from staffing.db import session_scope
+from staffing.db_models import AuditLog, RankingRow, VacancyRow
+from tests.web_support import build_template, client_for
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build_template(tmp_path_factory.mktemp("webtemplate"))
+
+
+@pytest.fixture
+def as_(template, tmp_path):
+    """as_("hr") -> a client signed in as that user, all sharing this test's database."""
+    return lambda user=None: client_for(template, tmp_path, user)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'web.db'}"
+
+
+PAGES_HR = ["/hr", "/hr/vacancies", "/hr/runs", "/hr/compare", "/audit", "/schools/S0001",
+            "/schools/S0002/vacancies/V00002"]
+
+
+def test_pages_need_sign_in_and_api_answers_401(as_):
+    anon = as_()
+    for path in PAGES_HR:
+        r = anon.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    assert anon.get("/api/pool").status_code == 401
+    assert anon.get("/login").status_code == 200
+
+
+def test_wrong_password_is_an_inline_message(as_):
+    r = as_().post("/login", data={"username": "hr", "password": "nope"})
+    assert r.status_code == 401 and "Unknown user or wrong password." in r.text
+
+
+def test_each_role_lands_on_its_start_page(as_):
+    assert as_("hr").get("/", follow_redirects=False).headers["location"] == "/hr"
+    assert as_("union").get("/", follow_redirects=False).headers["location"] == "/audit"
+    assert as_("p1").get("/", follow_redirects=False).headers["location"] == "/schools/S0001"
+
+
+def test_hr_sees_every_page(as_):
+    hr = as_("hr")
+    for path in PAGES_HR:
+        assert hr.get(path).status_code == 200, path
+    assert "reserve salary" in hr.get("/hr").text
+    assert hr.get("/hr?status=displaced&certification=MATH").status_code == 200
+
+
+def test_principal_sees_only_their_own_school(as_):
+    p1 = as_("p1")
+    assert p1.get("/schools/S0001").status_code == 200
+    assert p1.get("/schools/S0002").status_code == 403
+    assert p1.get("/schools/S0002/vacancies/V00002").status_code == 403
+    assert p1.post("/schools/S0002/vacancies/V00002/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
+    assert p1.get("/api/schools/S0002/vacancies").status_code == 403
+    assert p1.put("/api/schools/S0002/vacancies/V00002/ranking", json={"teacher_ids": []}).status_code == 403
+    for path in ("/hr", "/hr/runs", "/audit", "/api/pool", "/api/runs"):
+        assert p1.get(path).status_code == 403, path
+    # a vacancy of another school reached through one's own school id is not found, not shown
+    assert p1.get("/schools/S0001/vacancies/V00002").status_code == 404
+
+
+def test_union_rep_reads_the_audit_but_changes_nothing(as_):
+    union = as_("union")
+    assert union.get("/audit").status_code == 200
+    assert union.get("/api/runs").status_code == 200
+    assert union.post("/hr/runs", data={"scenario": "district_rules"}).status_code == 403
+    assert union.post("/api/runs", json={}).status_code == 403
+    assert union.post("/hr/runs/1/publish").status_code == 403
+    assert union.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
+    assert union.get("/schools/S0001").status_code == 403
+
+
+def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
+    hr = as_("hr")
+    r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
+    assert r.status_code == 200 and "Placement run #1" in r.text and "rule violations" in r.text
+    assert hr.get("/hr/runs/1/status").headers.get("HX-Refresh") == "true"
+    assert hr.get("/hr/runs/1?kind=forced").status_code == 200
+    hr.post("/api/runs", json={"scenario": "all_mutual_consent", "time_limit": 5})
+    compare = hr.get("/hr/compare?a=1&b=2")
+    assert "must_place_placed" in compare.text and "run #2" in compare.text
+    first = hr.post("/api/runs/1/publish").json()
+    again = hr.post("/api/runs/1/publish").json()
+    assert first["newly_published"] is True and again["newly_published"] is False
+    assert again["published_by"] == "hr"
+    with session_scope(db_url) as s:
+        filled = s.exec(select(VacancyRow).where(VacancyRow.status == "filled")).all()
+        assert len(filled) == first["figures"]["placed"]
+        actions = {(a.actor, a.action) for a in s.exec(select(AuditLog))}
+    assert ("hr", "publish") in actions and ("hr", "start") in actions
+    # run 2 was made on the same snapshot, but the pool has changed since run 1 was published
+    stale = hr.post("/api/runs/2/publish")
+    assert stale.status_code == 409 and "changed since run 2" in stale.json()["detail"]
+    assert "Not published" in hr.post("/hr/runs/2/publish").text
+
+
+def test_bad_run_form_input_is_an_inline_error_not_a_500(as_):
+    hr = as_("hr")
+    for data, expected in [({"time_limit": "soon"}, "time limit must be a number"),
+                           ({"time_limit": "-3"}, "between 0 and 300"),
+                           ({"scenario": "anarchy"}, "unknown scenario"),
+                           ({"method": "guess"}, "unknown method")]:
+        r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", **data})
+        assert r.status_code == 422 and expected in r.text, data
+    assert hr.post("/api/runs", json={"time_limit": 0}).status_code == 422
+
+
+def test_principal_ranks_with_clicks_and_bad_input_is_inline(as_, db_url):
+    p1 = as_("p1")
+    page = p1.get("/schools/S0001/vacancies/V00001")
+    assert page.status_code == 200 and "Committee ranking" in page.text and "Interview log" in page.text
+    url = "/schools/S0001/vacancies/V00001/ranking"
+    with session_scope(db_url) as s:
+        before = [r.teacher_id for r in s.exec(select(RankingRow).where(RankingRow.vacancy_id == "V00001").order_by(RankingRow.rank))]
+    p1.post(url, data={"teacher_id": "T00100", "action": "add"})
+    r = p1.post(url, data={"teacher_id": "T00100", "action": "up"})
+    assert r.status_code == 200 and 'id="ranking"' in r.text
+    with session_scope(db_url) as s:
+        after = [r.teacher_id for r in s.exec(select(RankingRow).where(RankingRow.vacancy_id == "V00001").order_by(RankingRow.rank))]
+        log = s.exec(select(AuditLog).where(AuditLog.entity == "ranking")).all()
+    assert after == before[:-1] + ["T00100", before[-1]] if before else after == ["T00100"]
+    assert log[-1].actor == "p1" and json.loads(log[-1].after_json) == after
+    bad = p1.post(url, data={"teacher_id": "NOBODY", "action": "add"})
+    assert bad.status_code == 422 and "is not a teacher in the pool" in bad.text
+    odd = p1.post(url, data={"teacher_id": "T00100", "action": "shuffle"})
+    assert odd.status_code == 422 and "must be add, remove, up or down" in odd.text
+
+
+def test_interview_log_validates_and_reports_the_minimum(as_):
+    p1 = as_("p1")
+    url = "/schools/S0001/vacancies/V00001/interviews"
+    ok = p1.post(url, data={"teacher_id": "T00002", "held_on": "2026-04-10"})
+    assert ok.status_code == 200 and "pool candidate(s) interviewed" in ok.text
+    future = p1.post(url, data={"teacher_id": "T00002", "held_on": "2999-01-01"})
+    assert future.status_code == 422 and "in the future" in future.text
+    garbled = p1.post(url, data={"teacher_id": "T00002", "held_on": "tomorrow"})
+    assert garbled.status_code == 422 and "expected a date" in garbled.text
+
+
+def test_json_api_for_the_same_operations(as_):
+    hr = as_("hr")
+    assert hr.get("/api/me").json()["role"] == "hr"
+    pool = hr.get("/api/pool?status=displaced").json()
+    assert pool["summary"]["teachers"] == len(pool["teachers"]) > 0
+    assert hr.get("/api/vacancies?certification=MATH").status_code == 200
+    started = hr.post("/api/runs", json={"scenario": "district_rules", "time_limit": 5})
+    assert started.status_code == 202
+    run = hr.get(f"/api/runs/{started.json()['id']}").json()
+    assert run["status"] == "done" and len(run["placements"]) == 100
+    audit = hr.get(f"/api/runs/{run['id']}/audit?reason=certification").json()
+    assert all(row["lawful_reason"].startswith("certification") for row in audit)
+    assert hr.get("/api/runs/999").status_code == 404
+    p1 = as_("p1")
+    assert p1.post("/api/login", json={"username": "p1", "password": "pw-p1"}).status_code == 200
+    assert p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["T00100"]}).json()["teacher_ids"] == ["T00100"]
+    assert p1.get("/api/schools/S0001/vacancies/V00001/ranking").json()["teacher_ids"] == ["T00100"]
+    bad = p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["GHOST"]})
+    assert bad.status_code == 422 and "GHOST" in bad.text
+    assert as_().post("/api/login", json={"username": "hr", "password": "x"}).status_code == 401
+    assert hr.get("/openapi.json").json()["paths"]["/api/runs"]
+
+
+def test_union_exports_the_audit_as_csv(as_):
+    as_("hr").post("/api/runs", json={"time_limit": 5})
+    r = as_("union").get("/audit/1.csv?reason=model exempt")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0].startswith("vacancy_id,school_id,model,occupant_id")
+    assert all("model exempt from seniority" in line for line in lines[1:])
+    page = as_("union").get("/audit?run=1&school_id=S0001")
+    assert page.status_code == 200 and "0 violation(s)" in page.text

@@ -1,0 +1,40 @@
+"""A seeded database with demo users for the web tests: built once, copied per test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from staffing.bundle import read_bundle
+from staffing.db import get_engine, init_db, session_scope
+from staffing.store import save_district
+from tests.conftest import ROOT
+from web.app import create_app
+from web.auth import create_user
+
+USERS = {"hr": ("hr", None), "union": ("union", None), "p1": ("principal", "S0001"), "p2": ("principal", "S0002")}
+
+
+def build_template(folder: Path) -> Path:
+    path = folder / "template.db"
+    url = f"sqlite:///{path}"
+    init_db(url)
+    with session_scope(url) as s:
+        save_district(s, read_bundle(ROOT / "seed_data" / "small"))
+        for name, (role, school) in USERS.items():
+            create_user(s, name, "pw-" + name, role, school)
+    get_engine(url).dispose()  # closing the last connection checkpoints SQLite's WAL into the file we copy
+    return path
+
+
+def client_for(template: Path, folder: Path, user: str | None = None) -> TestClient:
+    db = folder / "web.db"
+    if not db.exists():
+        shutil.copy(template, db)
+    client = TestClient(create_app(f"sqlite:///{db}"))
+    if user:
+        r = client.post("/login", data={"username": user, "password": "pw-" + user}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    return client
