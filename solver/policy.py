@@ -24,8 +24,11 @@ class RuleOverride:
     set: dict[str, bool | int]
     models: tuple[str, ...] = ()
     autonomy: tuple[str, ...] = ()
+    except_models: tuple[str, ...] = ()
 
     def matches(self, rules: ModelRules) -> bool:
+        if rules.model in self.except_models:
+            return False
         return "*" in self.models or rules.model in self.models or rules.autonomy in self.autonomy
 
 
@@ -76,35 +79,48 @@ class Policy:
     def from_json(cls, text: str) -> "Policy":
         data = json.loads(text)
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
-                                               autonomy=tuple(o["autonomy"])) for o in data["overrides"])
+                                               autonomy=tuple(o["autonomy"]),
+                                               except_models=tuple(o.get("except_models", ())))
+                               for o in data["overrides"])
         return cls(**data)
 
 
 _ALL = ("*",)
+_LA = ("la_pilot", "la_lis", "la_esbmm", "la_partner", "la_affiliated_charter")
 _INNOVATION = ("boston_innovation", "denver_innovation", "horace_mann_charter", "boston_turnaround")
+#: The traditional row's rules: the baseline against which a scenario prices one model's autonomy.
+TRADITIONAL = {"mutual_consent": False, "accepts_must_place": True, "honours_return_rights": True,
+               "seniority_order": True, "can_dismiss_to_pool": False, "min_pool_interviews": 0,
+               "may_hire_outside_pool": False}
 
-#: Named scenarios of the seed reports.  Each is the district's table with some columns overridden.
+
+def traditional_except(*keep: str) -> RuleOverride:
+    """Every model follows the traditional rules except the ones named, which keep their own row."""
+    return RuleOverride(TRADITIONAL, models=_ALL, except_models=keep)
+
+
+#: Named scenarios of the seed reports.  Each is the district's table with some columns overridden; the
+#: single-lever ones start from "everything traditional" so that each prices one kind of autonomy.
 SCENARIOS: dict[str, Policy] = {p.name: p for p in (
     Policy(),
+    Policy("all_traditional", "Every school follows the traditional rules: seniority, forced placement, "
+                              "district assignment.", (traditional_except(),)),
+    Policy("la_today", "LA today: LA models as reported (pilots still receive must-place teachers, LIS exempt "
+                       "from priority placement but honouring return rights); every other school traditional.",
+           (traditional_except(*_LA),)),
+    Policy("lis_exempt", "Only local-initiative schools are autonomous: mutual consent, exempt from priority "
+                         "placement, honouring return rights; every other school traditional.",
+           (traditional_except("la_lis"),)),
+    Policy("innovation_no_seniority", "Only innovation-type schools (Boston and Denver innovation, Horace Mann, "
+                                      "turnaround) are autonomous: mutual consent regardless of seniority, no "
+                                      "forced placements; every other school traditional.",
+           (traditional_except(*_INNOVATION),)),
+    Policy("pilots_no_forced", "The district's table, but no mid- or high-autonomy school receives forced "
+                               "placements (LA pilots included).",
+           (RuleOverride({"accepts_must_place": False}, autonomy=("mid", "high", "highest")),)),
     Policy("all_mutual_consent", "All schools hire by mutual consent and take no forced placements (Boston).",
            (RuleOverride({"mutual_consent": True, "accepts_must_place": False, "min_pool_interviews": 2},
                          models=_ALL),)),
-    Policy("la_today", "LA today: pilots still receive must-place teachers; LIS exempt from priority "
-                       "placements but honour return rights.",
-           (RuleOverride({"accepts_must_place": True}, models=("la_pilot",)),
-            RuleOverride({"accepts_must_place": False, "honours_return_rights": True}, models=("la_lis",)))),
-    Policy("lis_exempt", "Local-initiative schools exempt from priority placement but honouring return rights.",
-           (RuleOverride({"mutual_consent": True, "accepts_must_place": False, "honours_return_rights": True},
-                         models=("la_lis",)),)),
-    Policy("innovation_no_seniority", "Innovation-type schools hire regardless of seniority.",
-           (RuleOverride({"seniority_order": False, "mutual_consent": True}, models=_INNOVATION),)),
-    Policy("pilots_no_forced", "No autonomous school receives forced placements (pilots included).",
-           (RuleOverride({"accepts_must_place": False}, autonomy=("mid", "high", "highest")),)),
-    Policy("all_traditional", "Every school follows the traditional rules: seniority, forced placement, "
-                              "district assignment.",
-           (RuleOverride({"mutual_consent": False, "accepts_must_place": True, "honours_return_rights": True,
-                          "seniority_order": True, "can_dismiss_to_pool": False, "min_pool_interviews": 0,
-                          "may_hire_outside_pool": False}, models=_ALL),)),
 )}
 
 

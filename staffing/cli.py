@@ -241,6 +241,28 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
                        + f" {result.stats['total_time']:>8}")
 
 
+@app.command()
+def tradeoffs(size: Annotated[str, typer.Option(help="small or district")] = "small",
+              seed: Annotated[int, typer.Option(help="seed of the first draw")] = 7,
+              draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
+              time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,
+              scenario: Annotated[list[str] | None, typer.Option(help="scenario to include (repeat); default all")] = None,
+              out: Annotated[Path, typer.Option(help="report folder")] = Path("report")) -> None:
+    """Staffing-autonomy trade-offs by school model: table (CSV), plots (PNG/SVG) and an HTML report."""
+    from staffing.analysis import DEFAULT_SCENARIOS, run_tradeoffs, write_report
+
+    with user_errors():
+        if draws < 1:
+            raise ValueError("--draws must be at least 1")
+        report = run_tradeoffs(size, seed, draws, scenario or DEFAULT_SCENARIOS, time_limit)
+        path = write_report(report, out)
+    typer.echo(f"wrote {path} ({draws} draw(s), {len(scenario or DEFAULT_SCENARIOS)} scenarios)")
+    summary = report.summary()
+    cols = ["placed", "unplaced", "reserve_cost", "must_place_placed", "forced_autonomous",
+            "committee_top_share_autonomous", "teacher_satisfaction"]
+    typer.echo(summary[[(c, "mean") for c in cols]].round(3).to_string())
+
+
 @app.command("demo-users")
 def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
                database_url: DbOption = None) -> None:

@@ -184,3 +184,19 @@ def test_union_exports_the_audit_as_csv(as_):
     assert all("model exempt from seniority" in line for line in lines[1:])
     page = as_("union").get("/audit?run=1&school_id=S0001")
     assert page.status_code == 200 and "0 violation(s)" in page.text
+
+
+def test_hr_computes_and_reads_the_tradeoff_report(as_, template, tmp_path):
+    from tests.web_support import client_for
+
+    hr = client_for(template, tmp_path, "hr")
+    hr.app.state.report_dir = tmp_path / "reports"
+    assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
+    page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
+    assert page.status_code == 200 and "Scenario totals" in page.text and "pareto.svg" in page.text
+    assert hr.get("/hr/tradeoffs/files/pareto.svg").headers["content-type"].startswith("image/svg")
+    assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
+    assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
+    assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
+    union = client_for(template, tmp_path, "union")
+    assert union.get("/hr/tradeoffs").status_code == 403 and union.post("/hr/tradeoffs").status_code == 403

@@ -28,12 +28,13 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(url: str | None = None) -> FastAPI:
+def create_app(url: str | None = None, report_dir: str | Path | None = None) -> FastAPI:
     from web import api, pages
 
     app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
                   description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login.")
     app.state.database_url = url or database_url()
+    app.state.report_dir = Path(report_dir or os.environ.get("STAFFING_REPORT_DIR", "reports"))
     secret = os.environ.get("STAFFING_SECRET_KEY") or secrets.token_urlsafe(32)
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
                        session_cookie="staffing_session")

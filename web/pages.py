@@ -22,7 +22,7 @@ from web import views
 from web.app import templates
 from web.auth import authenticate
 from web.deps import User, current_user, db, role, school_access
-from web.runner import start_in_background
+from web.runner import report_file, start_in_background, start_tradeoffs, tradeoff_state
 
 router = APIRouter(include_in_schema=False)
 HR = Depends(role("hr"))
@@ -133,6 +133,30 @@ def hr_compare(request: Request, a: int | None = None, b: int | None = None, use
     all_runs = [r for r in views.runs(session) if r.status == "done"]
     rows = views.compare(get_run(session, a), get_run(session, b)) if a and b else []
     return render(request, "hr_compare.html", user, runs=all_runs, rows=rows, a=a, b=b)
+
+
+@router.get("/hr/tradeoffs")
+def hr_tradeoffs(request: Request, user: User = HR) -> HTMLResponse:
+    return render(request, "hr_tradeoffs.html", user, **tradeoff_state(request.app.state.report_dir))
+
+
+@router.post("/hr/tradeoffs")
+def hr_run_tradeoffs(request: Request, background: BackgroundTasks, user: User = HR) -> Response:
+    start_tradeoffs(request.app.state.database_url, request.app.state.report_dir, background, user.username)
+    return RedirectResponse("/hr/tradeoffs", status_code=303)
+
+
+@router.get("/hr/tradeoffs/status")
+def hr_tradeoffs_status(request: Request, user: User = HR) -> Response:
+    state = tradeoff_state(request.app.state.report_dir)
+    if state["running"]:
+        return render(request, "_tradeoffs_progress.html", user)
+    return Response(status_code=200, headers={"HX-Refresh": "true"})
+
+
+@router.get("/hr/tradeoffs/files/{name}")
+def hr_tradeoff_file(request: Request, name: str, user: User = HR) -> Response:
+    return report_file(request.app.state.report_dir, name)
 
 
 # -- principals and selection committees -----------------------------------------------------------------------

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
+from pathlib import Path
 
-from fastapi import BackgroundTasks
+from fastapi import BackgroundTasks, HTTPException
+from fastapi.responses import FileResponse
 
 from solver.policy import scenario
 from staffing.db import session_scope
@@ -47,3 +51,62 @@ def solve_recorded_run(url: str, run_id: int) -> None:
         log.exception("placement run %s failed", run_id)
         with session_scope(url) as session:
             fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
+
+
+# -- trade-off report on the current pool -----------------------------------------------------------------------
+REPORT_FILE = re.compile(r"^[a-z_]+\.(png|svg|csv|html)$")
+
+
+def tradeoff_state(report_dir: Path) -> dict[str, object]:
+    current = report_dir / "current"
+    summary = current / "scenario_summary.csv"
+    table = None
+    if summary.exists():
+        import pandas as pd
+
+        frame = pd.read_csv(summary, index_col=0)
+        keep = [c for c in frame.columns if c.endswith("(mean)") and c.split(" ")[0] in (
+            "placed", "unplaced", "reserve_cost", "must_place_placed", "forced", "committee_top_share_autonomous",
+            "teacher_satisfaction", "seniority_overrides")]
+        table = frame[keep].round(3)
+    error = (report_dir / "error.txt").read_text() if (report_dir / "error.txt").exists() else None
+    return {"running": (report_dir / "running").exists(), "ready": summary.exists(), "table": table, "error": error}
+
+
+def start_tradeoffs(url: str, report_dir: Path, background: BackgroundTasks, actor: str) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    marker = report_dir / "running"
+    if marker.exists():
+        return  # one analysis at a time; the page is already polling it
+    marker.write_text(actor)
+    background.add_task(compute_tradeoffs, url, report_dir)
+
+
+def compute_tradeoffs(url: str, report_dir: Path) -> None:
+    """Write the report to a fresh folder and swap it in, so readers never see a half-written report."""
+    from staffing.analysis import current_district_report
+    from staffing.store import load_district
+
+    fresh, current = report_dir / "next", report_dir / "current"
+    try:
+        (report_dir / "error.txt").unlink(missing_ok=True)
+        with session_scope(url) as session:
+            district = load_district(session)
+        if not district.vacancies:
+            raise ValueError("there are no open vacancies in the pool")
+        shutil.rmtree(fresh, ignore_errors=True)
+        current_district_report(district, fresh)
+        shutil.rmtree(current, ignore_errors=True)
+        fresh.rename(current)
+    except Exception as exc:  # shown on the page
+        log.exception("trade-off analysis failed")
+        (report_dir / "error.txt").write_text(f"{type(exc).__name__}: {exc}")
+    finally:
+        (report_dir / "running").unlink(missing_ok=True)
+
+
+def report_file(report_dir: Path, name: str) -> FileResponse:
+    path = report_dir / "current" / name
+    if not REPORT_FILE.match(name) or not path.is_file():
+        raise HTTPException(404, f"no report file {name!r}")
+    return FileResponse(path)
