@@ -69,3 +69,26 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_postgres(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def use_snapshot_isolation(session) -> None:
+    """Make the rest of this transaction read one consistent snapshot (PostgreSQL REPEATABLE READ).
+
+    A placement run reads teachers, vacancies, preferences and rankings in separate statements; under READ
+    COMMITTED a principal's commit between two of them would give the run a snapshot that never existed.
+    SQLite already reads a single snapshot per transaction.  Must be the transaction's first statement.
+    """
+    if is_postgres(session) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def serialize(session, name: str) -> None:
+    """Hold a transaction-scoped lock named ``name`` (PostgreSQL advisory lock; SQLite serializes writers)."""
+    if is_postgres(session):
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})

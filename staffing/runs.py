@@ -24,6 +24,7 @@ from solver.result import Assignment, Result
 from staffing.db_models import Placement, PlacementRun, PoolEntry, PoolStatusChange, VacancyRow, utcnow
 from staffing.domain import District
 from staffing.services import NotFound, log_change
+from staffing.db import serialize, use_snapshot_isolation
 from staffing.store import load_district
 
 
@@ -52,6 +53,7 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     """Record a new run on a consistent snapshot of the pool, status ``running``; the solve comes after."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    use_snapshot_isolation(session)
     district = load_district(session)
     if not district.vacancies:
         raise ValueError("there are no open vacancies to fill: import a bundle or add vacancies first")
@@ -68,10 +70,19 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     return run
 
 
-def finish_run(session: Session, run: PlacementRun) -> RunOutcome:
-    """Solve a started run on its own stored snapshot and store the result and figures."""
+def solve_run(run: PlacementRun) -> tuple[Result, dict[str, object]]:
+    """Solve a started run on its own stored snapshot; touches no database, so no transaction is held open
+    while the solver works."""
     district, policy = run_snapshot(run)
-    _, result, figures, violations, audit = evaluate(district, policy, run.solver_version.split("/")[-1])
+    _, result, figures, _, _ = evaluate(district, policy, run.solver_version.split("/")[-1])
+    return result, figures
+
+
+def store_result(session: Session, run_id: int, result: Result, figures: dict[str, object]) -> PlacementRun:
+    """Record a run's placements and figures and mark it done, in the caller's transaction."""
+    run = get_run(session, run_id)
+    if run.status != "running":
+        raise ValueError(f"run {run_id} is already {run.status}")
     rows = [{"run_id": run.id, "teacher_id": a.teacher_id, "vacancy_id": a.vacancy_id, "school_id": a.school_id,
              "kind": a.kind, "reason": a.reason} for a in result.assignments]
     for start in range(0, len(rows), 5000):
@@ -80,12 +91,15 @@ def finish_run(session: Session, run: PlacementRun) -> RunOutcome:
     run.status = "done"
     session.add(run)
     session.flush()
-    return RunOutcome(run, result, figures, violations, audit)
+    return run
 
 
 def run_placement(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat") -> RunOutcome:
-    """Start and finish a run in the caller's transaction: either the whole run is recorded or nothing."""
-    return finish_run(session, start_run(session, policy, actor, method))
+    """Start, solve and record a run in the caller's transaction: either the whole run is recorded or nothing."""
+    run = start_run(session, policy, actor, method)
+    district, policy = run_snapshot(run)
+    _, result, figures, violations, audit = evaluate(district, policy, method)
+    return RunOutcome(store_result(session, run.id, result, figures), result, figures, violations, audit)
 
 
 def fail_run(session: Session, run_id: int, message: str) -> None:
@@ -105,8 +119,10 @@ def publish_run(session: Session, run_id: int, actor: str) -> tuple[PlacementRun
 
     Idempotent and safe under concurrency: the conditional UPDATE succeeds for exactly one caller; any other
     (a second HR user, a double click) sees ``published_at`` already set and gets the same run back with
-    ``False``.  A run whose snapshot no longer matches the pool is refused.
+    ``False``.  A run whose snapshot no longer matches the pool is refused.  Publications are serialized
+    (advisory lock on PostgreSQL, the single writer on SQLite), so the snapshot check cannot be raced.
     """
+    serialize(session, "staffing.publish")  # one publication at a time: two runs on one snapshot cannot both land
     run = get_run(session, run_id)
     if run.status != "done":
         raise ValueError(f"run {run_id} is {run.status}; only a finished run can be published")

@@ -230,8 +230,22 @@ def record_interview(session: Session, interview: Interview, actor: str, today: 
     log_change(session, actor, "add", "interview", str(row.id), None, _dump(row))
 
 
-def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], actor: str) -> None:
-    """Replace the committee's ranking for a vacancy: the order given is the rank; unlisted = not acceptable."""
+def lock_vacancy(session: Session, vacancy_id: str) -> VacancyRow:
+    """Lock a vacancy row for the rest of the transaction: edits of its ranking happen one after another."""
+    row = session.exec(select(VacancyRow).where(VacancyRow.vacancy_id == vacancy_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id!r} does not exist")
+    return row
+
+
+def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], actor: str,
+                 expected_version: int | None = None) -> int:
+    """Replace the committee's ranking for a vacancy: the order given is the rank; unlisted = not acceptable.
+
+    The vacancy row is locked and its version bumped, so two committee members saving at once are applied one
+    after the other, and a save based on a stale screen (``expected_version``) is refused.  Returns the new
+    version.
+    """
     problems: list[FieldProblem] = []
     vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
     if len(set(teacher_ids)) != len(teacher_ids):
@@ -239,17 +253,26 @@ def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], 
     for rank, tid in enumerate(teacher_ids, start=1):
         problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
     _fail(f"ranking of {vacancy_id}", problems)
+    vacancy = lock_vacancy(session, vacancy_id)
+    _bump(vacancy, expected_version, f"the ranking of {vacancy_id}")
     before = [r.teacher_id for r in session.exec(
         select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
     session.execute(delete(RankingRow).where(RankingRow.vacancy_id == vacancy_id))
     for rank, tid in enumerate(teacher_ids, start=1):
         session.add(RankingRow(vacancy_id=vacancy_id, teacher_id=tid, rank=rank))
+    session.add(vacancy)
     session.flush()
     log_change(session, actor, "replace", "ranking", vacancy_id, json.dumps(before), json.dumps(list(teacher_ids)))
+    return vacancy.version
 
 
 def move_in_ranking(session: Session, vacancy_id: str, teacher_id: str, action: str, actor: str) -> list[str]:
-    """One click of a committee's ranking screen: ``add`` (to the end), ``remove``, ``up`` or ``down``."""
+    """One click of a committee's ranking screen: ``add`` (to the end), ``remove``, ``up`` or ``down``.
+
+    The click is applied to the ranking as it is *now* (read under the vacancy's lock), so two members
+    clicking at once both take effect instead of one overwriting the other.
+    """
+    lock_vacancy(session, vacancy_id)
     current = [r.teacher_id for r in session.exec(
         select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
     order = list(current)

@@ -15,9 +15,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path, monkeypatch, db_url):
+    """The command line on this test's database (each backend), run from an empty folder."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("STAFFING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("STAFFING_DATABASE_URL", db_url)
     return tmp_path
 
 
@@ -84,9 +85,33 @@ def test_unknown_scenario_and_missing_run_are_clear_errors(env):
     assert missing.exit_code == 2 and "placement run 42 does not exist" in missing.output
 
 
-def test_export_then_import_into_an_empty_database_gives_the_same_district(env, tmp_path):
+def test_export_then_import_into_an_empty_database_gives_the_same_district(env, db_url):
     from staffing.bundle import read_bundle
+    from staffing.db import init_db, session_scope
+    from staffing.store import load_district
 
     run("import", str(ROOT / "seed_data" / "small"))
+    with session_scope(db_url) as s:
+        original = load_district(s, open_only=False).snapshot_hash()
     assert run("export-bundle", "backup").exit_code == 0
-    assert read_bundle(env / "backup").snapshot_hash() == read_bundle(ROOT / "seed_data" / "small").snapshot_hash()
+    assert read_bundle(env / "backup").snapshot_hash() == original
+    empty = f"sqlite:///{env / 'restored.db'}"
+    init_db(empty)
+    assert run("import", "backup", "--database-url", empty).exit_code == 0
+    with session_scope(empty) as s:
+        assert load_district(s, open_only=False).snapshot_hash() == original
+
+
+def test_replay_notices_a_tampered_run(env, db_url):
+    from sqlalchemy import update
+
+    from staffing.db import session_scope
+    from staffing.db_models import Placement
+
+    run("import", str(ROOT / "seed_data" / "small"))
+    run("place", "--time-limit", "5", "--out", "p.csv")
+    with session_scope(db_url) as s:
+        s.execute(update(Placement).where(Placement.run_id == 1, Placement.vacancy_id.is_not(None))
+                  .values(vacancy_id=None, kind="unplaced"))
+    replay = runner.invoke(app, ["replay", "1"])
+    assert replay.exit_code == 1 and "differ on replay" in replay.output

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from staffing.db import session_scope
 from staffing.db_models import AuditLog, RankingRow, VacancyRow
-from tests.web_support import build_template, client_for
+from tests.conftest import fresh_postgres
+from tests.web_support import build_template, client_for, seed_web_db
 
 
 @pytest.fixture(scope="module")
@@ -18,14 +19,20 @@ def template(tmp_path_factory):
 
 
 @pytest.fixture
-def as_(template, tmp_path):
-    """as_("hr") -> a client signed in as that user, all sharing this test's database."""
-    return lambda user=None: client_for(template, tmp_path, user)
+def db_url(backend, tmp_path):
+    """This test's web database: a copy of the SQLite template, or a fresh seeded PostgreSQL schema."""
+    if backend == "postgresql":
+        url = fresh_postgres()
+        seed_web_db(url)
+        return url
+    return f"sqlite:///{tmp_path / 'web.db'}"
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'web.db'}"
+def as_(template, tmp_path, db_url):
+    """as_("hr") -> a client signed in as that user, all sharing this test's database."""
+    url = None if db_url.startswith("sqlite") else db_url
+    return lambda user=None: client_for(template, tmp_path, user, url)
 
 
 PAGES_HR = ["/hr", "/hr/vacancies", "/hr/runs", "/hr/compare", "/audit", "/schools/S0001",
@@ -168,7 +175,13 @@ def test_json_api_for_the_same_operations(as_):
     p1 = as_("p1")
     assert p1.post("/api/login", json={"username": "p1", "password": "pw-p1"}).status_code == 200
     assert p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["T00100"]}).json()["teacher_ids"] == ["T00100"]
-    assert p1.get("/api/schools/S0001/vacancies/V00001/ranking").json()["teacher_ids"] == ["T00100"]
+    current = p1.get("/api/schools/S0001/vacancies/V00001/ranking").json()
+    assert current["teacher_ids"] == ["T00100"]
+    stale = p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": [], "version": current["version"] - 1})
+    assert stale.status_code == 409 and "changed by someone else" in stale.json()["detail"]
+    fresh = p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["T00100", "T00002"],
+                                                                       "version": current["version"]})
+    assert fresh.json()["version"] == current["version"] + 1
     bad = p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["GHOST"]})
     assert bad.status_code == 422 and "GHOST" in bad.text
     assert as_().post("/api/login", json={"username": "hr", "password": "x"}).status_code == 401
@@ -186,10 +199,8 @@ def test_union_exports_the_audit_as_csv(as_):
     assert page.status_code == 200 and "0 violation(s)" in page.text
 
 
-def test_hr_computes_and_reads_the_tradeoff_report(as_, template, tmp_path):
-    from tests.web_support import client_for
-
-    hr = client_for(template, tmp_path, "hr")
+def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
+    hr = as_("hr")
     hr.app.state.report_dir = tmp_path / "reports"
     assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
     page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
@@ -198,5 +209,5 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, template, tmp_path):
     assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
     assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
-    union = client_for(template, tmp_path, "union")
+    union = as_("union")
     assert union.get("/hr/tradeoffs").status_code == 403 and union.post("/hr/tradeoffs").status_code == 403

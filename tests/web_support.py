@@ -17,23 +17,31 @@ from web.auth import create_user
 USERS = {"hr": ("hr", None), "union": ("union", None), "p1": ("principal", "S0001"), "p2": ("principal", "S0002")}
 
 
-def build_template(folder: Path) -> Path:
-    path = folder / "template.db"
-    url = f"sqlite:///{path}"
-    init_db(url)
+def seed_web_db(url: str) -> None:
+    """The shipped seed district and one user per role in a migrated database."""
     with session_scope(url) as s:
         save_district(s, read_bundle(ROOT / "seed_data" / "small"))
         for name, (role, school) in USERS.items():
             create_user(s, name, "pw-" + name, role, school)
+
+
+def build_template(folder: Path) -> Path:
+    path = folder / "template.db"
+    url = f"sqlite:///{path}"
+    init_db(url)
+    seed_web_db(url)
     get_engine(url).dispose()  # closing the last connection checkpoints SQLite's WAL into the file we copy
     return path
 
 
-def client_for(template: Path, folder: Path, user: str | None = None) -> TestClient:
-    db = folder / "web.db"
-    if not db.exists():
-        shutil.copy(template, db)
-    client = TestClient(create_app(f"sqlite:///{db}"))
+def client_for(template: Path, folder: Path, user: str | None = None, url: str | None = None) -> TestClient:
+    """A client on ``url`` (already seeded) or on this test's copy of the SQLite template."""
+    if url is None:
+        db = folder / "web.db"
+        if not db.exists():
+            shutil.copy(template, db)
+        url = f"sqlite:///{db}"
+    client = TestClient(create_app(url))
     if user:
         r = client.post("/login", data={"username": user, "password": "pw-" + user}, follow_redirects=False)
         assert r.status_code == 303, r.text

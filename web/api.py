@@ -31,6 +31,8 @@ class RunRequest(BaseModel):
 
 class RankingBody(BaseModel):
     teacher_ids: list[str] = Field(description="candidates in the committee's order; unlisted = not acceptable")
+    version: int | None = Field(None, description="the version you read (GET); a stale one gets 409 instead of "
+                                                  "overwriting someone else's ranking")
 
 
 def _run_json(run) -> dict:
@@ -114,12 +116,13 @@ def get_ranking(school_id: str, vacancy_id: str, user: User = Depends(school_acc
                 session: Session = Depends(db)) -> dict:
     page = views.vacancy(session, school_id, vacancy_id)
     return {"vacancy_id": vacancy_id, "teacher_ids": [getattr(r, "teacher_id", r) for r in page["ranking"]],
-            "interviewed": page["interviewed"], "interviews_needed": page["interviews_needed"]}
+            "version": page["vacancy"].version, "interviewed": page["interviewed"],
+            "interviews_needed": page["interviews_needed"]}
 
 
 @router.put("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def put_ranking(school_id: str, vacancy_id: str, body: RankingBody, user: User = Depends(school_access),
                 session: Session = Depends(db)) -> dict:
     views.vacancy(session, school_id, vacancy_id)
-    set_rankings(session, vacancy_id, body.teacher_ids, user.username)
-    return {"vacancy_id": vacancy_id, "teacher_ids": body.teacher_ids}
+    version = set_rankings(session, vacancy_id, body.teacher_ids, user.username, expected_version=body.version)
+    return {"vacancy_id": vacancy_id, "teacher_ids": body.teacher_ids, "version": version}

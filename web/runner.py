@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 
 from solver.policy import scenario
 from staffing.db import session_scope
-from staffing.runs import fail_run, finish_run, get_run, start_run
+from staffing.runs import fail_run, get_run, solve_run, start_run, store_result
 
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
@@ -44,9 +44,13 @@ def start_in_background(url: str, background: BackgroundTasks, name: str, time_l
 
 
 def solve_recorded_run(url: str, run_id: int) -> None:
+    """Read the run, solve with no transaction open (a long solve must not hold locks), store the result."""
     try:
         with session_scope(url) as session:
-            finish_run(session, get_run(session, run_id))
+            run = get_run(session, run_id)
+        result, figures = solve_run(run)
+        with session_scope(url) as session:
+            store_result(session, run_id, result, figures)
     except Exception as exc:  # a failed solve must show on the page, not vanish in a log
         log.exception("placement run %s failed", run_id)
         with session_scope(url) as session:
