@@ -33,7 +33,7 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
     build = time.perf_counter() - t0
     if method == "cpsat":
         start = matching.teacher_proposing(inst)
-        placement, stats = cpsat.solve(inst, start)
+        placement, stats = cpsat.solve(inst, start, started=t0)
     elif method in BASELINES:
         placement, stats = BASELINES[method](inst), {"solver": method}
     else:

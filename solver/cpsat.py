@@ -278,14 +278,22 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-def solve(inst: Instance, start: GroupPlacement) -> tuple[GroupPlacement, dict[str, object]]:
-    """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures."""
-    t0 = time.perf_counter()
+def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -> tuple[GroupPlacement, dict[str, object]]:
+    """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures.
+
+    The time limit counts from ``started`` (the caller's start, so building the instance and the warm start are
+    inside it) and covers the bounds and model building, not only CP-SAT's search.
+    """
+    t0 = started or time.perf_counter()
     keep = model_pairs(inst, start)
     restricted = len(keep) < len(inst.edges)
+    stages = STAGES if inst.policy.objective == "lexicographic" else ("weighted",)
+    # bounds valid for the whole problem (capacity and consent only, all pairs), needed only when the model
+    # keeps a subset of the pairs; computed first so that they are inside the time limit
+    relaxation = ({s: matching.relaxation_bound(inst, lambda e, n=s: edge_value(inst, e, n)) for s in stages
+                   if s != "weighted"} if restricted else {})
     comps = components(inst)
     deadline = t0 + inst.policy.time_limit
-    stages = STAGES if inst.policy.objective == "lexicographic" else ("weighted",)
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
@@ -328,9 +336,8 @@ def solve(inst: Instance, start: GroupPlacement) -> tuple[GroupPlacement, dict[s
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
                                   "optimal_components": r.optimal_components, "components": r.components,
                                   "seconds": round(r.seconds, 2)}
-        if restricted and name != "weighted":
-            # a bound valid for the whole problem: capacity and consent only, all pairs (a relaxation)
-            relax = matching.relaxation_bound(inst, lambda e, n=name: edge_value(inst, e, n))
+        if name in relaxation:
+            relax = relaxation[name]
             row["relaxation_bound"] = relax
             row["relaxation_gap"] = round(abs(relax - r.objective) / max(1, relax), 6)
         stage_stats[name] = row
