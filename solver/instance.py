@@ -176,11 +176,7 @@ class Instance:
     def _edges(self) -> list[Edge]:
         """Allowed pairs.  A listed teacher who is not must-place can only go to listed schools (every kind but
         ``forced`` needs the teacher's consent), so only those groups are scanned for them."""
-        by_cert: dict[str, list[Group]] = defaultdict(list)
-        by_school_cert: dict[tuple[str, str], list[Group]] = defaultdict(list)
-        for g in self.groups:
-            by_cert[g.certification].append(g)
-            by_school_cert[(g.school_id, g.certification)].append(g)
+        by_cert, by_school_cert = self.groups_by_cert, self.groups_by_school_cert
         edges = []
         for t in self.teachers.values():
             prefs = self.prefs.get(t.teacher_id)
@@ -202,19 +198,23 @@ class Instance:
     def vacancy_group(self) -> dict[str, Group]:
         return {vid: g for g in self.groups for vid in g.vacancy_ids}
 
-    @cached_property
-    def groups_by_cert(self) -> dict[str, list[Group]]:
-        out: dict[str, list[Group]] = defaultdict(list)
+    def _index(self, key) -> dict:
+        out: dict = defaultdict(list)
         for g in self.groups:
-            out[g.certification].append(g)
+            out[key(g)].append(g)
         return out
 
     @cached_property
+    def groups_by_cert(self) -> dict[str, list[Group]]:
+        return self._index(lambda g: g.certification)
+
+    @cached_property
     def groups_by_school(self) -> dict[str, list[Group]]:
-        out: dict[str, list[Group]] = defaultdict(list)
-        for g in self.groups:
-            out[g.school_id].append(g)
-        return out
+        return self._index(lambda g: g.school_id)
+
+    @cached_property
+    def groups_by_school_cert(self) -> dict[tuple[str, str], list[Group]]:
+        return self._index(lambda g: (g.school_id, g.certification))
 
     @cached_property
     def candidates(self) -> dict[int, list[str]]:

@@ -150,12 +150,19 @@ def check_preference(p: Preference, teachers: Container[str], schools: Container
     return problems
 
 
-def check_ranking(r: Ranking, vacancies: Container[str], teachers: Container[str]) -> list[FieldProblem]:
+def _candidate_for_vacancy(vacancy_id: str, teacher_id: str, vacancies: Container[str],
+                           teachers: Container[str]) -> list[FieldProblem]:
+    """A committee's record about a candidate (ranking, interview) needs a real vacancy and a pool teacher."""
     problems: list[FieldProblem] = []
-    if r.vacancy_id not in vacancies:
-        problems.append(("vacancy_id", f"unknown vacancy {r.vacancy_id!r}"))
-    if r.teacher_id not in teachers:
-        problems.append(("teacher_id", f"{r.teacher_id!r} is not a teacher in the pool"))
+    if vacancy_id not in vacancies:
+        problems.append(("vacancy_id", f"unknown vacancy {vacancy_id!r}"))
+    if teacher_id not in teachers:
+        problems.append(("teacher_id", f"{teacher_id!r} is not a teacher in the pool"))
+    return problems
+
+
+def check_ranking(r: Ranking, vacancies: Container[str], teachers: Container[str]) -> list[FieldProblem]:
+    problems = _candidate_for_vacancy(r.vacancy_id, r.teacher_id, vacancies, teachers)
     if r.rank < 1:
         problems.append(("rank", "must be 1 or more"))
     return problems
@@ -163,11 +170,7 @@ def check_ranking(r: Ranking, vacancies: Container[str], teachers: Container[str
 
 def check_interview(i: Interview, vacancies: Container[str], teachers: Container[str],
                     today: date) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    if i.vacancy_id not in vacancies:
-        problems.append(("vacancy_id", f"unknown vacancy {i.vacancy_id!r}"))
-    if i.teacher_id not in teachers:
-        problems.append(("teacher_id", f"{i.teacher_id!r} is not a teacher in the pool"))
+    problems = _candidate_for_vacancy(i.vacancy_id, i.teacher_id, vacancies, teachers)
     if i.date > today:
         problems.append(("date", f"{i.date.isoformat()} is in the future"))
     return problems
