@@ -79,6 +79,15 @@ class _Rules:
         return (cls, t.seniority_date, t.teacher_id)
 
 
+def _held_by_senior_holder(district: District, occupant_id: str | None, t: Teacher) -> bool:
+    """Is the post held by a more senior teacher with a return right to the same school (R-RETURN's exception)?"""
+    if occupant_id is None:
+        return False
+    o = district.teachers[occupant_id]
+    return o.return_rights and o.former_school_id == t.former_school_id and \
+        (o.seniority_date, o.teacher_id) < (t.seniority_date, t.teacher_id)
+
+
 def check(district: District, assignments: list[Assignment], policy: Policy | None = None) -> list[Violation]:
     """Every way ``assignments`` breaks RULES.md's hard rules; empty means the result is lawful."""
     r = _Rules(district, policy)
@@ -130,18 +139,7 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
         if mine == s or r.pref(t.teacher_id, mine) < r.pref(t.teacher_id, s):
             continue
         seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])]
-        if not seats:
-            continue
-
-        def senior_holder(vid: str) -> bool:
-            o = occupant.get(vid)
-            if o is None:
-                return False
-            ot = district.teachers[o]
-            return ot.return_rights and ot.former_school_id == s and \
-                (ot.seniority_date, ot.teacher_id) < (t.seniority_date, t.teacher_id)
-
-        if not all(senior_holder(vid) for vid in seats):
+        if seats and not all(_held_by_senior_holder(district, occupant.get(vid), t) for vid in seats):
             out.append(Violation("R-RETURN", t.teacher_id, None,
                                  f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "
                                  f"and a post there is not held by a more senior return-rights teacher"))

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver import matching
-from solver.instance import UNLISTED, Edge, Instance
+from solver.instance import UNLISTED, Edge, GroupPlacement, Instance
 
-GroupPlacement = dict[str, int]
 STAGES = ("must_place", "reserve", "welfare")
 
 

@@ -25,6 +25,8 @@ UNLISTED = 10**6
 UNPLACED = 10**7
 #: Priority classes of RULES.md R-SENIORITY: (a) return rights to the school, (b) must-place or displaced,
 #: (c) voluntary transfer, (d) new hire.
+#: A placement at the level the solver works on: teacher id -> posting group index.
+GroupPlacement = dict[str, int]
 CLASS_NAMES = ("return rights to this school", "must-place or displaced", "voluntary transfer", "new hire")
 
 

@@ -12,9 +12,8 @@ from collections import defaultdict
 
 from ortools.graph.python import min_cost_flow
 
-from solver.instance import Edge, Instance
+from solver.instance import Edge, GroupPlacement, Instance
 
-GroupPlacement = dict[str, int]
 
 
 def teacher_order_key(inst: Instance, e: Edge) -> tuple:

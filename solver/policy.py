@@ -8,7 +8,7 @@ trade-off analysis both read this table.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from staffing.rules import ModelRules

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from solver.instance import CLASS_NAMES, UNLISTED, Group, Instance
+from solver.instance import CLASS_NAMES, UNLISTED, Group, GroupPlacement, Instance
 
-GroupPlacement = dict[str, int]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from staffing.db import session_scope
@@ -54,7 +55,7 @@ def test_second_import_needs_replace_and_failed_import_changes_nothing(loaded, s
     teachers = dict(small_district.teachers)
     teachers["T00001"] = teacher("T00001", return_to="NO_SUCH_SCHOOL")  # violates the foreign key
     broken = replace(small_district, teachers=teachers)
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with session_scope(loaded) as s:
             save_district(s, broken, replace=True)
     assert count(loaded, TeacherRow) == before

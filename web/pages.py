@@ -66,9 +66,10 @@ def home(user: User = Depends(current_user)) -> Response:
 @router.get("/hr")
 def hr_dashboard(request: Request, status: str = "", certification: str = "", region: str = "",
                  user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
-    rows = views.pool(session, status, certification, region)
+    everyone = views.all_pool(session)
+    rows = views.filter_pool(everyone, status, certification, region)
     return render(request, "hr_dashboard.html", user, rows=rows, summary=views.pool_summary(rows),
-                  all_summary=views.pool_summary(views.pool(session)),
+                  all_summary=views.pool_summary(everyone),
                   filters={"status": status, "certification": certification, "region": region},
                   vacancies=views.vacancies(session), runs=views.runs(session)[:5])
 

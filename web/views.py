@@ -50,7 +50,16 @@ def _days(since: datetime) -> int:
 
 
 def pool(session: Session, status: str = "", certification: str = "", region: str = "") -> list[PoolRow]:
-    """Unplaced pool teachers; region is that of the former (or current) school."""
+    """Unplaced pool teachers, filtered; region is that of the former (or current) school."""
+    return filter_pool(all_pool(session), status, certification, region)
+
+
+def filter_pool(rows: list[PoolRow], status: str = "", certification: str = "", region: str = "") -> list[PoolRow]:
+    return [r for r in rows if (not status or r.status == status) and (not region or r.region == region)
+            and (not certification or certification in r.certifications.split(";"))]
+
+
+def all_pool(session: Session) -> list[PoolRow]:
     schools = {s.school_id: s for s in session.exec(select(SchoolRow))}
     rows = []
     for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
@@ -58,13 +67,9 @@ def pool(session: Session, status: str = "", certification: str = "", region: st
         if entry.placed_vacancy_id:
             continue
         home = schools.get(t.former_school_id or t.current_school_id or "")
-        row = PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary, entry.status,
-                      entry.must_place, entry.return_rights, t.former_school_id, home.region if home else "",
-                      _days(entry.entered_at))
-        if status and row.status != status or certification and certification not in row.certifications.split(";") \
-                or region and row.region != region:
-            continue
-        rows.append(row)
+        rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
+                            entry.status, entry.must_place, entry.return_rights, t.former_school_id,
+                            home.region if home else "", _days(entry.entered_at)))
     return rows
 
 
