@@ -188,3 +188,13 @@ class UserRow(SQLModel, table=True):
     role: str  # hr | principal | union
     school_id: str | None = Field(default=None, foreign_key="school.school_id")
     display_name: str = ""
+
+
+class BallotRow(SQLModel, table=True):
+    """One committee member's own ranking of a vacancy's candidates; the committee's rule combines them."""
+
+    __tablename__ = "ballot"
+    vacancy_id: str = Field(primary_key=True, foreign_key="vacancy.vacancy_id")
+    voter: str = Field(primary_key=True)
+    teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
+    rank: int

@@ -20,17 +20,21 @@ from sqlmodel import Session, SQLModel, select
 
 from staffing.db_models import (
     AuditLog,
+    BallotRow,
     CertificationRow,
     CommitteeMemberRow,
     InterviewRow,
     PoolEntry,
     PoolStatusChange,
     RankingRow,
+    SchoolModelRule,
     SchoolRow,
     TeacherPreferenceRow,
     TeacherRow,
+    UserRow,
     VacancyRow,
 )
+from staffing.committee import committee_ranking
 from staffing.domain import STATUSES, CommitteeMember, Interview, Preference, Ranking, Teacher, Vacancy
 from staffing.validation import (
     FieldProblem,
@@ -266,8 +270,25 @@ def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], 
     return vacancy.version
 
 
+def reorder(order: Sequence[str], teacher_id: str, action: str, where: str) -> list[str]:
+    """One click on a ranking screen: ``add`` (to the end), ``remove``, ``up`` or ``down``."""
+    new = list(order)
+    if action not in ("add", "remove", "up", "down"):
+        _fail(where, [("action", f"must be add, remove, up or down, got {action!r}")])
+    if action == "add" and teacher_id not in new:
+        new.append(teacher_id)
+    elif action == "remove" and teacher_id in new:
+        new.remove(teacher_id)
+    elif action in ("up", "down") and teacher_id in new:
+        i = new.index(teacher_id)
+        j = i - 1 if action == "up" else i + 1
+        if 0 <= j < len(new):
+            new[i], new[j] = new[j], new[i]
+    return new
+
+
 def move_in_ranking(session: Session, vacancy_id: str, teacher_id: str, action: str, actor: str) -> list[str]:
-    """One click of a committee's ranking screen: ``add`` (to the end), ``remove``, ``up`` or ``down``.
+    """One click on the committee's ranking.
 
     The click is applied to the ranking as it is *now* (read under the vacancy's lock), so two members
     clicking at once both take effect instead of one overwriting the other.
@@ -275,18 +296,66 @@ def move_in_ranking(session: Session, vacancy_id: str, teacher_id: str, action: 
     lock_vacancy(session, vacancy_id)
     current = [r.teacher_id for r in session.exec(
         select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
-    order = list(current)
-    if action == "add" and teacher_id not in order:
-        order.append(teacher_id)
-    elif action == "remove" and teacher_id in order:
-        order.remove(teacher_id)
-    elif action in ("up", "down") and teacher_id in order:
-        i = order.index(teacher_id)
-        j = i - 1 if action == "up" else i + 1
-        if 0 <= j < len(order):
-            order[i], order[j] = order[j], order[i]
-    elif action not in ("add", "remove", "up", "down"):
-        _fail(f"ranking of {vacancy_id}", [("action", f"must be add, remove, up or down, got {action!r}")])
+    order = reorder(current, teacher_id, action, f"ranking of {vacancy_id}")
     if order != current:
         set_rankings(session, vacancy_id, order, actor)
     return order
+
+
+# -- committee members' ballots -------------------------------------------------------------------------------
+
+def ballots(session: Session, vacancy_id: str) -> dict[str, list[str]]:
+    """Every ballot cast for a vacancy: voter -> candidates, best first."""
+    out: dict[str, list[str]] = {}
+    for row in session.exec(select(BallotRow).where(BallotRow.vacancy_id == vacancy_id)
+                            .order_by(BallotRow.voter, BallotRow.rank)):
+        out.setdefault(row.voter, []).append(row.teacher_id)
+    return out
+
+
+def set_ballot(session: Session, vacancy_id: str, voter: str, teacher_ids: Sequence[str], actor: str) -> None:
+    """Replace one member's ballot; the same checks as the committee's ranking."""
+    problems: list[FieldProblem] = []
+    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
+    if len(set(teacher_ids)) != len(teacher_ids):
+        problems.append(("teacher_id", "a candidate appears twice on the ballot"))
+    for rank, tid in enumerate(teacher_ids, start=1):
+        problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
+    _fail(f"ballot of {voter} for {vacancy_id}", problems)
+    lock_vacancy(session, vacancy_id)
+    before = ballots(session, vacancy_id).get(voter, [])
+    session.execute(delete(BallotRow).where(BallotRow.vacancy_id == vacancy_id, BallotRow.voter == voter))
+    for rank, tid in enumerate(teacher_ids, start=1):
+        session.add(BallotRow(vacancy_id=vacancy_id, voter=voter, teacher_id=tid, rank=rank))
+    session.flush()
+    log_change(session, actor, "replace", "ballot", f"{vacancy_id}/{voter}", json.dumps(before),
+               json.dumps(list(teacher_ids)))
+
+
+def move_in_ballot(session: Session, vacancy_id: str, voter: str, teacher_id: str, action: str) -> list[str]:
+    """One click on a member's own ballot, applied under the vacancy's lock like the committee's ranking."""
+    lock_vacancy(session, vacancy_id)
+    current = ballots(session, vacancy_id).get(voter, [])
+    order = reorder(current, teacher_id, action, f"ballot of {voter} for {vacancy_id}")
+    if order != current:
+        set_ballot(session, vacancy_id, voter, order, actor=voter)
+    return order
+
+
+def committee_decision(session: Session, vacancy_id: str) -> tuple[str, list[str]]:
+    """(rule, ranking) the committee's rule gives from the ballots cast; raises NoDecision if it cannot."""
+    vacancy = session.get(VacancyRow, vacancy_id)
+    if vacancy is None:
+        raise NotFound(f"vacancy {vacancy_id!r} does not exist")
+    school = session.get(SchoolRow, vacancy.school_id)
+    rule = session.get(SchoolModelRule, school.model).committee_rule  # type: ignore[union-attr]
+    principals = {u.username for u in session.exec(select(UserRow).where(
+        UserRow.school_id == vacancy.school_id, UserRow.role == "principal"))}
+    return rule, committee_ranking(rule, ballots(session, vacancy_id), principals)
+
+
+def adopt_committee_decision(session: Session, vacancy_id: str, actor: str) -> list[str]:
+    """Make the committee's ranking what its rule decides from the members' ballots (audited like any edit)."""
+    _, ranking = committee_decision(session, vacancy_id)
+    set_rankings(session, vacancy_id, ranking, actor)
+    return ranking

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from staffing.db_models import (
+    BallotRow,
     CertificationRow,
     CommitteeMemberRow,
     InterviewRow,
@@ -38,7 +39,7 @@ from staffing.domain import (
 from staffing.rules import ModelRules
 
 #: Child tables first, so deletes respect foreign keys.
-DISTRICT_TABLES = (UserRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+DISTRICT_TABLES = (BallotRow, UserRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 

@@ -83,16 +83,20 @@ def test_a_run_reads_one_consistent_snapshot_while_a_principal_edits(loaded, pos
     with session_scope(loaded) as s:
         a, b = [r[0] for r in s.execute(text("SELECT teacher_id FROM pool_entry ORDER BY teacher_id LIMIT 2"))]
 
+    def edit(flip: int) -> None:
+        with session_scope(loaded) as s:
+            s.execute(update(VacancyRow).where(VacancyRow.vacancy_id == "V00001").values(fte=0.5 if flip else 1.0))
+            s.execute(text("DELETE FROM ranking WHERE vacancy_id = 'V00001'"))
+            s.execute(text("INSERT INTO ranking (vacancy_id, teacher_id, rank) VALUES ('V00001', :t, 1)"),
+                      {"t": a if flip else b})
+
     def editor():
         flip = 0
         while not stop.is_set():
             flip ^= 1
-            with session_scope(loaded) as s:
-                s.execute(update(VacancyRow).where(VacancyRow.vacancy_id == "V00001").values(fte=0.5 if flip else 1.0))
-                s.execute(text("DELETE FROM ranking WHERE vacancy_id = 'V00001'"))
-                s.execute(text("INSERT INTO ranking (vacancy_id, teacher_id, rank) VALUES ('V00001', :t, 1)"),
-                          {"t": a if flip else b})
+            edit(flip)
 
+    edit(0)  # the invariant holds before the first snapshot too
     thread = threading.Thread(target=editor)
     thread.start()
     try:

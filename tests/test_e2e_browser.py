@@ -117,3 +117,17 @@ def test_union_reads_the_audit_and_cannot_reach_hr_pages(browser, server, shots)
     page.goto(f"{server}/hr/runs")
     assert "Not allowed" in page.content()
     page.close()
+
+
+def test_committee_member_casts_a_ballot_with_clicks(browser, server, shots):
+    page = sign_in(browser, server, "c4a")
+    assert page.url.endswith("/schools/S0004")
+    page.goto(f"{server}/schools/S0004/vacancies/V00004")
+    vote = page.locator("button[name^=vote-]").first
+    teacher = vote.get_attribute("name").removeprefix("vote-")
+    vote.click()
+    page.wait_for_selector(f"#ballots button[name='ballot-remove-{teacher}']")  # htmx swapped the ballot in
+    assert "c4a (you)" in page.locator("#ballots").inner_text()
+    assert page.locator("button[name^=add-]").count() == 0  # a member votes; only the principal edits the list
+    page.screenshot(path=str(shots / "committee-ballot.png"), full_page=True)
+    page.close()

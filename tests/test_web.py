@@ -211,3 +211,54 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
     union = as_("union")
     assert union.get("/hr/tradeoffs").status_code == 403 and union.post("/hr/tradeoffs").status_code == 403
+
+
+def test_committee_member_reads_own_school_votes_but_cannot_edit_the_committee_list(as_):
+    c1 = as_("c1")
+    assert c1.get("/", follow_redirects=False).headers["location"] == "/schools/S0001"
+    page = c1.get("/schools/S0001/vacancies/V00001")
+    assert page.status_code == 200 and "Committee members' ballots" in page.text and "name=\"vote-" in page.text
+    assert 'name="add-' not in page.text and 'name="adopt"' not in page.text and "Log interview" not in page.text
+    assert c1.get("/schools/S0002").status_code == 403
+    assert c1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
+    assert c1.post("/schools/S0001/vacancies/V00001/adopt").status_code == 403
+    assert c1.post("/schools/S0001/vacancies/V00001/interviews", data={"teacher_id": "T00001"}).status_code == 403
+    voted = c1.post("/schools/S0001/vacancies/V00001/ballot", data={"teacher_id": "T00100", "action": "add"})
+    assert voted.status_code == 200 and "c1 (you)" in voted.text
+    assert c1.post("/schools/S0002/vacancies/V00002/ballot", data={"teacher_id": "T00100", "action": "add"}).status_code == 403
+    for user in ("hr", "union"):
+        assert as_(user).post("/schools/S0001/vacancies/V00001/ballot",
+                              data={"teacher_id": "T00100", "action": "add"}).status_code == 403
+
+
+def test_consensus_committee_adopts_the_majority_decision(as_, db_url):
+    # S0004 is a local-initiative school: its committee decides by consensus
+    url = "/schools/S0004/vacancies/V00004"
+    for voter, ballot in (("c4a", ["T00005", "T00031"]), ("c4b", ["T00031", "T00005", "T00100"]),
+                          ("p4", ["T00031", "T00062"])):
+        client = as_(voter)
+        for tid in ballot:
+            assert client.post(f"{url}/ballot", data={"teacher_id": tid, "action": "add"}).status_code == 200
+    p4 = as_("p4")
+    ballots = p4.get("/api/schools/S0004/vacancies/V00004/ballots").json()
+    assert ballots["rule"] == "consensus" and ballots["decision"] == ["T00031", "T00005"]
+    adopted = p4.post(f"{url}/adopt")
+    assert adopted.status_code == 200 and "T00031" in adopted.text
+    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031", "T00005"]
+    with session_scope(db_url) as s:
+        logged = {(a.entity, a.actor) for a in s.exec(select(AuditLog))}
+    assert {("ballot", "c4a"), ("ballot", "c4b"), ("ballot", "p4"), ("ranking", "p4")} <= logged
+    bad = as_("c4a").put("/api/schools/S0004/vacancies/V00004/ballot", json={"teacher_ids": ["T00005", "T00005"]})
+    assert bad.status_code == 422 and "appears twice" in bad.text
+
+
+def test_principal_rule_waits_for_the_principal(as_):
+    # S0001 is an independent charter: the principal decides
+    c1 = as_("c1")
+    c1.post("/schools/S0001/vacancies/V00001/ballot", data={"teacher_id": "T00100", "action": "add"})
+    p1 = as_("p1")
+    waiting = p1.post("/schools/S0001/vacancies/V00001/adopt")
+    assert waiting.status_code == 422 and "principal has not cast a ballot" in waiting.text
+    assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").status_code == 409
+    p1.put("/api/schools/S0001/vacancies/V00001/ballot", json={"teacher_ids": ["T00002"]})
+    assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").json()["teacher_ids"] == ["T00002"]

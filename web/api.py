@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from staffing.runs import PoolChanged, get_run, publish_run
-from staffing.services import set_rankings
+from staffing.committee import NoDecision
+from staffing.services import adopt_committee_decision, set_ballot, set_rankings
 from web import views
 from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access
+from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
 from web.runner import start_in_background
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -126,3 +127,31 @@ def put_ranking(school_id: str, vacancy_id: str, body: RankingBody, user: User =
     views.vacancy(session, school_id, vacancy_id)
     version = set_rankings(session, vacancy_id, body.teacher_ids, user.username, expected_version=body.version)
     return {"vacancy_id": vacancy_id, "teacher_ids": body.teacher_ids, "version": version}
+
+
+@router.get("/schools/{school_id}/vacancies/{vacancy_id}/ballots")
+def get_ballots(school_id: str, vacancy_id: str, user: User = Depends(school_reader),
+                session: Session = Depends(db)) -> dict:
+    page = views.vacancy(session, school_id, vacancy_id)
+    return {"vacancy_id": vacancy_id, "rule": page["decision_rule"], "ballots": page["ballots"],
+            "decision": page["decision"], "undecided": page["undecided"]}
+
+
+@router.put("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
+def put_ballot(school_id: str, vacancy_id: str, body: RankingBody, user: User = Depends(school_voter),
+               session: Session = Depends(db)) -> dict:
+    """Cast or replace the signed-in member's own ballot."""
+    views.vacancy(session, school_id, vacancy_id)
+    set_ballot(session, vacancy_id, user.username, body.teacher_ids, user.username)
+    return {"vacancy_id": vacancy_id, "voter": user.username, "teacher_ids": body.teacher_ids}
+
+
+@router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
+def adopt(school_id: str, vacancy_id: str, user: User = Depends(school_access), session: Session = Depends(db)) -> dict:
+    """Make the committee's ranking what its rule decides from the ballots."""
+    views.vacancy(session, school_id, vacancy_id)
+    try:
+        ranking = adopt_committee_decision(session, vacancy_id, user.username)
+    except NoDecision as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"vacancy_id": vacancy_id, "teacher_ids": ranking}

@@ -2,7 +2,8 @@
 
 Passwords are hashed with scrypt from the standard library (salted, memory-hard); a session cookie signed by
 Starlette's SessionMiddleware carries only the username.  Roles: ``hr`` (the whole district), ``principal``
-(their own school: selection committee work), ``union`` (read-only audit).
+(their own school: selection committee work), ``committee`` (a committee member of one school: reads it and casts
+their own ballots), ``union`` (read-only audit).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from staffing.db_models import SchoolRow, UserRow
 from staffing.services import log_change
 from staffing.validation import Problem, ValidationError
 
-ROLES = ("hr", "principal", "union")
+ROLES = ("hr", "principal", "committee", "union")
+SCHOOL_ROLES = ("principal", "committee")
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -51,8 +53,8 @@ def create_user(session: Session, username: str, password: str, role: str, schoo
     problems = []
     if role not in ROLES:
         problems.append(Problem(f"user {username}", None, "role", f"must be one of {', '.join(ROLES)}"))
-    if role == "principal" and (school_id is None or session.get(SchoolRow, school_id) is None):
-        problems.append(Problem(f"user {username}", None, "school_id", "a principal needs an existing school"))
+    if role in SCHOOL_ROLES and (school_id is None or session.get(SchoolRow, school_id) is None):
+        problems.append(Problem(f"user {username}", None, "school_id", f"a {role} user needs an existing school"))
     if len(password) < 4:
         problems.append(Problem(f"user {username}", None, "password", "must have at least 4 characters"))
     if session.get(UserRow, username) is not None:
@@ -60,7 +62,7 @@ def create_user(session: Session, username: str, password: str, role: str, schoo
     if problems:
         raise ValidationError(problems)
     user = UserRow(username=username, password_hash=hash_password(password), role=role,
-                   school_id=school_id if role == "principal" else None, display_name=display_name or username)
+                   school_id=school_id if role in SCHOOL_ROLES else None, display_name=display_name or username)
     session.add(user)
     session.flush()
     log_change(session, actor, "add", "user", username, None, f'{{"role": "{role}", "school_id": "{school_id}"}}')
@@ -68,10 +70,13 @@ def create_user(session: Session, username: str, password: str, role: str, schoo
 
 
 def create_demo_users(session: Session, password: str = "demo") -> list[UserRow]:
-    """One HR user, one union rep, and a principal for every school: ``principal.<school_id>``."""
+    """One HR user, one union rep, and for every school a principal (``principal.<school_id>``) and a
+    committee member (``member.<school_id>``)."""
     users = [create_user(session, "hr", password, "hr", display_name="District HR"),
              create_user(session, "union", password, "union", display_name="Union representative")]
     for school in session.exec(select(SchoolRow).order_by(SchoolRow.school_id)):
         users.append(create_user(session, f"principal.{school.school_id}", password, "principal", school.school_id,
                                  display_name=f"Principal, {school.name}"))
+        users.append(create_user(session, f"member.{school.school_id}", password, "committee", school.school_id,
+                                 display_name=f"Committee member, {school.name}"))
     return users

@@ -48,8 +48,22 @@ def role(*allowed: str):
     return check
 
 
-def school_access(school_id: str, user: User = Depends(role("hr", "principal"))) -> User:
-    """HR sees every school; a principal only their own (403 for any other)."""
-    if user.role == "principal" and user.school_id != school_id:
+def _own_school(school_id: str, user: User) -> User:
+    if user.role != "hr" and user.school_id != school_id:
         raise HTTPException(403, "you may only see and change your own school")
     return user
+
+
+def school_access(school_id: str, user: User = Depends(role("hr", "principal"))) -> User:
+    """Change a school's committee work: HR anywhere, a principal only at their own school (403 elsewhere)."""
+    return _own_school(school_id, user)
+
+
+def school_reader(school_id: str, user: User = Depends(role("hr", "principal", "committee"))) -> User:
+    """Read a school's pages: HR anywhere, its principal and committee members only their own."""
+    return _own_school(school_id, user)
+
+
+def school_voter(school_id: str, user: User = Depends(role("principal", "committee"))) -> User:
+    """Cast a ballot: the school's principal and committee members (HR does not vote)."""
+    return _own_school(school_id, user)

@@ -16,12 +16,13 @@ from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
 from staffing.domain import Interview
 from staffing.runs import PoolChanged, get_run, publish_run
-from staffing.services import move_in_ranking, record_interview
+from staffing.committee import NoDecision
+from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
 from staffing.validation import ValidationError, parse_date
 from web import views
 from web.app import templates
 from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access
+from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
 from web.runner import report_file, start_in_background, start_tradeoffs, tradeoff_state
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +58,7 @@ def logout(request: Request) -> Response:
 
 @router.get("/")
 def home(user: User = Depends(current_user)) -> Response:
-    target = {"hr": "/hr", "union": "/audit"}.get(user.role, f"/schools/{user.school_id}")
+    target = {"hr": "/hr", "union": "/audit"}.get(user.role, f"/schools/{user.school_id}")  # principal, committee
     return RedirectResponse(target, status_code=303)
 
 
@@ -163,13 +164,13 @@ def hr_tradeoff_file(request: Request, name: str, user: User = HR) -> Response:
 # -- principals and selection committees -----------------------------------------------------------------------
 
 @router.get("/schools/{school_id}")
-def school_page(request: Request, school_id: str, user: User = Depends(school_access),
+def school_page(request: Request, school_id: str, user: User = Depends(school_reader),
                 session: Session = Depends(db)) -> HTMLResponse:
     return render(request, "school.html", user, **views.school(session, school_id))
 
 
 @router.get("/schools/{school_id}/vacancies/{vacancy_id}")
-def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_access),
+def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_reader),
                  session: Session = Depends(db)) -> HTMLResponse:
     return render(request, "vacancy.html", user, school_id=school_id, error=None,
                   **views.vacancy(session, school_id, vacancy_id))
@@ -206,6 +207,36 @@ def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Ann
         session.rollback()
         error = "; ".join(p.message for p in exc.problems)
     return render(request, "_interviews.html", user, school_id=school_id, error=error,
+                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+
+
+@router.post("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
+def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
+         action: Annotated[str, Form()] = "", user: User = Depends(school_voter),
+         session: Session = Depends(db)) -> HTMLResponse:
+    """One click on the signed-in member's own ballot; htmx swaps the ballots panel."""
+    views.vacancy(session, school_id, vacancy_id)
+    error = None
+    try:
+        move_in_ballot(session, vacancy_id, user.username, teacher_id, action)
+    except ValidationError as exc:
+        session.rollback()
+        error = "; ".join(p.message for p in exc.problems)
+    return render(request, "_ballots.html", user, school_id=school_id, error=error,
+                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+
+
+@router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
+def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_access),
+          session: Session = Depends(db)) -> HTMLResponse:
+    """Make the committee's ranking what its rule decides from the ballots."""
+    views.vacancy(session, school_id, vacancy_id)
+    error = None
+    try:
+        adopt_committee_decision(session, vacancy_id, user.username)
+    except NoDecision as exc:
+        error = str(exc)
+    return render(request, "_ranking.html", user, school_id=school_id, error=error,
                   **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
 
 

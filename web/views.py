@@ -25,7 +25,8 @@ from staffing.db_models import (
     VacancyRow,
 )
 from staffing.runs import audit_run
-from staffing.services import NotFound
+from staffing.committee import NoDecision
+from staffing.services import NotFound, ballots, committee_decision
 
 
 @dataclass
@@ -146,9 +147,15 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
                               .order_by(InterviewRow.held_on)).all()
     interviewed = {i.teacher_id for i in interviews}
     need = rules.min_pool_interviews if rules else 0
+    cast = ballots(session, vacancy_id)
+    try:
+        rule, decision, undecided = *committee_decision(session, vacancy_id), None
+    except NoDecision as exc:
+        rule, decision, undecided = rules.committee_rule if rules else "", [], str(exc)
     return {
         "vacancy": v, "rules": rules,
         "ranking": [by_id.get(tid) or tid for tid in ranking],
+        "ballots": cast, "decision": decision, "decision_rule": rule, "undecided": undecided,
         "candidates": sorted((c for c in candidates if c.teacher_id not in ranking),
                              key=lambda c: (c.teacher_id not in applicants, applicants.get(c.teacher_id, 99),
                                             c.seniority_date)),
