@@ -21,6 +21,7 @@ component without an answer; the proven bound and gap are reported, never hidden
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -119,8 +120,10 @@ class ComponentModel:
 
         # reached[t] = [(level, var)]: placed at a school the teacher ranks at `level` or better
         self.reached: dict[str, list[tuple[int, cp_model.IntVar]]] = {}
+        self.reach_levels: dict[str, list[int]] = {}
         for tid, es in by_teacher.items():
             levels = sorted({e.level for e in es})
+            self.reach_levels[tid] = levels
             running: list = []
             self.reached[tid] = []
             for level in levels:
@@ -146,12 +149,11 @@ class ComponentModel:
 
     def reach(self, tid: str, level: int) -> cp_model.IntVar | None:
         """The literal "placed at level or better", or None when no kept pair can make it true."""
-        found = None
-        for lv, var in self.reached.get(tid, ()):
-            if lv > level:
-                break
-            found = var
-        return found
+        levels = self.reached.get(tid)
+        if not levels:
+            return None
+        i = bisect_right(self.reach_levels[tid], level)  # the last kept level <= level
+        return levels[i - 1][1] if i else None
 
     def _seniority(self, groups: list[int]) -> None:
         """R-SENIORITY, cut-off encoding, one clause per eligible pair.
@@ -170,8 +172,8 @@ class ComponentModel:
             ahead: list = []  # kept pairs of candidates already passed
             segment: tuple[cp_model.IntVar, cp_model.IntVar] | None = None
             cuts: list[tuple[int, cp_model.IntVar, cp_model.IntVar]] = []
-            for i, tid in enumerate(inst.candidates[g]):
-                reach = self.reach(tid, inst.edge(tid, g).level)  # type: ignore[union-attr]
+            for i, (tid, level) in enumerate(inst.candidate_levels[g]):
+                reach = self.reach(tid, level)
                 if len(ahead) < cap and not cuts:
                     full = None  # fewer than `cap` candidates ahead could hold a post: never full
                 else:
@@ -223,31 +225,34 @@ class ComponentModel:
 
     # -- hints and read-out -------------------------------------------------------------------------------------
     def set_hint(self, placement: GroupPlacement) -> None:
-        """A complete hint from a placement: the pair variables and every auxiliary variable they imply."""
-        m, inst = self.model, self.inst
-        m.clear_hints()
-        for (tid, g), var in self.y.items():
-            m.add_hint(var, placement.get(tid) == g)
+        """A complete hint from a placement: the pair variables and every auxiliary variable they imply.
+
+        Written into the model's proto in bulk: one call per variable costs seconds on a district."""
+        inst = self.inst
+        pairs: list[tuple[cp_model.IntVar, int]] = [(var, int(placement.get(tid) == g))
+                                                    for (tid, g), var in self.y.items()]
         for tid, levels in self.reached.items():
             g = placement.get(tid)
             mine = inst.edge(tid, g).level if (tid, g) in self.y else None  # type: ignore[union-attr]
-            for level, var in levels:
-                m.add_hint(var, mine is not None and mine <= level)
+            pairs += [(var, int(mine is not None and mine <= level)) for level, var in levels]
         for g, cuts in self.seniority.items():
-            cap, order = inst.groups[g].capacity, inst.candidates[g]
-            position = {tid: i for i, tid in enumerate(order)}
+            cap = inst.groups[g].capacity
+            position = {tid: i for i, tid in enumerate(inst.candidates[g])}
             held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
             for i, count, full in cuts:
-                ahead = sum(1 for p in held if p < i)
-                m.add_hint(count, ahead)
-                m.add_hint(full, ahead >= cap)
+                ahead = bisect_left(held, i)
+                pairs += [(count, ahead), (full, int(ahead >= cap))]
         for tid, var in self.rr_blocked.items():
             t = inst.teachers[tid]
             g = placement.get(tid)
             home_level = inst.level(tid, t.former_school_id)
             good = g is not None and (inst.groups[g].school_id == t.former_school_id
                                       or inst.level(tid, inst.groups[g].school_id) < home_level)
-            m.add_hint(var, not good)
+            pairs.append((var, int(not good)))
+        self.model.clear_hints()
+        hint = self.model.proto.solution_hint
+        hint.vars.extend(var.index for var, _ in pairs)
+        hint.values.extend(value for _, value in pairs)
 
     def objective(self, stage: str):
         if stage == "weighted":
@@ -292,7 +297,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     relaxation = ({s: matching.relaxation_bound(inst, lambda e, n=s: edge_value(inst, e, n)) for s in stages
                    if s != "weighted"} if restricted else {})
     comps = components(inst)
-    deadline = t0 + inst.policy.time_limit
+    # keep a slice of the limit for what follows the search (explaining every placement and non-placement)
+    deadline = t0 + inst.policy.time_limit - min(2.0, 0.1 * inst.policy.time_limit)
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),

@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 from staffing.domain import District, Teacher
 from staffing.rules import ModelRules
 from solver.policy import Policy
@@ -219,10 +221,27 @@ class Instance:
         return self._index(lambda g: (g.school_id, g.certification))
 
     @cached_property
+    def teacher_index(self) -> dict[str, int]:
+        """Teachers with at least one allowed pair, numbered (for array-based algorithms)."""
+        return {tid: i for i, tid in enumerate(sorted(self.edges_by_teacher))}
+
+    @cached_property
+    def edge_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(teacher number, group index) of every pair, aligned with ``edges``."""
+        index = self.teacher_index
+        return (np.fromiter((index[e.teacher_id] for e in self.edges), np.int64, len(self.edges)),
+                np.fromiter((e.group for e in self.edges), np.int64, len(self.edges)))
+
+    @cached_property
     def candidates(self) -> dict[int, list[str]]:
         """Each group's allowed teachers, best priority first."""
         return {g: sorted((e.teacher_id for e in es), key=lambda tid: self.priority(tid, self.groups[g]))
                 for g, es in self.edges_by_group.items()}
+
+    @cached_property
+    def candidate_levels(self) -> dict[int, list[tuple[str, int]]]:
+        """Each group's candidates in priority order with how they rank the group's school."""
+        return {g: [(tid, self._edge_index[(tid, g)].level) for tid in tids] for g, tids in self.candidates.items()}
 
     @cached_property
     def priority_rank(self) -> dict[tuple[str, int], int]:
