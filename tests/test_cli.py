@@ -52,6 +52,12 @@ def test_import_place_audit_replay(env):
     replay = run("replay", "1")
     assert replay.exit_code == 0 and "reproduces all placements" in replay.output
     assert "district_rules" in run("runs").output
+    assert run("placements", "--run", "1", "--out", "again.csv").exit_code == 0
+    assert read(env / "again.csv") == rows
+    fast = run("place", "--parallel", "--time-limit", "5", "--out", "fast.csv")
+    assert fast.exit_code == 0 and "run 2" in fast.output
+    bad = runner.invoke(app, ["place", "--time-limit", "0", "--out", "z.csv"])
+    assert bad.exit_code == 2 and "positive number of seconds" in bad.output
 
 
 def test_bad_bundle_exits_2_lists_problems_and_writes_nothing(env, small_district):
