@@ -234,6 +234,17 @@ def record_interview(session: Session, interview: Interview, actor: str, today: 
     log_change(session, actor, "add", "interview", str(row.id), None, _dump(row))
 
 
+def _check_candidates(session: Session, vacancy_id: str, teacher_ids: Sequence[str], where: str, on: str) -> None:
+    """A ranked list of candidates (the committee's or a member's ballot): each once, each a pool teacher."""
+    problems: list[FieldProblem] = []
+    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
+    if len(set(teacher_ids)) != len(teacher_ids):
+        problems.append(("teacher_id", f"a candidate appears twice {on}"))
+    for rank, tid in enumerate(teacher_ids, start=1):
+        problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
+    _fail(where, problems)
+
+
 def lock_vacancy(session: Session, vacancy_id: str) -> VacancyRow:
     """Lock a vacancy row for the rest of the transaction: edits of its ranking happen one after another."""
     row = session.exec(select(VacancyRow).where(VacancyRow.vacancy_id == vacancy_id).with_for_update()).first()
@@ -250,13 +261,7 @@ def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], 
     after the other, and a save based on a stale screen (``expected_version``) is refused.  Returns the new
     version.
     """
-    problems: list[FieldProblem] = []
-    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
-    if len(set(teacher_ids)) != len(teacher_ids):
-        problems.append(("teacher_id", "a candidate appears twice in the ranking"))
-    for rank, tid in enumerate(teacher_ids, start=1):
-        problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
-    _fail(f"ranking of {vacancy_id}", problems)
+    _check_candidates(session, vacancy_id, teacher_ids, f"ranking of {vacancy_id}", "in the ranking")
     vacancy = lock_vacancy(session, vacancy_id)
     _bump(vacancy, expected_version, f"the ranking of {vacancy_id}")
     before = [r.teacher_id for r in session.exec(
@@ -315,13 +320,7 @@ def ballots(session: Session, vacancy_id: str) -> dict[str, list[str]]:
 
 def set_ballot(session: Session, vacancy_id: str, voter: str, teacher_ids: Sequence[str], actor: str) -> None:
     """Replace one member's ballot; the same checks as the committee's ranking."""
-    problems: list[FieldProblem] = []
-    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
-    if len(set(teacher_ids)) != len(teacher_ids):
-        problems.append(("teacher_id", "a candidate appears twice on the ballot"))
-    for rank, tid in enumerate(teacher_ids, start=1):
-        problems += check_ranking(Ranking(vacancy_id, tid, rank), vacancies, pool)
-    _fail(f"ballot of {voter} for {vacancy_id}", problems)
+    _check_candidates(session, vacancy_id, teacher_ids, f"ballot of {voter} for {vacancy_id}", "on the ballot")
     lock_vacancy(session, vacancy_id)
     before = ballots(session, vacancy_id).get(voter, [])
     session.execute(delete(BallotRow).where(BallotRow.vacancy_id == vacancy_id, BallotRow.voter == voter))

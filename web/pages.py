@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated
@@ -16,7 +17,6 @@ from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
 from staffing.domain import Interview
 from staffing.runs import PoolChanged, get_run, publish_run
-from staffing.committee import NoDecision
 from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
 from staffing.validation import ValidationError, parse_date
 from web import views
@@ -176,68 +176,58 @@ def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User =
                   **views.vacancy(session, school_id, vacancy_id))
 
 
+def vacancy_partial(request: Request, user: User, session: Session, school_id: str, vacancy_id: str,
+                    template: str, change: Callable[[], object]) -> HTMLResponse:
+    """Apply one committee edit and answer with the panel htmx swaps in; bad input is an inline message
+    (422) and writes nothing."""
+    views.vacancy(session, school_id, vacancy_id)  # 404 unless the vacancy is at this school
+    error = None
+    try:
+        change()
+    except ValidationError as exc:
+        session.rollback()
+        error = "; ".join(p.message for p in exc.problems)
+    except ValueError as exc:  # a date that does not parse, or a committee rule that cannot decide yet
+        session.rollback()
+        error = str(exc)
+    return render(request, template, user, school_id=school_id, error=error,
+                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+
+
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def rank(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_access),
          session: Session = Depends(db)) -> HTMLResponse:
-    """One click (add, remove, up, down); htmx swaps the ranking panel with the answer."""
-    views.vacancy(session, school_id, vacancy_id)  # 404 unless the vacancy is at this school
-    error = None
-    try:
-        move_in_ranking(session, vacancy_id, teacher_id, action, user.username)
-    except ValidationError as exc:
-        session.rollback()
-        error = "; ".join(p.message for p in exc.problems)
-    return render(request, "_ranking.html", user, school_id=school_id, error=error,
-                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+    """One click on the committee's ranking (add, remove, up, down)."""
+    return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
+                           lambda: move_in_ranking(session, vacancy_id, teacher_id, action, user.username))
 
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/interviews")
 def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
               held_on: Annotated[str, Form()] = "", user: User = Depends(school_access),
               session: Session = Depends(db)) -> HTMLResponse:
-    views.vacancy(session, school_id, vacancy_id)
-    error = None
-    try:
-        record_interview(session, Interview(vacancy_id, teacher_id, parse_date(held_on or date.today().isoformat())),
-                         user.username)
-    except ValueError as exc:
-        error = str(exc)
-    except ValidationError as exc:
-        session.rollback()
-        error = "; ".join(p.message for p in exc.problems)
-    return render(request, "_interviews.html", user, school_id=school_id, error=error,
-                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+    when = held_on or date.today().isoformat()
+    return vacancy_partial(request, user, session, school_id, vacancy_id, "_interviews.html",
+                           lambda: record_interview(session, Interview(vacancy_id, teacher_id, parse_date(when)),
+                                                    user.username))
 
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
 def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_voter),
          session: Session = Depends(db)) -> HTMLResponse:
-    """One click on the signed-in member's own ballot; htmx swaps the ballots panel."""
-    views.vacancy(session, school_id, vacancy_id)
-    error = None
-    try:
-        move_in_ballot(session, vacancy_id, user.username, teacher_id, action)
-    except ValidationError as exc:
-        session.rollback()
-        error = "; ".join(p.message for p in exc.problems)
-    return render(request, "_ballots.html", user, school_id=school_id, error=error,
-                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+    """One click on the signed-in member's own ballot."""
+    return vacancy_partial(request, user, session, school_id, vacancy_id, "_ballots.html",
+                           lambda: move_in_ballot(session, vacancy_id, user.username, teacher_id, action))
 
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
 def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_access),
           session: Session = Depends(db)) -> HTMLResponse:
     """Make the committee's ranking what its rule decides from the ballots."""
-    views.vacancy(session, school_id, vacancy_id)
-    error = None
-    try:
-        adopt_committee_decision(session, vacancy_id, user.username)
-    except NoDecision as exc:
-        error = str(exc)
-    return render(request, "_ranking.html", user, school_id=school_id, error=error,
-                  **views.vacancy(session, school_id, vacancy_id), status=200 if error is None else 422)
+    return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
+                           lambda: adopt_committee_decision(session, vacancy_id, user.username))
 
 
 # -- union representatives (read-only) ------------------------------------------------------------------------
