@@ -137,15 +137,6 @@ class ComponentModel:
         self.rr_blocked: dict[str, cp_model.IntVar] = {}
         self._return_rights(by_teacher)
 
-        p = inst.policy
-        self.stage_expr = {
-            "must_place": sum(self.y[(e.teacher_id, e.group)] for e in self.edges
-                              if inst.teachers[e.teacher_id].must_place),
-            "reserve": sum(inst.teachers[e.teacher_id].salary // 1000 * self.y[(e.teacher_id, e.group)]
-                           for e in self.edges if inst.teachers[e.teacher_id].is_district_employee),
-            "welfare": sum((p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score)
-                           * self.y[(e.teacher_id, e.group)] for e in self.edges),
-        }
 
     def reach(self, tid: str, level: int) -> cp_model.IntVar | None:
         """The literal "placed at level or better", or None when no kept pair can make it true."""
@@ -243,23 +234,19 @@ class ComponentModel:
                 ahead = bisect_left(held, i)
                 pairs += [(count, ahead), (full, int(ahead >= cap))]
         for tid, var in self.rr_blocked.items():
-            t = inst.teachers[tid]
             g = placement.get(tid)
-            home_level = inst.level(tid, t.former_school_id)
-            good = g is not None and (inst.groups[g].school_id == t.former_school_id
-                                      or inst.level(tid, inst.groups[g].school_id) < home_level)
-            pairs.append((var, int(not good)))
+            school = inst.groups[g].school_id if g is not None else None
+            pairs.append((var, int(not inst.return_right_honoured(inst.teachers[tid], school))))
         self.model.clear_hints()
         hint = self.model.proto.solution_hint
         hint.vars.extend(var.index for var, _ in pairs)
         hint.values.extend(value for _, value in pairs)
 
-    def objective(self, stage: str):
-        if stage == "weighted":
-            p = self.inst.policy
-            return (p.must_place_weight * self.stage_expr["must_place"]
-                    + p.reserve_weight * self.stage_expr["reserve"] + self.stage_expr["welfare"])
-        return self.stage_expr[stage]
+    def objective(self, stage: str) -> cp_model.LinearExpr:
+        """A stage objective: each kept pair weighted by :func:`edge_value`, as ``stage_value`` counts it."""
+        terms = [(self.y[(e.teacher_id, e.group)], edge_value(self.inst, e, stage)) for e in self.edges]
+        terms = [(var, value) for var, value in terms if value]
+        return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
 
     def read(self, solver: cp_model.CpSolver) -> GroupPlacement:
         return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
@@ -320,9 +307,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
             solver = _params(inst, share / (len(stages) - k))
             t_stage = time.perf_counter()
             status = solver.solve(comp.model)
-            share -= time.perf_counter() - t_stage
+            spent = time.perf_counter() - t_stage
+            share -= spent
             report = reports[stage]
-            report.seconds += time.perf_counter() - t_stage
+            report.seconds += spent
             report.components += 1
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 current = comp.read(solver)

@@ -24,11 +24,6 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
     holders = [t for t in d.teachers.values() if inst.holds_return_right(t)
                and any(g.certification in t.certifications for g in inst.groups_by_school.get(t.former_school_id, []))]
 
-    def honoured(t) -> bool:
-        mine = school_of.get(t.teacher_id)
-        return mine is not None and (mine == t.former_school_id
-                                     or inst.level(t.teacher_id, mine) < inst.level(t.teacher_id, t.former_school_id))
-
     unplaced = [d.teachers[a.teacher_id] for a in result.assignments if a.vacancy_id is None]
     teacher_scores = [inst.edge(a.teacher_id, inst.vacancy_group[a.vacancy_id].index) for a in placed]
     scores = [e.teacher_score for e in teacher_scores if e is not None]
@@ -44,8 +39,7 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
     for g in ranked_posts:
         for tid in occupants.get(g.index, []):
             filled_ranked += 1
-            # a top-ranked candidate: among the best `capacity` of the committee's list
-            committee_top += g.ranking.get(tid, 10**6) <= g.capacity
+            committee_top += g.committee_top_choice(tid)
 
     blocking = blocking_pairs(inst, result)
     interviews = interview_shortfalls(inst)
@@ -63,7 +57,7 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
         "must_place_total": len(must_place),
         "must_place_placed": sum(1 for t in must_place if t.teacher_id in school_of),
         "return_rights_total": len(holders),
-        "return_rights_honoured": sum(1 for t in holders if honoured(t)),
+        "return_rights_honoured": sum(1 for t in holders if inst.return_right_honoured(t, school_of.get(t.teacher_id))),
         "forced_by_model": dict(sorted(Counter(models_of_school[a.school_id] for a in placed
                                                if a.kind == "forced").items())),
         "reserve_cost": sum(t.salary for t in unplaced if t.is_district_employee),

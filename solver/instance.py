@@ -47,6 +47,10 @@ class Group:
     def capacity(self) -> int:
         return len(self.vacancy_ids)
 
+    def committee_top_choice(self, teacher_id: str) -> bool:
+        """Among the best ``capacity`` candidates of the committee's list: who the committee would pick."""
+        return self.ranking.get(teacher_id, UNLISTED) <= self.capacity
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -161,6 +165,13 @@ class Instance:
         s = teacher.former_school_id
         return bool(teacher.return_rights and s and s in self.district.schools
                     and self.school_rules(s).honours_return_rights and self.consents(teacher.teacher_id, s))
+
+    def return_right_honoured(self, teacher: Teacher, school_id: str | None) -> bool:
+        """Is a teacher placed at ``school_id`` (None: unplaced) at their former school or one they rank
+        strictly above it -- what R-RETURN asks for?"""
+        s = teacher.former_school_id
+        return school_id is not None and (school_id == s or
+                                          self.level(teacher.teacher_id, school_id) < self.level(teacher.teacher_id, s))
 
     # -- construction ------------------------------------------------------------------------------------------
     def _group_posts(self) -> list[Group]:

@@ -70,7 +70,7 @@ def measure(district: District, policy: Policy, draw: int = 0) -> tuple[list[dic
         row["teacher_score"] += edge.teacher_score if edge else 0
         if group.ranking:
             row["ranked_filled"] += 1
-            row["committee_top"] += group.ranking.get(a.teacher_id, 10**6) <= group.capacity
+            row["committee_top"] += group.committee_top_choice(a.teacher_id)
     out = []
     for row in rows.values():
         row["fill_rate"] = row["filled"] / row["vacancies"]
