@@ -151,14 +151,16 @@ class Instance:
         """Sort key of a group's candidates, best first.
 
         Seniority-order models use RULES.md's class-then-seniority order.  Other models choose by consent:
-        return-rights holders first where honoured (R-RETURN), then the committee's ranking, then seniority,
-        which is how the baselines and the warm start order candidates there.
+        return-rights holders first where honoured, and among them by seniority whatever the committee thinks
+        (R-RETURN); then the committee's ranking, then seniority.  This is how the baselines and the warm
+        start order candidates there.
         """
         t = self.teachers[teacher_id]
         if group.rules.seniority_order:
             return (self.priority_class(t, group.school_id), t.seniority_date, t.teacher_id)
-        rr = t.return_rights and t.former_school_id == group.school_id and group.rules.honours_return_rights
-        return (0 if rr else 1, group.ranking.get(teacher_id, UNLISTED), t.seniority_date, t.teacher_id)
+        if t.return_rights and t.former_school_id == group.school_id and group.rules.honours_return_rights:
+            return (0, 0, t.seniority_date, t.teacher_id)
+        return (1, group.ranking.get(teacher_id, UNLISTED), t.seniority_date, t.teacher_id)
 
     def holds_return_right(self, teacher: Teacher) -> bool:
         """Does R-RETURN protect this teacher (right to a school that honours it, and the teacher consents)?"""

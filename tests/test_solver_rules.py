@@ -146,3 +146,15 @@ def test_cpsat_is_proven_optimal_and_beats_the_stable_baselines_on_the_seed_dist
         base = solve(small_district, FAST, method=name)
         key = lambda r: sum(1 for a in r.placed if small_district.teachers[a.teacher_id].must_place)  # noqa: E731
         assert key(best) >= key(base)
+
+
+@pytest.mark.parametrize("method", ["cpsat", "teacher_da", "school_da"])
+def test_return_rights_holders_return_in_seniority_order_even_against_the_committee(method):
+    """Found by the property test: at a pilot school (no seniority order, honours return rights) the
+    committee ranked the junior holder; R-RETURN still gives the one post to the senior holder."""
+    d = district({"P": "la_pilot"},
+                 [teacher("SENIOR", since="2000-01-01", return_to="P"), teacher("JUNIOR", since="2010-01-01", return_to="P")],
+                 {"V1": ("P", "MATH")}, rankings={"V1": ["JUNIOR"]})
+    r = solve(d, FAST, method=method)
+    assert placed(r)["SENIOR"] == ("V1", "return_right")
+    assert check(d, r.assignments) == []
