@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver import matching
+from solver import bounds, matching
 from solver.instance import UNLISTED, Edge, GroupPlacement, Instance
 
 STAGES = ("must_place", "reserve", "welfare")
@@ -224,7 +224,6 @@ class ComponentModel:
             mine = inst.edge(tid, g).level if (tid, g) in self.y else None  # type: ignore[union-attr]
             pairs += [(var, int(mine is not None and mine <= level)) for level, var in levels]
         for g, cuts in self.seniority.items():
-            cap = inst.groups[g].capacity
             position = {tid: i for i, tid in enumerate(inst.candidates[g])}
             held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
             for i, count in cuts:
@@ -280,8 +279,11 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     relaxation = ({s: matching.relaxation_bound(inst, lambda e, n=s: edge_value(inst, e, n)) for s in stages
                    if s != "weighted"} if restricted else {})
     comps = components(inst)
-    # keep a slice of the limit for what follows the search (explaining every placement and non-placement)
-    deadline = t0 + inst.policy.time_limit - min(2.0, 0.1 * inst.policy.time_limit)
+    # keep a slice of the limit for what follows the search: the LP bounds where they are computed, and
+    # explaining every placement and non-placement
+    limit = inst.policy.time_limit
+    with_lp = len(inst.edges) <= inst.policy.lp_bound_pairs
+    deadline = t0 + limit - min(2.0, 0.1 * limit) - (min(5.0, 0.15 * limit) if with_lp else 0.0)
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
@@ -320,6 +322,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
             if stage != "weighted":
                 comp.model.add(expr >= value)  # later stages keep this stage's value (lexicographic)
         placement.update(current)
+    lp_bounds = _seniority_lp_bounds(inst, reports, t0) if with_lp else {}
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
@@ -329,6 +332,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
             relax = relaxation[name]
             row["relaxation_bound"] = relax
             row["relaxation_gap"] = round(abs(relax - r.objective) / max(1, relax), 6)
+        if name in lp_bounds:
+            lp = lp_bounds[name]
+            row["lp_bound"] = lp
+            row["lp_gap"] = None if lp is None else round(abs(lp - r.objective) / max(1, lp), 6)
         stage_stats[name] = row
     stats: dict[str, object] = {
         "solver": "cp-sat", "time_limit": inst.policy.time_limit, "restricted_pairs": restricted,
@@ -336,6 +343,21 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
     }
     return placement, stats
+
+
+def _seniority_lp_bounds(inst: Instance, reports: dict[str, StageReport], t0: float) -> dict[str, int | None]:
+    """Each lexicographic stage's LP bound with seniority (:mod:`solver.bounds`), earlier stages held at the
+    values found, as the CP-SAT stages hold them; ``None`` where the LP did not finish in the time left."""
+    if "weighted" in reports:
+        return {}
+    out: dict[str, int | None] = {}
+    floors: list[tuple[bounds.Weight, int]] = []
+    for stage in STAGES:
+        weight = lambda e, s=stage: edge_value(inst, e, s)  # noqa: E731
+        left = t0 + inst.policy.time_limit - time.perf_counter()
+        out[stage] = bounds.seniority_lp_bound(inst, weight, floors, time_limit=max(3.0, left))
+        floors.append((weight, reports[stage].objective))
+    return out
 
 
 def edge_value(inst: Instance, e: Edge, stage: str) -> int:

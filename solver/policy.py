@@ -56,6 +56,9 @@ class Policy:
     full_model_pairs: int = 60_000
     #: Pairs kept per teacher among schools they are indifferent to (no list, or unlisted forced placement).
     indifferent_pairs: int = 6
+    #: Up to this many allowed pairs each stage's gap is also reported against the LP bound with seniority
+    #: (:mod:`solver.bounds`); above it that LP takes minutes (a district's is a million rows) and is skipped.
+    lp_bound_pairs: int = 10_000
     #: CP-SAT's LP relaxation strength (0-2); 2 gives stronger bounds on large rounds at some speed cost.
     linearization_level: int = 1
 

@@ -80,6 +80,8 @@ def _print_figures(figures: dict[str, Any]) -> None:
         for stage, row in solve["stages"].items():
             extra = (f", relaxation bound {row['relaxation_bound']} (gap {row['relaxation_gap']:.2%})"
                      if "relaxation_bound" in row else "")
+            if row.get("lp_bound") is not None:
+                extra += f", LP bound with seniority {row['lp_bound']} (gap {row['lp_gap']:.2%})"
             typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
                        f"(gap {row['gap']:.2%}){extra}")
 
@@ -93,7 +95,7 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 
 
 @app.command()
-def seed(size: Annotated[str, typer.Option(help="small (20 schools) or district (1,000 schools)")] = "small",
+def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100) or district (1,000)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
     """Write a generated district bundle."""
@@ -267,7 +269,7 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
 
 
 @app.command()
-def tradeoffs(size: Annotated[str, typer.Option(help="small or district")] = "small",
+def tradeoffs(size: Annotated[str, typer.Option(help="small, region or district")] = "small",
               seed: Annotated[int, typer.Option(help="seed of the first draw")] = 7,
               draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
               time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,

@@ -47,6 +47,8 @@ class SeedSize:
 
 SIZES: dict[str, SeedSize] = {
     "small": SeedSize(schools=20, teachers=100, vacancies=110, regions=3),
+    # a mid-size round, small enough that the solver proves its optimum: benchmarks compare bounds on it
+    "region": SeedSize(schools=100, teachers=500, vacancies=600, regions=3),
     "district": SeedSize(schools=1000, teachers=5000, vacancies=6000, regions=8),
 }
 
