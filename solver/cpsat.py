@@ -6,8 +6,7 @@ Variables: one boolean per allowed (teacher, posting group) pair.  Constraints, 
 * R-SENIORITY as a *cut-off* encoding that stays linear in the number of pairs: for a group at a
   seniority-order school, candidates are sorted by priority; candidate i is either placed at a school they
   rank at least as high ("reached" ``A[t, level]``, a running sum over the teacher's own levels), or the
-  group is full with candidates ahead of i: ``q·A[t, level] + C[g, i] ≥ q`` with ``C`` the prefix count and
-  ``q`` the capacity, an inequality the LP relaxation keeps;
+  group is full with candidates ahead of i (``F[g, i]`` ⇒ prefix count ``C[g, i]`` ≥ capacity);
 * R-RETURN: a return-rights teacher is placed at the former school or a school ranked strictly above it, or
   every post there in their certification is held by a more senior return-rights teacher.
 
@@ -133,7 +132,7 @@ class ComponentModel:
                 m.add(var == sum(running))
                 self.reached[tid].append((level, var))
 
-        self.seniority: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
+        self.seniority: dict[int, list[tuple[int, cp_model.IntVar, cp_model.IntVar]]] = {}
         self._seniority(sorted(groups))
         self.rr_blocked: dict[str, cp_model.IntVar] = {}
         self._return_rights(by_teacher)
@@ -148,15 +147,12 @@ class ComponentModel:
         return levels[i - 1][1] if i else None
 
     def _seniority(self, groups: list[int]) -> None:
-        """R-SENIORITY, cut-off encoding, one linear inequality per eligible pair.
+        """R-SENIORITY, cut-off encoding, one clause per eligible pair.
 
         Walking a group's candidates in priority order, ``count`` is how many candidates ahead hold one of its
-        posts; candidate i must have reached this school's level or better, or the group is full with
-        candidates ahead: ``capacity * reach_i + count_i >= capacity`` (reach is boolean, so this is exact).
-        Written as one inequality rather than a clause over an enforced "full" literal, the LP relaxation
-        keeps it (the Baiou-Balinski stability inequality), which is what gives CP-SAT a usable bound.
-        Candidates without a kept pair cannot change the count, so they share the current segment's
-        ``count``: the encoding stays linear in the number of pairs.
+        posts; the clause of candidate i is "i reached this school's level or better, or the group is full
+        with candidates ahead".  Candidates without a kept pair cannot change the count, so they share the
+        current segment's ``full`` literal: the encoding stays linear in the number of pairs.
         """
         m, inst = self.model, self.inst
         for g in groups:
@@ -165,22 +161,29 @@ class ComponentModel:
                 continue
             cap = group.capacity
             ahead: list = []  # kept pairs of candidates already passed
-            count: cp_model.IntVar | None = None  # the current segment's count, once one is needed
-            cuts: list[tuple[int, cp_model.IntVar]] = []
+            segment: tuple[cp_model.IntVar, cp_model.IntVar] | None = None
+            cuts: list[tuple[int, cp_model.IntVar, cp_model.IntVar]] = []
             for i, (tid, level) in enumerate(inst.candidate_levels[g]):
                 reach = self.reach(tid, level)
                 if len(ahead) < cap and not cuts:
-                    # fewer than `cap` candidates ahead could hold a post: the group cannot be full
-                    m.add_bool_or([reach] if reach is not None else [])  # empty: no rule-abiding answer
+                    full = None  # fewer than `cap` candidates ahead could hold a post: never full
                 else:
-                    if count is None:
+                    if segment is None:
                         count = m.new_int_var(0, cap, f"ahead_{g}_{i}")
                         m.add(count == sum(ahead))
-                        cuts.append((i, count))
-                    m.add(cap * reach + count >= cap if reach is not None else count >= cap)
+                        full = m.new_bool_var(f"full_{g}_{i}")
+                        m.add(count >= cap).only_enforce_if(full)
+                        segment = (count, full)
+                        cuts.append((i, count, full))
+                    full = segment[1]
+                literals = [x for x in (reach, full) if x is not None]
+                if not literals:
+                    m.add_bool_or([])  # cannot be satisfied: the instance has no rule-abiding answer here
+                else:
+                    m.add_bool_or(literals)
                 if (tid, g) in self.y:
-                    ahead = ([count] if count is not None else ahead) + [self.y[(tid, g)]]
-                    count = None
+                    ahead = ([segment[0]] if segment is not None else ahead) + [self.y[(tid, g)]]
+                    segment = None
             self.seniority[g] = cuts
 
     def _return_rights(self, by_teacher: dict[str, list[Edge]]) -> None:
@@ -226,8 +229,9 @@ class ComponentModel:
         for g, cuts in self.seniority.items():
             position = {tid: i for i, tid in enumerate(inst.candidates[g])}
             held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
-            for i, count in cuts:
-                pairs.append((count, bisect_left(held, i)))
+            for i, count, full in cuts:
+                ahead = bisect_left(held, i)
+                pairs += [(count, ahead), (full, int(ahead >= cap))]
         for tid, var in self.rr_blocked.items():
             g = placement.get(tid)
             school = inst.groups[g].school_id if g is not None else None
