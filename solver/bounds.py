@@ -1,9 +1,9 @@
 """Upper bounds that know about seniority: the LP relaxation of the stability inequalities, over all pairs.
 
 Why this exists: the capacity-and-consent relaxation (:func:`solver.matching.relaxation_bound`) ignores
-R-SENIORITY, and CP-SAT's own bound on these models is weaker still (its presolve turns the seniority
-inequalities into clauses, which its default LP leaves out).  On instances small enough to solve to proven
-optimality the flow relaxation sits 2-7 % above the optimum of the reserve stage, so a gap reported against it
+R-SENIORITY, and CP-SAT's own bound on these models is weaker still (the seniority rule reaches it as
+clauses, which its default LP leaves out; written as inequalities, its presolve turns them into clauses).  On instances small enough to solve to proven
+optimality the flow relaxation sits 1.4-6.7 % above the optimum of the reserve stage, so a gap reported against it
 says little.  The LP below adds, for every candidate ``t`` of a group ``g`` at a seniority-order school, the
 Baiou-Balinski stability inequality ``q·reach(t, level) + ahead(g, t) ≥ q`` (reach: placed at a school ``t``
 ranks at least as high; ahead: posts of ``g`` held by candidates of higher priority; ``q``: the capacity),

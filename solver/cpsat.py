@@ -227,6 +227,7 @@ class ComponentModel:
             mine = inst.edge(tid, g).level if (tid, g) in self.y else None  # type: ignore[union-attr]
             pairs += [(var, int(mine is not None and mine <= level)) for level, var in levels]
         for g, cuts in self.seniority.items():
+            cap = inst.groups[g].capacity
             position = {tid: i for i, tid in enumerate(inst.candidates[g])}
             held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
             for i, count, full in cuts:
