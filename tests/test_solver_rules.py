@@ -13,6 +13,7 @@ from solver.figures import compute, interview_shortfalls
 from solver.instance import Instance
 from solver.policy import Policy
 from staffing.domain import Interview
+from staffing.seed import generate
 from tests.builders import district, teacher
 
 FAST = Policy(time_limit=5)
@@ -158,3 +159,21 @@ def test_return_rights_holders_return_in_seniority_order_even_against_the_commit
     r = solve(d, FAST, method=method)
     assert placed(r)["SENIOR"] == ("V1", "return_right")
     assert check(d, r.assignments) == []
+
+
+def test_a_stage_the_warm_start_already_solves_is_not_searched_and_the_answer_stays_lawful():
+    """In the restricted model (forced here by a zero pair threshold) the must-place stage is settled when
+    deferred acceptance already places as many must-place teachers as the capacity-and-consent relaxation
+    allows (seed 2: 12 of a possible 12): it is reported proven optimal with no search time, and the later
+    stages still start from it."""
+    small_district = generate("small", 2)
+    policy = FAST.with_(full_model_pairs=0)
+    result = solve(small_district, policy)
+    stages = result.stats["stages"]
+    assert result.stats["settled_by_relaxation"] == ["must_place"]
+    assert stages["must_place"]["objective"] == stages["must_place"]["relaxation_bound"]
+    assert stages["must_place"]["seconds"] == 0
+    assert stages["must_place"]["optimal_components"] == stages["must_place"]["components"]
+    assert check(small_district, result.assignments, policy) == []
+    exact = solve(small_district, FAST)
+    assert stages["must_place"]["objective"] == exact.stats["stages"]["must_place"]["objective"]
