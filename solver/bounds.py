@@ -2,16 +2,16 @@
 
 Why this exists: the capacity-and-consent relaxation (:func:`solver.matching.relaxation_bound`) ignores
 R-SENIORITY, and CP-SAT's own bound on these models is weaker still (the seniority rule reaches it as
-clauses, which its default LP leaves out; written as inequalities, its presolve turns them into clauses).  On instances small enough to solve to proven
-optimality the flow relaxation sits 1.4-6.7 % above the optimum of the reserve stage, so a gap reported against it
-says little.  The LP below adds, for every candidate ``t`` of a group ``g`` at a seniority-order school, the
-Baiou-Balinski stability inequality ``q·reach(t, level) + ahead(g, t) ≥ q`` (reach: placed at a school ``t``
-ranks at least as high; ahead: posts of ``g`` held by candidates of higher priority; ``q``: the capacity),
-and ``reach = 1`` for the first ``q`` candidates.  Every rule-abiding placement satisfies it, so its optimum
-bounds every stage; it is solved by GLOP (OR-Tools' simplex), with prefix-sum columns so that its size stays
-linear in the number of pairs.  On a whole district (a million rows) the simplex takes many minutes, so
-:func:`solver.cpsat.solve` computes it only up to ``policy.lp_bound_pairs`` pairs (about 100 schools, where
-it takes 1-2 s a stage; 5-9 s at 200 schools).
+clauses, which its default LP leaves out; written as inequalities, its presolve turns them into clauses).
+On instances small enough to solve to proven optimality the flow relaxation sits 1.4-6.7 % above the
+optimum of the reserve stage, so a gap reported against it says little.  The LP below adds, for every
+candidate ``t`` of a group ``g`` at a seniority-order school, the Baiou-Balinski stability inequality
+``q·reach(t, level) + ahead(g, t) ≥ q`` (reach: placed at a school ``t`` ranks at least as high; ahead: posts
+of ``g`` held by candidates of higher priority; ``q``: the capacity), and ``reach = 1`` for the first ``q``
+candidates.  Every rule-abiding placement satisfies it, so its optimum bounds every stage; it is solved by
+GLOP (OR-Tools' simplex), with prefix-sum columns so that its size stays linear in the number of pairs.  On a
+whole district (a million rows) the simplex takes many minutes, so :func:`solver.cpsat.solve` computes it
+only up to ``policy.lp_bound_pairs`` pairs (about 100 schools, where it takes 1-2 s a stage; 5-9 s at 200).
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def seniority_lp_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[We
             levels, columns = reach[tid]
             k = bisect_right(levels, level)
             r = columns[k - 1] if k else None
-            if i < q:
-                lp.Add(r >= 1) if r is not None else lp.Add(lp.Sum([]) >= 1)
+            if i < q:  # fewer than q candidates ahead: the group cannot be full, the candidate must reach
+                lp.Add(r >= 1 if r is not None else lp.Sum([]) >= 1)
             else:
                 lp.Add(q * r + ahead >= q if r is not None else ahead >= q)
             nxt = lp.NumVar(0.0, q, "")

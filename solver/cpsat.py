@@ -295,7 +295,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     # keep a slice of the limit for what follows the search: the LP bounds where they are computed, and
     # explaining every placement and non-placement
     limit = inst.policy.time_limit
-    with_lp = len(inst.edges) <= inst.policy.lp_bound_pairs
+    with_lp = inst.policy.objective == "lexicographic" and len(inst.edges) <= inst.policy.lp_bound_pairs
     deadline = t0 + limit - min(2.0, 0.1 * limit) - (min(5.0, 0.15 * limit) if with_lp else 0.0)
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
@@ -312,33 +312,28 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         remaining -= pairs
         current = {tid: start[tid] for tid in teachers if tid in start}
         for k, stage in enumerate(stages):
-            if stage in settled:
-                value = stage_value(inst, current, stage)
-                report = reports[stage]
-                report.objective += value
-                report.bound += value
-                report.components += 1
-                report.optimal_components += 1
-                comp.model.add(comp.objective(stage) >= value)
-                continue
-            comp.set_hint(current)
             expr = comp.objective(stage)
-            comp.model.maximize(expr)
-            solver = _params(inst, share / (len(stages) - k))
-            t_stage = time.perf_counter()
-            status = solver.solve(comp.model)
-            spent = time.perf_counter() - t_stage
-            share -= spent
             report = reports[stage]
-            report.seconds += spent
             report.components += 1
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                current = comp.read(solver)
-                report.optimal_components += status == cp_model.OPTIMAL
-            value = stage_value(inst, current, stage)
-            # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
-            bound = (int(round(solver.best_objective_bound)) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                     else trivial_bound(inst, teachers, stage))
+            if stage in settled:  # proven optimal by the relaxation bound: nothing to search
+                value = bound = stage_value(inst, current, stage)
+                report.optimal_components += 1
+            else:
+                comp.set_hint(current)
+                comp.model.maximize(expr)
+                solver = _params(inst, share / (len(stages) - k))
+                t_stage = time.perf_counter()
+                status = solver.solve(comp.model)
+                spent = time.perf_counter() - t_stage
+                share -= spent
+                report.seconds += spent
+                solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                if solved:
+                    current = comp.read(solver)
+                    report.optimal_components += status == cp_model.OPTIMAL
+                value = stage_value(inst, current, stage)
+                # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
+                bound = int(round(solver.best_objective_bound)) if solved else trivial_bound(inst, teachers, stage)
             report.objective += value
             report.bound += max(bound, value)
             if stage != "weighted":
@@ -371,8 +366,6 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
 def _seniority_lp_bounds(inst: Instance, reports: dict[str, StageReport], t0: float) -> dict[str, int | None]:
     """Each lexicographic stage's LP bound with seniority (:mod:`solver.bounds`), earlier stages held at the
     values found, as the CP-SAT stages hold them; ``None`` where the LP did not finish in the time left."""
-    if "weighted" in reports:
-        return {}
     out: dict[str, int | None] = {}
     floors: list[tuple[bounds.Weight, int]] = []
     for stage in STAGES:
