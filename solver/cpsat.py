@@ -263,7 +263,9 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         # which is what makes a recorded run replayable
         solver.parameters.interleave_search = True
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
-        solver.parameters.max_time_in_seconds = max(4 * seconds, 1.0)
+        # a wall-clock cap only against a pathological search; a district's deterministic second costs three to
+        # four wall seconds, so the cap must stay well above that or it would decide where the search stops
+        solver.parameters.max_time_in_seconds = max(10 * seconds, 1.0)
     else:
         solver.parameters.max_time_in_seconds = max(seconds, 0.05)
     return solver
@@ -296,7 +298,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     # explaining every placement and non-placement
     limit = inst.policy.time_limit
     with_lp = inst.policy.objective == "lexicographic" and len(inst.edges) <= inst.policy.lp_bound_pairs
-    deadline = t0 + limit - min(2.0, 0.1 * limit) - (min(5.0, 0.15 * limit) if with_lp else 0.0)
+    after_search = min(2.0, 0.1 * limit) + (min(5.0, 0.15 * limit) if with_lp else 0.0)
+    deadline = t0 + limit - after_search
+    searched = max(1, len(stages) - len(settled))
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
@@ -310,6 +314,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
         share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
         remaining -= pairs
+        # deterministic mode: each searched stage's work budget is a pure function of the policy and the
+        # instance (never of how long the preparation took on this machine), so a replay gets the same budget
+        # and the same answer; the price is wall time beyond the limit on large rounds
+        work = (limit - after_search) * pairs / max(1, len(inst.edges)) / searched
         current = {tid: start[tid] for tid in teachers if tid in start}
         for k, stage in enumerate(stages):
             expr = comp.objective(stage)
@@ -321,7 +329,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
             else:
                 comp.set_hint(current)
                 comp.model.maximize(expr)
-                solver = _params(inst, share / (len(stages) - k))
+                solver = _params(inst, work if inst.policy.deterministic else share / (len(stages) - k))
                 t_stage = time.perf_counter()
                 status = solver.solve(comp.model)
                 spent = time.perf_counter() - t_stage

@@ -177,3 +177,26 @@ def test_a_stage_the_warm_start_already_solves_is_not_searched_and_the_answer_st
     assert check(small_district, result.assignments, policy) == []
     exact = solve(small_district, FAST)
     assert stages["must_place"]["objective"] == exact.stats["stages"]["must_place"]["objective"]
+
+
+def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_took(monkeypatch):
+    """Replays depend on this: the stage budgets of a deterministic run are a function of the snapshot and the
+    policy, not of the wall clock.  A 100-school round with a limit too short to finish the search, solved
+    twice, the second time with a deferred-acceptance warm start that is 1.5 s slower."""
+    import time as clock
+
+    from solver import matching
+
+    d = generate("region", 1)
+    policy = Policy(time_limit=4, deterministic=True)
+    first = solve(d, policy)
+    assert not first.stats["optimal"]  # the budget, not the proof, ends this search
+    fast_start = matching.teacher_proposing
+
+    def slow_start(inst):
+        clock.sleep(1.5)
+        return fast_start(inst)
+
+    monkeypatch.setattr(matching, "teacher_proposing", slow_start)
+    second = solve(d, policy)
+    assert second.assignments == first.assignments
