@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver import bounds, matching
+from solver import bounds, lagrangian, matching
 from solver.instance import UNLISTED, Edge, GroupPlacement, Instance
 
 STAGES = ("must_place", "reserve", "welfare")
@@ -283,8 +283,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     stages = STAGES if inst.policy.objective == "lexicographic" else ("weighted",)
     # bounds valid for the whole problem (capacity and consent only, all pairs), needed only when the model
     # keeps a subset of the pairs; computed first so that they are inside the time limit
-    relaxation = ({s: matching.relaxation_bound(inst, lambda e, n=s: edge_value(inst, e, n)) for s in stages
-                   if s != "weighted"} if restricted else {})
+    relaxation = ({s: matching.relaxation_bound(inst, stage_weight(inst, s)) for s in stages if s != "weighted"}
+                  if restricted else {})
     # stages the warm start already solves (its value meets the whole problem's relaxation bound, so no search
     # can do better): skipped, which on a district saves the ~5 s CP-SAT spends presolving for the proof.  Only a
     # leading run of stages qualifies, because a searched stage changes the placement the next one starts from.
@@ -348,6 +348,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 comp.model.add(expr >= value)  # later stages keep this stage's value (lexicographic)
         placement.update(current)
     lp_bounds = _seniority_lp_bounds(inst, reports, t0) if with_lp else {}
+    wall_time = time.perf_counter() - t0
+    # outside the limit and the wall time on purpose: it changes no placement, it only proves more about it
+    lagrange = (_lagrangian_bounds(inst, reports, settled)
+                if stages == STAGES and not with_lp and inst.policy.bound_seconds > 0 else {})
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
@@ -361,10 +365,16 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
             lp = lp_bounds[name]
             row["lp_bound"] = lp
             row["lp_gap"] = None if lp is None else round(abs(lp - r.objective) / max(1, lp), 6)
+        if name in lagrange:
+            bound = lagrange[name]
+            row["lagrangian_bound"] = bound.bound
+            row["lagrangian_gap"] = round(abs(bound.bound - r.objective) / max(1, bound.bound), 6)
+            row["lagrangian_iterations"] = bound.iterations
+            row["lagrangian_seconds"] = round(bound.seconds, 2)
         stage_stats[name] = row
     stats: dict[str, object] = {
         "solver": "cp-sat", "time_limit": inst.policy.time_limit, "restricted_pairs": restricted,
-        "wall_time": round(time.perf_counter() - t0, 3), **sizes, "stages": stage_stats,
+        "wall_time": round(wall_time, 3), **sizes, "stages": stage_stats,
         "settled_by_relaxation": settled,
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
     }
@@ -380,11 +390,32 @@ def _seniority_lp_bounds(inst: Instance, reports: dict[str, StageReport], t0: fl
     out: dict[str, int | None] = {}
     floors: list[tuple[bounds.Weight, int]] = []
     for stage in STAGES:
-        weight = lambda e, s=stage: edge_value(inst, e, s)  # noqa: E731
+        weight = stage_weight(inst, stage)
         left = t0 + inst.policy.time_limit - time.perf_counter()
         out[stage] = bounds.seniority_lp_bound(inst, weight, floors, time_limit=max(3.0, left))
         floors.append((weight, reports[stage].objective))
     return out
+
+
+def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport],
+                       settled: list[str]) -> dict[str, lagrangian.LagrangianBound]:
+    """Each searched stage's Lagrangian bound with seniority (:mod:`solver.lagrangian`), earlier stages held at
+    the values found, ``policy.bound_seconds`` shared between them.  Settled stages are proven already."""
+    searched = [s for s in STAGES if s not in settled]
+    rows = lagrangian.StabilityRows(inst)
+    out: dict[str, lagrangian.LagrangianBound] = {}
+    floors: list[tuple[bounds.Weight, int]] = [(stage_weight(inst, s), reports[s].objective) for s in settled]
+    for stage in searched:
+        weight = stage_weight(inst, stage)
+        out[stage] = lagrangian.lagrangian_bound(inst, weight, floors, target=reports[stage].objective,
+                                                 time_limit=inst.policy.bound_seconds / len(searched), rows=rows)
+        floors.append((weight, reports[stage].objective))
+    return out
+
+
+def stage_weight(inst: Instance, stage: str) -> bounds.Weight:
+    """A stage objective as a weight on pairs, for the bounds."""
+    return lambda e: edge_value(inst, e, stage)
 
 
 def edge_value(inst: Instance, e: Edge, stage: str) -> int:

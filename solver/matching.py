@@ -11,11 +11,9 @@ import heapq
 from collections import defaultdict
 
 import numpy as np
-
 from ortools.graph.python import min_cost_flow
 
 from solver.instance import Edge, GroupPlacement, Instance
-
 
 
 def teacher_order_key(inst: Instance, e: Edge) -> tuple:
@@ -76,7 +74,7 @@ def school_proposing(inst: Instance) -> GroupPlacement:
     return placement
 
 
-def _max_weight(inst: Instance, weights: np.ndarray) -> np.ndarray:
+def max_weight_pairs(inst: Instance, weights: np.ndarray) -> np.ndarray:
     """Indices (into ``inst.edges``) of a max-weight assignment under capacity and the allowed pairs only,
     by min-cost flow; arcs are added as arrays, so a 500,000-pair district builds in well under a second."""
     t_of, g_of = inst.edge_arrays
@@ -110,11 +108,11 @@ def max_welfare(inst: Instance) -> GroupPlacement:
     p = inst.policy
     weights = np.fromiter((p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score
                            for e in inst.edges), np.int64, len(inst.edges))
-    return _placement(inst, _max_weight(inst, weights))
+    return _placement(inst, max_weight_pairs(inst, weights))
 
 
 def relaxation_bound(inst: Instance, weight) -> int:
     """An upper bound for any objective that sums ``weight`` over placed pairs: drop every rule but
     capacity and consent, and solve that exactly."""
     weights = np.fromiter((weight(e) for e in inst.edges), np.int64, len(inst.edges))
-    return int(weights[_max_weight(inst, weights)].sum())
+    return int(weights[max_weight_pairs(inst, weights)].sum())

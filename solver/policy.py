@@ -59,6 +59,10 @@ class Policy:
     #: Up to this many allowed pairs each stage's gap is also reported against the LP bound with seniority
     #: (:mod:`solver.bounds`); above it that LP takes minutes (a district's is a million rows) and is skipped.
     lp_bound_pairs: int = 10_000
+    #: Above ``lp_bound_pairs``, seconds spent after the search tightening the searched stages' bounds by
+    #: Lagrangian relaxation of R-SENIORITY (:mod:`solver.lagrangian`); 0 is off.  Outside ``time_limit``: it
+    #: changes no placement, only how much is proven about it (a district needs minutes for a useful bound).
+    bound_seconds: float = 0.0
     #: CP-SAT's LP relaxation strength (0-2); 2 gives stronger bounds on large rounds at some speed cost.
     linearization_level: int = 1
 

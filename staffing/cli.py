@@ -82,6 +82,9 @@ def _print_figures(figures: dict[str, Any]) -> None:
                      if "relaxation_bound" in row else "")
             if row.get("lp_bound") is not None:
                 extra += f", LP bound with seniority {row['lp_bound']} (gap {row['lp_gap']:.2%})"
+            if "lagrangian_bound" in row:
+                extra += (f", Lagrangian bound with seniority {row['lagrangian_bound']} (gap {row['lagrangian_gap']:.2%},"
+                          f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
             typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
                        f"(gap {row['gap']:.2%}){extra}")
 
@@ -150,6 +153,10 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
           parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (faster, "
                                                       "better on large rounds, but a replay may differ)")] = False,
+          bound_seconds: Annotated[float, typer.Option(
+              help="after the search, seconds spent proving how close the answer is to the best lawful one "
+                   "(Lagrangian bound with seniority, for rounds too big for the exact LP); changes no "
+                   "placement")] = 0.0,
           out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
           database_url: DbOption = None) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
@@ -160,7 +167,9 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
     with user_errors():
         if time_limit <= 0:
             raise ValueError("--time-limit must be a positive number of seconds")
-        policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel)
+        if bound_seconds < 0:
+            raise ValueError("--bound-seconds must be zero or a positive number of seconds")
+        policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds)
         with session_scope(_db(database_url)) as session:
             outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from solver import solve
 from solver.bounds import seniority_lp_bound
-from solver.cpsat import STAGES, edge_value
+from solver.cpsat import STAGES, stage_weight
 from solver.instance import Instance
 from solver.matching import relaxation_bound
 from solver.policy import Policy
@@ -25,7 +25,7 @@ def test_seniority_bound_sees_that_a_voluntary_transfer_outranks_a_new_hire():
                  [teacher("VT", status="voluntary_transfer", salary=80_000), teacher("NH", status="new_hire", salary=52_000)],
                  {"V1": ("S", "MATH")})
     inst = Instance(d, POLICY)
-    reserve = lambda e: edge_value(inst, e, "reserve")  # noqa: E731
+    reserve = stage_weight(inst, "reserve")
     assert relaxation_bound(inst, reserve) == 52
     assert seniority_lp_bound(inst, reserve) == 0
     reserve_stage = solve(d, POLICY).stats["stages"]["reserve"]
@@ -42,4 +42,4 @@ def test_lp_bound_lies_between_the_proven_optimum_and_the_flow_relaxation(d):
     for stage in STAGES:
         lp = stages[stage]["lp_bound"]
         assert lp is not None, stage
-        assert stages[stage]["objective"] <= lp <= relaxation_bound(inst, lambda e, s=stage: edge_value(inst, e, s))
+        assert stages[stage]["objective"] <= lp <= relaxation_bound(inst, stage_weight(inst, stage))

@@ -58,6 +58,8 @@ def test_import_place_audit_replay(env):
     assert fast.exit_code == 0 and "run 2" in fast.output
     bad = runner.invoke(app, ["place", "--time-limit", "0", "--out", "z.csv"])
     assert bad.exit_code == 2 and "positive number of seconds" in bad.output
+    bad = runner.invoke(app, ["place", "--bound-seconds", "-1", "--out", "z.csv"])
+    assert bad.exit_code == 2 and "--bound-seconds" in bad.output and not (env / "z.csv").exists()
 
 
 def test_bad_bundle_exits_2_lists_problems_and_writes_nothing(env, small_district):

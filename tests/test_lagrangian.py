@@ -1,0 +1,112 @@
+"""The Lagrangian bound with seniority (solver/lagrangian.py): valid (never below the LP with seniority, hence
+never below a proven optimum), never above the flow relaxation, exact where seniority alone decides, and
+reported by the solver when the LP is too big to compute."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from solver import solve
+from solver.bounds import seniority_lp_bound
+from solver.cpsat import STAGES, stage_weight
+from solver.instance import Instance
+from solver.lagrangian import StabilityRows, evaluate, lagrangian_bound, pair_values
+from solver.matching import relaxation_bound
+from solver.policy import Policy
+from staffing.seed import generate
+from tests.builders import district, teacher
+from tests.test_properties import districts
+
+POLICY = Policy(time_limit=5)
+
+
+def test_lagrangian_bound_sees_that_a_voluntary_transfer_outranks_a_new_hire():
+    """The hand case of test_bounds: flow relaxation 52, optimum and LP 0.  One multiplier step on the
+    transfer's row prices the new hire out of the post."""
+    d = district({"S": "traditional"},
+                 [teacher("VT", status="voluntary_transfer", salary=80_000), teacher("NH", status="new_hire", salary=52_000)],
+                 {"V1": ("S", "MATH")})
+    inst = Instance(d, POLICY)
+    reserve = stage_weight(inst, "reserve")
+    assert relaxation_bound(inst, reserve) == 52
+    found = lagrangian_bound(inst, reserve, target=0, time_limit=5)
+    assert found.bound == 0
+    assert found.iterations < 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(districts())
+def test_lagrangian_bound_lies_between_the_lp_with_seniority_and_the_flow_relaxation(d):
+    """Weak duality: every multiplier vector gives at least the LP optimum, so a bound below it means a pair's
+    bonus was computed wrongly; and the first iterate (no multipliers) is the flow relaxation."""
+    result = solve(d, POLICY)
+    inst = Instance(d, POLICY)
+    rows = StabilityRows(inst)
+    stages = result.stats["stages"]
+    floors = []
+    for stage in STAGES:
+        weight, found = stage_weight(inst, stage), stages[stage]["objective"]
+        lp = seniority_lp_bound(inst, weight, floors)
+        bound = lagrangian_bound(inst, weight, floors, target=found, time_limit=5, max_iterations=200, rows=rows)
+        assert lp is not None
+        assert found <= lp <= bound.bound <= relaxation_bound(inst, weight), stage
+        floors.append((weight, found))
+
+
+def test_solver_reports_the_lagrangian_bound_where_the_lp_is_too_big():
+    d = district({"A": "traditional", "B": "traditional", "C": "la_pilot"},
+                 [teacher("VT", status="voluntary_transfer", since="2001-01-01"),
+                  teacher("D1", status="displaced", since="2005-01-01", salary=70_000),
+                  teacher("NH", status="new_hire", since="2020-01-01", salary=50_000),
+                  teacher("MP", status="displaced", must_place=True, since="2010-01-01", salary=60_000)],
+                 {"V1": ("A", "MATH"), "V2": ("B", "MATH"), "V3": ("C", "MATH")},
+                 prefs={"VT": ["A"], "NH": ["A", "B"], "D1": ["B", "A"]}, rankings={"V3": ["NH"]})
+    policy = POLICY.with_(lp_bound_pairs=0, bound_seconds=2.0)
+    stages = solve(d, policy).stats["stages"]
+    for stage in STAGES:
+        row = stages[stage]
+        assert "lp_bound" not in row
+        if row.get("lagrangian_bound") is not None:
+            assert row["objective"] <= row["lagrangian_bound"]
+            assert row["lagrangian_iterations"] >= 1
+    assert any("lagrangian_bound" in stages[s] for s in STAGES)
+    off = solve(d, POLICY.with_(lp_bound_pairs=0)).stats["stages"]
+    assert not any("lagrangian_bound" in off[s] for s in STAGES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(districts(), st.integers(0, 2**32 - 1))
+def test_every_multiplier_vector_gives_a_bound_at_least_the_lp(d, seed):
+    """The bound is valid at *any* multipliers, not only where the subgradient steps lead: random ones, on
+    every stage with the earlier stages' floors, never give less than the LP with seniority."""
+    result = solve(d, POLICY)
+    inst = Instance(d, POLICY)
+    rows = StabilityRows(inst)
+    rng = np.random.default_rng(seed)
+    floors: list = []
+    for stage in STAGES:
+        weight = stage_weight(inst, stage)
+        lp = seniority_lp_bound(inst, weight, floors)
+        value, floor_w = pair_values(inst, weight), [pair_values(inst, w) for w, _ in floors]
+        floor_v = np.array([f for _, f in floors], np.float64)
+        for _ in range(5):
+            mu = rng.uniform(0, 30, len(rows)) * rng.integers(0, 2, len(rows))
+            nu = rng.uniform(0, 30, len(floors))
+            assert evaluate(rows, value, mu, floor_w, floor_v, nu)[0] >= lp - 1e-6, stage
+        floors.append((weight, result.stats["stages"][stage]["objective"]))
+
+
+def test_on_a_generated_district_the_lagrangian_bound_reaches_the_lp_where_the_flow_relaxation_does_not():
+    """Where the exact LP is cheap (20 schools) the subgradient must get to it: the proof that the bonuses are
+    not merely valid but the right ones.  The reserve stage of this seed is one where seniority binds."""
+    d = generate("small", 7)
+    result = solve(d, POLICY)
+    inst = Instance(d, POLICY)
+    floors = [(stage_weight(inst, "must_place"), result.stats["stages"]["must_place"]["objective"])]
+    reserve, found = stage_weight(inst, "reserve"), result.stats["stages"]["reserve"]["objective"]
+    lp = seniority_lp_bound(inst, reserve, floors)
+    assert lp is not None and lp < relaxation_bound(inst, reserve)
+    bound = lagrangian_bound(inst, reserve, floors, target=found, time_limit=30)
+    assert found <= lp <= bound.bound <= lp * 1.001
