@@ -178,13 +178,22 @@ def set_preferences(session: Session, teacher_id: str, school_ids: Sequence[str]
     for rank, sid in enumerate(school_ids, start=1):
         problems += check_preference(Preference(teacher_id, sid, rank), teachers, schools)
     _fail(f"preferences of {teacher_id}", problems)
-    before = [p.school_id for p in session.exec(select(TeacherPreferenceRow).where(
-        TeacherPreferenceRow.teacher_id == teacher_id).order_by(TeacherPreferenceRow.rank))]
-    session.execute(delete(TeacherPreferenceRow).where(TeacherPreferenceRow.teacher_id == teacher_id))
-    for rank, sid in enumerate(school_ids, start=1):
-        session.add(TeacherPreferenceRow(teacher_id=teacher_id, school_id=sid, rank=rank))
+    _replace_ranked(session, TeacherPreferenceRow, "teacher_id", teacher_id, "school_id", school_ids, actor,
+                    "preferences")
+
+
+def _replace_ranked(session: Session, row_type: type, owner_field: str, owner: str, item_field: str,
+                    items: Sequence[str], actor: str, entity: str) -> None:
+    """Replace an owner's ranked list (rank = position, 1 first) and log it before and after: a teacher's
+    preferences and a committee's ranking are both such lists, and both must be replaced whole, never merged."""
+    owner_column = getattr(row_type, owner_field)
+    before = [getattr(r, item_field) for r in session.exec(
+        select(row_type).where(owner_column == owner).order_by(row_type.rank))]  # type: ignore[attr-defined]
+    session.execute(delete(row_type).where(owner_column == owner))
+    for rank, item in enumerate(items, start=1):
+        session.add(row_type(**{owner_field: owner, item_field: item, "rank": rank}))
     session.flush()
-    log_change(session, actor, "replace", "preferences", teacher_id, json.dumps(before), json.dumps(list(school_ids)))
+    log_change(session, actor, "replace", entity, owner, json.dumps(before), json.dumps(list(items)))
 
 
 # -- vacancies, committees, interviews, rankings ----------------------------------------------------------
@@ -264,14 +273,8 @@ def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], 
     _check_candidates(session, vacancy_id, teacher_ids, f"ranking of {vacancy_id}", "in the ranking")
     vacancy = lock_vacancy(session, vacancy_id)
     _bump(vacancy, expected_version, f"the ranking of {vacancy_id}")
-    before = [r.teacher_id for r in session.exec(
-        select(RankingRow).where(RankingRow.vacancy_id == vacancy_id).order_by(RankingRow.rank))]
-    session.execute(delete(RankingRow).where(RankingRow.vacancy_id == vacancy_id))
-    for rank, tid in enumerate(teacher_ids, start=1):
-        session.add(RankingRow(vacancy_id=vacancy_id, teacher_id=tid, rank=rank))
     session.add(vacancy)
-    session.flush()
-    log_change(session, actor, "replace", "ranking", vacancy_id, json.dumps(before), json.dumps(list(teacher_ids)))
+    _replace_ranked(session, RankingRow, "vacancy_id", vacancy_id, "teacher_id", teacher_ids, actor, "ranking")
     return vacancy.version
 
 
