@@ -111,8 +111,14 @@ def max_welfare(inst: Instance) -> GroupPlacement:
     return _placement(inst, max_weight_pairs(inst, weights))
 
 
-def relaxation_bound(inst: Instance, weight) -> int:
-    """An upper bound for any objective that sums ``weight`` over placed pairs: drop every rule but
-    capacity and consent, and solve that exactly."""
+def relaxation(inst: Instance, weight) -> tuple[int, list[Edge]]:
+    """An upper bound for any objective that sums ``weight`` over placed pairs -- drop every rule but capacity
+    and consent, and solve that exactly -- and the pairs of the assignment that attains it."""
     weights = np.fromiter((weight(e) for e in inst.edges), np.int64, len(inst.edges))
-    return int(weights[max_weight_pairs(inst, weights)].sum())
+    chosen = max_weight_pairs(inst, weights)
+    return int(weights[chosen].sum()), [inst.edges[i] for i in chosen]
+
+
+def relaxation_bound(inst: Instance, weight) -> int:
+    """The bound of :func:`relaxation` alone."""
+    return relaxation(inst, weight)[0]

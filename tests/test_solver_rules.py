@@ -9,8 +9,10 @@ import pytest
 from solver import METHODS, solve
 from solver.audit import seniority_audit
 from solver.checker import check
+from solver.cpsat import model_pairs, stage_weight
 from solver.figures import compute, interview_shortfalls
 from solver.instance import Instance
+from solver.matching import relaxation
 from solver.policy import Policy
 from staffing.domain import Interview
 from staffing.seed import generate
@@ -200,3 +202,19 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     monkeypatch.setattr(matching, "teacher_proposing", slow_start)
     second = solve(d, policy)
     assert second.assignments == first.assignments
+
+
+def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignments():
+    """Where the model keeps only some "indifferent" pairs, it also keeps every pair the capacity-and-consent
+    relaxation's optimum uses: the whole problem's optimum goes there unless seniority stops it."""
+    d = generate("small", 7)
+    policy = FAST.with_(full_model_pairs=0, indifferent_pairs=0)
+    inst = Instance(d, policy)
+    _, edges = relaxation(inst, stage_weight(inst, "reserve"))
+    plain = model_pairs(inst, {})
+    missing = {(e.teacher_id, e.group) for e in edges} - plain
+    assert missing  # the relaxation places teachers on pairs the priority rule leaves out...
+    assert missing <= model_pairs(inst, {}, edges)  # ...and the model now keeps them
+    result = solve(d, policy)
+    assert result.stats["pairs_in_model"] >= len(plain | missing)
+    assert check(d, result.assignments) == []
