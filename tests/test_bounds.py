@@ -9,6 +9,7 @@ from solver import solve
 from solver.bounds import seniority_lp_bound
 from solver.cpsat import STAGES, stage_weight
 from solver.instance import Instance
+from solver.lagrangian import lagrangian_bound
 from solver.matching import relaxation_bound
 from solver.policy import Policy
 from tests.builders import district, teacher
@@ -17,10 +18,11 @@ from tests.test_properties import districts
 POLICY = Policy(time_limit=5)
 
 
-def test_seniority_bound_sees_that_a_voluntary_transfer_outranks_a_new_hire():
+def test_seniority_bounds_see_that_a_voluntary_transfer_outranks_a_new_hire():
     """One traditional post, wanted by a voluntary transfer (not paid from the reserve) and a new hire (paid
     while unplaced).  Capacity and consent alone would place the new hire; seniority class gives the post to
-    the transfer, so the reserve stage's optimum is 0 -- and so is the LP bound."""
+    the transfer, so the reserve stage's optimum is 0 -- and so are the LP bound and the Lagrangian bound (one
+    multiplier step on the transfer's row prices the new hire out of the post)."""
     d = district({"S": "traditional"},
                  [teacher("VT", status="voluntary_transfer", salary=80_000), teacher("NH", status="new_hire", salary=52_000)],
                  {"V1": ("S", "MATH")})
@@ -28,6 +30,8 @@ def test_seniority_bound_sees_that_a_voluntary_transfer_outranks_a_new_hire():
     reserve = stage_weight(inst, "reserve")
     assert relaxation_bound(inst, reserve) == 52
     assert seniority_lp_bound(inst, reserve) == 0
+    lagrange = lagrangian_bound(inst, reserve, target=0, time_limit=5)
+    assert lagrange.bound == 0 and lagrange.iterations < 10
     reserve_stage = solve(d, POLICY).stats["stages"]["reserve"]
     assert (reserve_stage["objective"], reserve_stage["lp_bound"]) == (0, 0)
 
