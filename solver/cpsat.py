@@ -408,6 +408,8 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport],
     """Each searched stage's Lagrangian bound with seniority (:mod:`solver.lagrangian`), earlier stages held at
     the values found, ``policy.bound_seconds`` shared between them.  Settled stages are proven already."""
     searched = [s for s in STAGES if s not in settled]
+    if not searched:
+        return {}
     rows = lagrangian.StabilityRows(inst)
     out: dict[str, lagrangian.LagrangianBound] = {}
     floors: list[tuple[bounds.Weight, int]] = [(stage_weight(inst, s), reports[s].objective) for s in settled]

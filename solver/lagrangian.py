@@ -143,8 +143,9 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     # a floor row is written in units of its largest pair value, so that its subgradient is the size of a
     # stability row's (a few placements), not thousands: unscaled, it swamped the step and the welfare stage
     # stalled far above the LP
-    scale = [max(1.0, float(pair_values(inst, w).max(initial=0))) for w, _ in floors]
-    floor_w = [pair_values(inst, w) / k for (w, _), k in zip(floors, scale)]
+    raw = [pair_values(inst, w) for w, _ in floors]
+    scale = [max(1.0, float(w.max(initial=0))) for w in raw]
+    floor_w = [w / k for w, k in zip(raw, scale)]
     floor_v = np.array([f / k for (_, f), k in zip(floors, scale)], np.float64)
     mu, nu = np.zeros(len(rows)), np.zeros(len(floors))
     d_mu, d_nu = np.zeros(len(rows)), np.zeros(len(floors))
@@ -165,8 +166,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         if _moving_norm(g_mu, mu) + _moving_norm(g_nu, nu) == 0:
             break  # the relaxed assignment is feasible and complementary: L is the LP optimum
         d_mu, d_nu = g_mu + deflection * d_mu, g_nu + deflection * d_nu
-        # the subgradient is integral, so a moving one has norm >= 1; a deflected direction that nearly cancels
-        # must not turn into a huge step (it overflowed the flow's integer weights on small rounds)
+        # the rows' subgradient is integral, so a moving one has norm >= 1; a deflected direction that nearly
+        # cancels must not turn into a huge step (it overflowed the flow's integer weights on small rounds)
         norm = max(1.0, _moving_norm(d_mu, mu) + _moving_norm(d_nu, nu))
         step = theta * (bound - target) / norm
         mu = np.maximum(0.0, mu - step * d_mu)

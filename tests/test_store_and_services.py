@@ -149,3 +149,25 @@ def test_rankings_preferences_interviews_committees_are_saved_and_logged(loaded)
     with pytest.raises(ValidationError, match="appears twice"):
         with session_scope(loaded) as s:
             set_preferences(s, "T00001", ["S0002", "S0002"], actor="t1")
+
+
+def test_replay_reproduces_a_run_without_proving_its_bound_again(loaded, monkeypatch):
+    """A run recorded with ``bound_seconds`` replays to the same placements without the minutes of the extra
+    bound: the bound never changes a placement."""
+    from solver import cpsat
+    from solver.policy import Policy
+    from staffing.runs import replay, run_placement
+
+    policy = Policy(time_limit=5, lp_bound_pairs=0, bound_seconds=2.0)
+    with session_scope(loaded) as s:
+        outcome = run_placement(s, policy, actor="hr")
+        stages = outcome.figures["solve"]["stages"]
+        assert any("lagrangian_bound" in stages[name] for name in stages)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("replay proved the bound again")
+
+    monkeypatch.setattr(cpsat, "_lagrangian_bounds", refuse)
+    with session_scope(loaded) as s:
+        _, diffs = replay(s, outcome.run)
+    assert diffs == []
