@@ -44,7 +44,12 @@ class StageReport:
 
     @property
     def gap(self) -> float:
-        return abs(self.bound - self.objective) / max(1, abs(self.bound))
+        return gap(self.bound, self.objective)
+
+
+def gap(bound: int, value: int) -> float:
+    """How far ``value`` falls short of ``bound``, as a share of the bound (every gap the solver reports)."""
+    return abs(bound - value) / max(1, abs(bound))
 
 
 def components(inst: Instance) -> list[tuple[list[str], list[int]]]:
@@ -366,15 +371,15 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         if name in relaxation:
             relax = relaxation[name]
             row["relaxation_bound"] = relax
-            row["relaxation_gap"] = round(abs(relax - r.objective) / max(1, relax), 6)
+            row["relaxation_gap"] = round(gap(relax, r.objective), 6)
         if name in lp_bounds:
             lp = lp_bounds[name]
             row["lp_bound"] = lp
-            row["lp_gap"] = None if lp is None else round(abs(lp - r.objective) / max(1, lp), 6)
+            row["lp_gap"] = None if lp is None else round(gap(lp, r.objective), 6)
         if name in lagrange:
             bound = lagrange[name]
             row["lagrangian_bound"] = bound.bound
-            row["lagrangian_gap"] = round(abs(bound.bound - r.objective) / max(1, bound.bound), 6)
+            row["lagrangian_gap"] = round(gap(bound.bound, r.objective), 6)
             row["lagrangian_iterations"] = bound.iterations
             row["lagrangian_seconds"] = round(bound.seconds, 2)
         stage_stats[name] = row
