@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+import numpy as np
 from ortools.linear_solver import pywraplp
 
-from solver.instance import Edge, Instance
+from solver.instance import Instance
 
-Weight = Callable[[Edge], int]
+#: A value for every pair, aligned with ``Instance.edges`` (:func:`solver.cpsat.stage_weight`).
+Weight = np.ndarray
 
 
 def seniority_lp_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weight, int]] = (),
@@ -76,10 +78,10 @@ def seniority_lp_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[We
             ahead = nxt
 
     for w, floor in floors:
-        lp.Add(lp.Sum([w(e) * x[i] for i, e in enumerate(inst.edges) if w(e)]) >= floor)
+        lp.Add(lp.Sum([int(w[i]) * x[i] for i in np.flatnonzero(w)]) >= floor)
     objective = lp.Objective()
-    for i, e in enumerate(inst.edges):
-        objective.SetCoefficient(x[i], weight(e))
+    for i in np.flatnonzero(weight):
+        objective.SetCoefficient(x[i], int(weight[i]))
     objective.SetMaximization()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None

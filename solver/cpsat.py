@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
@@ -109,8 +110,14 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
 class ComponentModel:
     """The CP-SAT model of one component, with the stage objectives as linear expressions."""
 
-    def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]]):
+    def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]],
+                 placed: frozenset[str] = frozenset()):
+        """``placed``: teachers every answer must place (an earlier stage proved it), so their seniority
+        clauses at schools they rank no higher than their worst kept pair are satisfied and left out -- on a
+        district with every must-place teacher placed that is more than half of the clauses, and CP-SAT's
+        presolve of each stage no longer spends seconds finding it out."""
         self.inst = inst
+        self.placed = placed
         self.model = cp_model.CpModel()
         m = self.model
         all_edges = [e for tid in teachers for e in inst.edges_by_teacher[tid]]
@@ -122,7 +129,7 @@ class ComponentModel:
             by_teacher[e.teacher_id].append(e)
             by_group[e.group].append(e)
         for tid, es in by_teacher.items():
-            m.add_at_most_one(self.y[(tid, e.group)] for e in es)
+            (m.add_exactly_one if tid in placed else m.add_at_most_one)(self.y[(tid, e.group)] for e in es)
         for g, es in by_group.items():
             if len(es) > inst.groups[g].capacity:
                 m.add(sum(self.y[(e.teacher_id, g)] for e in es) <= inst.groups[g].capacity)
@@ -174,22 +181,23 @@ class ComponentModel:
             cuts: list[tuple[int, cp_model.IntVar, cp_model.IntVar]] = []
             for i, (tid, level) in enumerate(inst.candidate_levels[g]):
                 reach = self.reach(tid, level)
-                if len(ahead) < cap and not cuts:
-                    full = None  # fewer than `cap` candidates ahead could hold a post: never full
-                else:
-                    if segment is None:
-                        count = m.new_int_var(0, cap, f"ahead_{g}_{i}")
-                        m.add(count == sum(ahead))
-                        full = m.new_bool_var(f"full_{g}_{i}")
-                        m.add(count >= cap).only_enforce_if(full)
-                        segment = (count, full)
-                        cuts.append((i, count, full))
-                    full = segment[1]
-                literals = [x for x in (reach, full) if x is not None]
-                if not literals:
-                    m.add_bool_or([])  # cannot be satisfied: the instance has no rule-abiding answer here
-                else:
-                    m.add_bool_or(literals)
+                if not (tid in self.placed and reach is self.reached[tid][-1][1]):  # else "reached" is "placed"
+                    if len(ahead) < cap and not cuts:
+                        full = None  # fewer than `cap` candidates ahead could hold a post: never full
+                    else:
+                        if segment is None:
+                            count = m.new_int_var(0, cap, f"ahead_{g}_{i}")
+                            m.add(count == sum(ahead))
+                            full = m.new_bool_var(f"full_{g}_{i}")
+                            m.add(count >= cap).only_enforce_if(full)
+                            segment = (count, full)
+                            cuts.append((i, count, full))
+                        full = segment[1]
+                    literals = [x for x in (reach, full) if x is not None]
+                    if not literals:
+                        m.add_bool_or([])  # cannot be satisfied: the instance has no rule-abiding answer here
+                    else:
+                        m.add_bool_or(literals)
                 if (tid, g) in self.y:
                     ahead = ([segment[0]] if segment is not None else ahead) + [self.y[(tid, g)]]
                     segment = None
@@ -235,10 +243,13 @@ class ComponentModel:
             g = placement.get(tid)
             mine = inst.edge(tid, g).level if (tid, g) in self.y else None  # type: ignore[union-attr]
             pairs += [(var, int(mine is not None and mine <= level)) for level, var in levels]
+        holders: dict[int, list[str]] = defaultdict(list)
+        for tid, g in placement.items():
+            holders[g].append(tid)
+        rank = inst.priority_rank
         for g, cuts in self.seniority.items():
             cap = inst.groups[g].capacity
-            position = {tid: i for i, tid in enumerate(inst.candidates[g])}
-            held = sorted(position[tid] for tid, pg in placement.items() if pg == g and tid in position)
+            held = sorted(rank[(tid, g)] for tid in holders[g])
             for i, count, full in cuts:
                 ahead = bisect_left(held, i)
                 pairs += [(count, ahead), (full, int(ahead >= cap))]
@@ -252,8 +263,10 @@ class ComponentModel:
         hint.values.extend(value for _, value in pairs)
 
     def objective(self, stage: str) -> cp_model.LinearExpr:
-        """A stage objective: each kept pair weighted by :func:`edge_value`, as ``stage_value`` counts it."""
-        terms = [(self.y[(e.teacher_id, e.group)], edge_value(self.inst, e, stage)) for e in self.edges]
+        """A stage objective: each kept pair weighted by :func:`stage_weight`, as ``stage_value`` counts it."""
+        values = stage_weight(self.inst, stage)
+        terms = [(self.y[(e.teacher_id, e.group)], int(values[self.inst.position(e.teacher_id, e.group)]))
+                 for e in self.edges]
         terms = [(var, value) for var, value in terms if value]
         return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
 
@@ -304,6 +317,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         if stage not in relaxation or stage_value(inst, start, stage) != relaxation[stage]:
             break
         settled.append(stage)
+    placed = must_be_placed(inst, start, settled)
     comps = components(inst)
     # keep a slice of the limit for what follows the search: the LP bounds where they are computed, and
     # explaining every placement and non-placement
@@ -318,7 +332,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
              "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
     remaining = max(1, len(inst.edges))
     for teachers, groups in comps:
-        comp = ComponentModel(inst, teachers, groups, keep)
+        comp = ComponentModel(inst, teachers, groups, keep, placed)
         pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
         sizes["variables"] += len(comp.model.proto.variables)
         sizes["constraints"] += len(comp.model.proto.constraints)
@@ -426,31 +440,38 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport],
     return out
 
 
+def must_be_placed(inst: Instance, start: GroupPlacement, settled: list[str]) -> frozenset[str]:
+    """The teachers every later stage must place: all must-place teachers with a pair, when the settled
+    must-place stage's optimum places every one of them (its floor then says exactly that)."""
+    if "must_place" not in settled:
+        return frozenset()
+    must = frozenset(tid for tid in inst.edges_by_teacher if inst.teachers[tid].must_place)
+    return must if stage_value(inst, start, "must_place") == len(must) else frozenset()
+
+
+def stage_coefficients(inst: Instance, stage: str) -> np.ndarray:
+    """A stage objective as weights on the four pair features of :attr:`Instance.pair_features` -- the one
+    definition of what a pair adds to each stage."""
+    p = inst.policy
+    return np.array({"must_place": (1, 0, 0, 0), "reserve": (0, 1, 0, 0),
+                     "welfare": (0, 0, p.teacher_weight, p.committee_weight),
+                     "weighted": (p.must_place_weight, p.reserve_weight, p.teacher_weight, p.committee_weight),
+                     }[stage], np.int64)
+
+
 def stage_weight(inst: Instance, stage: str) -> bounds.Weight:
-    """A stage objective as a weight on pairs, for the bounds."""
-    return lambda e: edge_value(inst, e, stage)
-
-
-def edge_value(inst: Instance, e: Edge, stage: str) -> int:
-    """What one pair adds to a stage objective, exactly as the model's expressions count it."""
-    p, t = inst.policy, inst.teachers[e.teacher_id]
-    must_place = int(t.must_place)
-    reserve = t.salary // 1000 if t.is_district_employee else 0
-    welfare = p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score
-    if stage == "must_place":
-        return must_place
-    if stage == "reserve":
-        return reserve
-    if stage == "welfare":
-        return welfare
-    return p.must_place_weight * must_place + p.reserve_weight * reserve + welfare
+    """A stage objective's value of every pair (aligned with ``inst.edges``), for the bounds."""
+    return inst.pair_features @ stage_coefficients(inst, stage)
 
 
 def trivial_bound(inst: Instance, teachers: list[str], stage: str) -> int:
     """Each teacher takes at most one post: the sum of their best pair values bounds any stage."""
-    return sum(max((edge_value(inst, e, stage) for e in inst.edges_by_teacher[t]), default=0) for t in teachers)
+    values = stage_weight(inst, stage)
+    return sum(max((int(values[inst.position(t, e.group)]) for e in inst.edges_by_teacher[t]), default=0)
+               for t in teachers)
 
 
 def stage_value(inst: Instance, placement: GroupPlacement, stage: str) -> int:
     """A stage objective evaluated at a placement."""
-    return sum(edge_value(inst, e, stage) for tid, g in placement.items() if (e := inst.edge(tid, g)) is not None)
+    values = stage_weight(inst, stage)
+    return sum(int(values[i]) for tid, g in placement.items() if (i := inst.position(tid, g)) is not None)

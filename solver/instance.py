@@ -68,6 +68,12 @@ class Edge:
         return self.kinds[0]
 
 
+def pair_features_of_teacher(t: Teacher) -> tuple[int, int]:
+    """The teacher's part of a pair's objective features: must-place, and reserve salary ($k) if a district
+    employee (paid while unplaced; RULES.md)."""
+    return int(t.must_place), (t.salary // 1000 if t.is_district_employee else 0)
+
+
 def teacher_score(level: int, has_list: bool) -> int:
     """Satisfaction 0-10: rank 1 is 10, each rank lower 2 less (min 2); no list 5; unlisted 0."""
     if not has_list:
@@ -98,11 +104,11 @@ class Instance:
         self.edges: list[Edge] = self._edges()
         self.edges_by_teacher: dict[str, list[Edge]] = defaultdict(list)
         self.edges_by_group: dict[int, list[Edge]] = defaultdict(list)
-        self._edge_index: dict[tuple[str, int], Edge] = {}
-        for e in self.edges:
+        self._position: dict[tuple[str, int], int] = {}
+        for i, e in enumerate(self.edges):
             self.edges_by_teacher[e.teacher_id].append(e)
             self.edges_by_group[e.group].append(e)
-            self._edge_index[(e.teacher_id, e.group)] = e
+            self._position[(e.teacher_id, e.group)] = i
 
     # -- the terms of RULES.md ---------------------------------------------------------------------------------
     def school_rules(self, school_id: str) -> ModelRules:
@@ -254,12 +260,30 @@ class Instance:
     @cached_property
     def candidate_levels(self) -> dict[int, list[tuple[str, int]]]:
         """Each group's candidates in priority order with how they rank the group's school."""
-        return {g: [(tid, self._edge_index[(tid, g)].level) for tid in tids] for g, tids in self.candidates.items()}
+        return {g: [(tid, self.edges[self._position[(tid, g)]].level) for tid in tids]
+                for g, tids in self.candidates.items()}
 
     @cached_property
     def priority_rank(self) -> dict[tuple[str, int], int]:
         """(teacher, group) -> position in the group's priority order (0 is best)."""
         return {(tid, g): i for g, tids in self.candidates.items() for i, tid in enumerate(tids)}
 
+    @cached_property
+    def pair_features(self) -> np.ndarray:
+        """What the objectives count, per pair (rows aligned with ``edges``): must-place teacher (0/1), salary
+        in $k of a district employee (the reserve cost avoided by placing them), teacher score, committee
+        score.  One 4-column array, so a stage's value of every pair is one matrix product."""
+        teacher = np.array([pair_features_of_teacher(self.teachers[tid]) for tid in self.teacher_index],
+                           np.int64).reshape(-1, 2)
+        t_of, _ = self.edge_arrays
+        scores = np.fromiter((s for e in self.edges for s in (e.teacher_score, e.committee_score)), np.int64,
+                             2 * len(self.edges)).reshape(-1, 2)
+        return np.hstack([teacher[t_of], scores])
+
+    def position(self, teacher_id: str, group: int | None) -> int | None:
+        """Where the pair is in ``edges`` (and in every per-pair array), or None if it is not allowed."""
+        return self._position.get((teacher_id, group))  # type: ignore[arg-type]
+
     def edge(self, teacher_id: str, group: int | None) -> Edge | None:
-        return self._edge_index.get((teacher_id, group))  # type: ignore[arg-type]
+        i = self.position(teacher_id, group)
+        return None if i is None else self.edges[i]

@@ -103,10 +103,6 @@ class StabilityRows:
         return self.q * reach + self.counts_ahead * ahead - self.q
 
 
-def pair_values(inst: Instance, weight: Weight) -> np.ndarray:
-    return np.fromiter((weight(e) for e in inst.edges), np.float64, len(inst.edges))
-
-
 def evaluate(rows: StabilityRows, value: np.ndarray, mu: np.ndarray, floor_w: Sequence[np.ndarray] = (),
              floor_v: np.ndarray | None = None, nu: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v``, and the assignment attaining it.
@@ -139,11 +135,11 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else StabilityRows(inst)
-    value = pair_values(inst, weight)
+    value = weight.astype(np.float64)
     # a floor row is written in units of its largest pair value, so that its subgradient is the size of a
     # stability row's (a few placements), not thousands: unscaled, it swamped the step and the welfare stage
     # stalled far above the LP
-    raw = [pair_values(inst, w) for w, _ in floors]
+    raw = [w.astype(np.float64) for w, _ in floors]
     scale = [max(1.0, float(w.max(initial=0))) for w in raw]
     floor_w = [w / k for w, k in zip(raw, scale)]
     floor_v = np.array([f / k for (_, f), k in zip(floors, scale)], np.float64)

@@ -111,14 +111,13 @@ def max_welfare(inst: Instance) -> GroupPlacement:
     return _placement(inst, max_weight_pairs(inst, weights))
 
 
-def relaxation(inst: Instance, weight) -> tuple[int, list[Edge]]:
-    """An upper bound for any objective that sums ``weight`` over placed pairs -- drop every rule but capacity
-    and consent, and solve that exactly -- and the pairs of the assignment that attains it."""
-    weights = np.fromiter((weight(e) for e in inst.edges), np.int64, len(inst.edges))
+def relaxation(inst: Instance, weights: np.ndarray) -> tuple[int, list[Edge]]:
+    """An upper bound for any objective that sums ``weights`` (one per pair) over placed pairs -- drop every
+    rule but capacity and consent, and solve that exactly -- and the pairs of the assignment that attains it."""
     chosen = max_weight_pairs(inst, weights)
     return int(weights[chosen].sum()), [inst.edges[i] for i in chosen]
 
 
-def relaxation_bound(inst: Instance, weight) -> int:
+def relaxation_bound(inst: Instance, weights: np.ndarray) -> int:
     """The bound of :func:`relaxation` alone."""
-    return relaxation(inst, weight)[0]
+    return relaxation(inst, weights)[0]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from solver import METHODS, solve
+from solver import METHODS, matching, solve
 from solver.audit import seniority_audit
 from solver.checker import check
 from solver.cpsat import model_pairs, stage_weight
@@ -217,4 +217,30 @@ def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignmen
     assert missing <= model_pairs(inst, {}, edges)  # ...and the model now keeps them
     result = solve(d, policy)
     assert result.stats["pairs_in_model"] >= len(plain | missing)
+    assert check(d, result.assignments) == []
+
+
+def test_teachers_who_must_be_placed_lose_the_seniority_clauses_placing_them_satisfies():
+    """When the settled must-place stage places every must-place teacher, each of them is placed in every
+    answer: their clauses "placed at this school's level or better, or the posts are full" at schools they
+    rank no higher than their worst pair are true already and are not written (on a district, more than half
+    of all clauses).  Where one must-place teacher cannot be placed, nobody is assumed placed."""
+    from solver.cpsat import ComponentModel, components, must_be_placed
+
+    d = generate("small", 2)
+    inst = Instance(d, FAST.with_(full_model_pairs=0))
+    start = matching.teacher_proposing(inst)
+    must = {tid for tid in inst.edges_by_teacher if inst.teachers[tid].must_place}
+    assert must and must_be_placed(inst, start, ["must_place"]) == must
+    assert must_be_placed(inst, start, []) == frozenset()  # not settled: nothing is known
+    unplaced = {tid: g for tid, g in start.items() if tid != min(must)}
+    assert must_be_placed(inst, unplaced, ["must_place"]) == frozenset()
+    keep = {(e.teacher_id, e.group) for e in inst.edges}
+    (teachers, groups), *_ = components(inst)
+    clauses = [sum(len(c.bool_or.literals) > 0
+                   for c in ComponentModel(inst, teachers, groups, keep, placed).model.proto.constraints)
+               for placed in (frozenset(), frozenset(must))]
+    assert clauses[1] < clauses[0]
+    result = solve(d, FAST.with_(full_model_pairs=0))
+    assert must <= {a.teacher_id for a in result.assignments}
     assert check(d, result.assignments) == []
