@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from staffing.db import session_scope
-from staffing.db_models import AuditLog, RankingRow, VacancyRow
+from solver.policy import Policy
+from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from tests.conftest import fresh_postgres
 from tests.web_support import build_template, client_for, seed_web_db
 
@@ -121,10 +122,24 @@ def test_bad_run_form_input_is_an_inline_error_not_a_500(as_):
     for data, expected in [({"time_limit": "soon"}, "time limit must be a number"),
                            ({"time_limit": "-3"}, "between 0 and 300"),
                            ({"scenario": "anarchy"}, "unknown scenario"),
-                           ({"method": "guess"}, "unknown method")]:
+                           ({"method": "guess"}, "unknown method"),
+                           ({"bound_seconds": "later"}, "seconds to prove the gap must be a number"),
+                           ({"bound_seconds": "-1"}, "between 0 (off) and 900")]:
         r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", **data})
         assert r.status_code == 422 and expected in r.text, data
     assert hr.post("/api/runs", json={"time_limit": 0}).status_code == 422
+    assert hr.post("/api/runs", json={"time_limit": 5, "bound_seconds": 901}).status_code == 422
+
+
+def test_hr_can_ask_for_seconds_proving_the_gap_and_the_run_records_them(as_, db_url):
+    """The policy of the recorded run carries the request, so a replay or an auditor sees what was asked."""
+    hr = as_("hr")
+    hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat",
+                              "bound_seconds": "12.5"})
+    hr.post("/api/runs", json={"time_limit": 5})
+    with session_scope(db_url) as s:
+        policies = [Policy.from_json(r.policy_json) for r in s.exec(select(PlacementRun).order_by(PlacementRun.id))]
+    assert [p.bound_seconds for p in policies] == [12.5, 0.0]
 
 
 def test_principal_ranks_with_clicks_and_bad_input_is_inline(as_, db_url):

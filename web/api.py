@@ -28,6 +28,8 @@ class RunRequest(BaseModel):
     scenario: str = "district_rules"
     time_limit: float = Field(10.0, gt=0, le=300)
     method: str = "cpsat"
+    bound_seconds: float = Field(0.0, ge=0, le=900, description="seconds after the search spent proving the gap "
+                                 "(Lagrangian bound with seniority, rounds above 10,000 pairs); 0 is off")
 
 
 class RankingBody(BaseModel):
@@ -79,7 +81,7 @@ def start_run(body: RunRequest, request: Request, background: BackgroundTasks,
               user: User = Depends(role("hr"))) -> dict:
     try:
         run_id = start_in_background(request.app.state.database_url, background, body.scenario, body.time_limit,
-                                     body.method, user.username)
+                                     body.method, user.username, body.bound_seconds)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": run_id, "status": "running", "poll": f"/api/runs/{run_id}"}
