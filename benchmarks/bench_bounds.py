@@ -16,7 +16,7 @@ import argparse
 import time
 
 from solver import solve
-from solver.cpsat import STAGES, stage_weight
+from solver.cpsat import STAGES
 from solver.instance import Instance
 from solver.lagrangian import StabilityRows, lagrangian_bound
 from solver.matching import relaxation_bound
@@ -45,12 +45,12 @@ def main() -> None:
         for stage in STAGES:
             row = stats["stages"][stage]  # type: ignore[index]
             best, lp = row["objective"], row["lp_bound"]
-            relax = relaxation_bound(inst, stage_weight(inst, stage))
+            relax = relaxation_bound(inst, inst.stage_values(stage))
             proven = row["optimal_components"] == row["components"]
             lp_above = f"{(lp - best) / max(1, best):.2%}" if lp is not None else "n/a"
-            lag = lagrangian_bound(inst, stage_weight(inst, stage), floors, target=best,
+            lag = lagrangian_bound(inst, inst.stage_values(stage), floors, target=best,
                                    time_limit=args.lagrangian_seconds, rows=rows)
-            floors.append((stage_weight(inst, stage), best))
+            floors.append((inst.stage_values(stage), best))
             print(f"{seed:>4} {len(inst.edges):>6} {seconds:>5.0f} {stage:>10} {proven!s:>6} {best:>8} {relax:>10} "
                   f"{(relax - best) / max(1, best):>7.2%} {lp!s:>12} {lp_above:>7} {lag.bound:>10} "
                   f"{(lag.bound - best) / max(1, best):>7.2%} {lag.iterations:>5}")

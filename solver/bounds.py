@@ -25,7 +25,7 @@ from ortools.linear_solver import pywraplp
 
 from solver.instance import Instance
 
-#: A value for every pair, aligned with ``Instance.edges`` (:func:`solver.cpsat.stage_weight`).
+#: A value for every pair, aligned with ``Instance.edges`` (:meth:`solver.instance.Instance.stage_values`).
 Weight = np.ndarray
 
 

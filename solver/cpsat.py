@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
@@ -263,8 +262,8 @@ class ComponentModel:
         hint.values.extend(value for _, value in pairs)
 
     def objective(self, stage: str) -> cp_model.LinearExpr:
-        """A stage objective: each kept pair weighted by :func:`stage_weight`, as ``stage_value`` counts it."""
-        values = stage_weight(self.inst, stage)
+        """A stage objective: each kept pair weighted by :meth:`Instance.stage_values`, as ``stage_value`` counts it."""
+        values = self.inst.stage_values(stage)
         terms = [(self.y[(e.teacher_id, e.group)], int(values[self.inst.position(e.teacher_id, e.group)]))
                  for e in self.edges]
         terms = [(var, value) for var, value in terms if value]
@@ -304,7 +303,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     # bounds valid for the whole problem (capacity and consent only, all pairs), needed only when the model
     # keeps a subset of the pairs; computed first so that they are inside the time limit, and their optimal
     # assignments tell the model which pairs to keep
-    relaxed = ({s: matching.relaxation(inst, stage_weight(inst, s)) for s in stages if s != "weighted"}
+    relaxed = ({s: matching.relaxation(inst, inst.stage_values(s)) for s in stages if s != "weighted"}
                if len(inst.edges) > inst.policy.full_model_pairs else {})
     relaxation = {s: bound for s, (bound, _) in relaxed.items()}
     keep = model_pairs(inst, start, [e for _, edges in relaxed.values() for e in edges])
@@ -415,7 +414,7 @@ def _seniority_lp_bounds(inst: Instance, reports: dict[str, StageReport], t0: fl
     out: dict[str, int | None] = {}
     floors: list[tuple[bounds.Weight, int]] = []
     for stage in STAGES:
-        weight = stage_weight(inst, stage)
+        weight = inst.stage_values(stage)
         left = t0 + inst.policy.time_limit - time.perf_counter()
         out[stage] = bounds.seniority_lp_bound(inst, weight, floors, time_limit=max(3.0, left))
         floors.append((weight, reports[stage].objective))
@@ -431,9 +430,9 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport],
         return {}
     rows = lagrangian.StabilityRows(inst)
     out: dict[str, lagrangian.LagrangianBound] = {}
-    floors: list[tuple[bounds.Weight, int]] = [(stage_weight(inst, s), reports[s].objective) for s in settled]
+    floors: list[tuple[bounds.Weight, int]] = [(inst.stage_values(s), reports[s].objective) for s in settled]
     for stage in searched:
-        weight = stage_weight(inst, stage)
+        weight = inst.stage_values(stage)
         out[stage] = lagrangian.lagrangian_bound(inst, weight, floors, target=reports[stage].objective,
                                                  time_limit=inst.policy.bound_seconds / len(searched), rows=rows)
         floors.append((weight, reports[stage].objective))
@@ -449,29 +448,14 @@ def must_be_placed(inst: Instance, start: GroupPlacement, settled: list[str]) ->
     return must if stage_value(inst, start, "must_place") == len(must) else frozenset()
 
 
-def stage_coefficients(inst: Instance, stage: str) -> np.ndarray:
-    """A stage objective as weights on the four pair features of :attr:`Instance.pair_features` -- the one
-    definition of what a pair adds to each stage."""
-    p = inst.policy
-    return np.array({"must_place": (1, 0, 0, 0), "reserve": (0, 1, 0, 0),
-                     "welfare": (0, 0, p.teacher_weight, p.committee_weight),
-                     "weighted": (p.must_place_weight, p.reserve_weight, p.teacher_weight, p.committee_weight),
-                     }[stage], np.int64)
-
-
-def stage_weight(inst: Instance, stage: str) -> bounds.Weight:
-    """A stage objective's value of every pair (aligned with ``inst.edges``), for the bounds."""
-    return inst.pair_features @ stage_coefficients(inst, stage)
-
-
 def trivial_bound(inst: Instance, teachers: list[str], stage: str) -> int:
     """Each teacher takes at most one post: the sum of their best pair values bounds any stage."""
-    values = stage_weight(inst, stage)
+    values = inst.stage_values(stage)
     return sum(max((int(values[inst.position(t, e.group)]) for e in inst.edges_by_teacher[t]), default=0)
                for t in teachers)
 
 
 def stage_value(inst: Instance, placement: GroupPlacement, stage: str) -> int:
     """A stage objective evaluated at a placement."""
-    values = stage_weight(inst, stage)
+    values = inst.stage_values(stage)
     return sum(int(values[i]) for tid, g in placement.items() if (i := inst.position(tid, g)) is not None)

@@ -74,6 +74,16 @@ def pair_features_of_teacher(t: Teacher) -> tuple[int, int]:
     return int(t.must_place), (t.salary // 1000 if t.is_district_employee else 0)
 
 
+def stage_coefficients(policy: Policy, stage: str) -> np.ndarray:
+    """A stage objective (RULES.md's order: must-place, reserve, welfare; or the weighted sum of all three) as
+    weights on the four columns of :attr:`Instance.pair_features`."""
+    p = policy
+    return np.array({"must_place": (1, 0, 0, 0), "reserve": (0, 1, 0, 0),
+                     "welfare": (0, 0, p.teacher_weight, p.committee_weight),
+                     "weighted": (p.must_place_weight, p.reserve_weight, p.teacher_weight, p.committee_weight),
+                     }[stage], np.int64)
+
+
 def teacher_score(level: int, has_list: bool) -> int:
     """Satisfaction 0-10: rank 1 is 10, each rank lower 2 less (min 2); no list 5; unlisted 0."""
     if not has_list:
@@ -105,6 +115,7 @@ class Instance:
         self.edges_by_teacher: dict[str, list[Edge]] = defaultdict(list)
         self.edges_by_group: dict[int, list[Edge]] = defaultdict(list)
         self._position: dict[tuple[str, int], int] = {}
+        self._stage_values: dict[str, np.ndarray] = {}
         for i, e in enumerate(self.edges):
             self.edges_by_teacher[e.teacher_id].append(e)
             self.edges_by_group[e.group].append(e)
@@ -267,6 +278,13 @@ class Instance:
     def priority_rank(self) -> dict[tuple[str, int], int]:
         """(teacher, group) -> position in the group's priority order (0 is best)."""
         return {(tid, g): i for g, tids in self.candidates.items() for i, tid in enumerate(tids)}
+
+    def stage_values(self, stage: str) -> np.ndarray:
+        """What every pair (aligned with ``edges``) adds to a stage objective: the one definition the model's
+        objectives, the stage values and every bound read.  Computed once per stage."""
+        if stage not in self._stage_values:
+            self._stage_values[stage] = self.pair_features @ stage_coefficients(self.policy, stage)
+        return self._stage_values[stage]
 
     @cached_property
     def pair_features(self) -> np.ndarray:

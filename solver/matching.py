@@ -105,10 +105,7 @@ def _placement(inst: Instance, chosen: np.ndarray) -> GroupPlacement:
 def max_welfare(inst: Instance) -> GroupPlacement:
     """Largest total satisfaction of both sides under consent and capacity only (no seniority, no return
     rights, no must-place priority): what a district would do if only preferences counted."""
-    p = inst.policy
-    weights = np.fromiter((p.teacher_weight * e.teacher_score + p.committee_weight * e.committee_score
-                           for e in inst.edges), np.int64, len(inst.edges))
-    return _placement(inst, max_weight_pairs(inst, weights))
+    return _placement(inst, max_weight_pairs(inst, inst.stage_values("welfare")))
 
 
 def relaxation(inst: Instance, weights: np.ndarray) -> tuple[int, list[Edge]]:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from solver import solve
 from solver.bounds import seniority_lp_bound
-from solver.cpsat import STAGES, stage_weight
+from solver.cpsat import STAGES
 from solver.instance import Instance
 from solver.lagrangian import lagrangian_bound
 from solver.matching import relaxation_bound
@@ -27,7 +27,7 @@ def test_seniority_bounds_see_that_a_voluntary_transfer_outranks_a_new_hire():
                  [teacher("VT", status="voluntary_transfer", salary=80_000), teacher("NH", status="new_hire", salary=52_000)],
                  {"V1": ("S", "MATH")})
     inst = Instance(d, POLICY)
-    reserve = stage_weight(inst, "reserve")
+    reserve = inst.stage_values("reserve")
     assert relaxation_bound(inst, reserve) == 52
     assert seniority_lp_bound(inst, reserve) == 0
     lagrange = lagrangian_bound(inst, reserve, target=0, time_limit=5)
@@ -46,4 +46,4 @@ def test_lp_bound_lies_between_the_proven_optimum_and_the_flow_relaxation(d):
     for stage in STAGES:
         lp = stages[stage]["lp_bound"]
         assert lp is not None, stage
-        assert stages[stage]["objective"] <= lp <= relaxation_bound(inst, stage_weight(inst, stage))
+        assert stages[stage]["objective"] <= lp <= relaxation_bound(inst, inst.stage_values(stage))

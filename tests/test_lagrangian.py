@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from solver import solve
 from solver.bounds import seniority_lp_bound
-from solver.cpsat import STAGES, stage_weight
+from solver.cpsat import STAGES
 from solver.instance import Instance
 from solver.lagrangian import StabilityRows, evaluate, lagrangian_bound
 from solver.matching import relaxation_bound
@@ -34,7 +34,7 @@ def test_lagrangian_bound_lies_between_the_lp_with_seniority_and_the_flow_relaxa
     stages = result.stats["stages"]
     floors = []
     for stage in STAGES:
-        weight, found = stage_weight(inst, stage), stages[stage]["objective"]
+        weight, found = inst.stage_values(stage), stages[stage]["objective"]
         lp = seniority_lp_bound(inst, weight, floors)
         bound = lagrangian_bound(inst, weight, floors, target=found, time_limit=5, max_iterations=200, rows=rows)
         assert lp is not None
@@ -74,7 +74,7 @@ def test_every_multiplier_vector_gives_a_bound_at_least_the_lp(d, seed):
     rng = np.random.default_rng(seed)
     floors: list = []
     for stage in STAGES:
-        weight = stage_weight(inst, stage)
+        weight = inst.stage_values(stage)
         lp = seniority_lp_bound(inst, weight, floors)
         value, floor_w = weight.astype(float), [w.astype(float) for w, _ in floors]
         floor_v = np.array([f for _, f in floors], np.float64)
@@ -91,8 +91,8 @@ def test_on_a_generated_district_the_lagrangian_bound_reaches_the_lp_where_the_f
     d = generate("small", 7)
     result = solve(d, POLICY)
     inst = Instance(d, POLICY)
-    floors = [(stage_weight(inst, "must_place"), result.stats["stages"]["must_place"]["objective"])]
-    reserve, found = stage_weight(inst, "reserve"), result.stats["stages"]["reserve"]["objective"]
+    floors = [(inst.stage_values("must_place"), result.stats["stages"]["must_place"]["objective"])]
+    reserve, found = inst.stage_values("reserve"), result.stats["stages"]["reserve"]["objective"]
     lp = seniority_lp_bound(inst, reserve, floors)
     assert lp is not None and lp < relaxation_bound(inst, reserve)
     bound = lagrangian_bound(inst, reserve, floors, target=found, time_limit=30)

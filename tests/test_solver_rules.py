@@ -9,7 +9,7 @@ import pytest
 from solver import METHODS, matching, solve
 from solver.audit import seniority_audit
 from solver.checker import check
-from solver.cpsat import model_pairs, stage_weight
+from solver.cpsat import model_pairs
 from solver.figures import compute, interview_shortfalls
 from solver.instance import Instance
 from solver.matching import relaxation
@@ -210,7 +210,7 @@ def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignmen
     d = generate("small", 7)
     policy = FAST.with_(full_model_pairs=0, indifferent_pairs=0)
     inst = Instance(d, policy)
-    _, edges = relaxation(inst, stage_weight(inst, "reserve"))
+    _, edges = relaxation(inst, inst.stage_values("reserve"))
     plain = model_pairs(inst, {})
     missing = {(e.teacher_id, e.group) for e in edges} - plain
     assert missing  # the relaxation places teachers on pairs the priority rule leaves out...
