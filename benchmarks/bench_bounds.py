@@ -18,7 +18,7 @@ import time
 from solver import solve
 from solver.cpsat import STAGES
 from solver.instance import Instance
-from solver.lagrangian import StabilityRows, lagrangian_bound
+from solver.lagrangian import SeatRows, lagrangian_bound
 from solver.matching import relaxation_bound
 from solver.policy import scenario
 from staffing.seed import generate
@@ -41,7 +41,7 @@ def main() -> None:
         t0 = time.perf_counter()
         stats = solve(district, policy, instance=inst).stats
         seconds = time.perf_counter() - t0
-        rows, floors = StabilityRows(inst), []
+        rows, floors = SeatRows(inst), []
         for stage in STAGES:
             row = stats["stages"][stage]  # type: ignore[index]
             best, lp = row["objective"], row["lp_bound"]

@@ -428,7 +428,7 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport],
     searched = [s for s in STAGES if s not in settled]
     if not searched:
         return {}
-    rows = lagrangian.StabilityRows(inst)
+    rows = lagrangian.SeatRows(inst)
     out: dict[str, lagrangian.LagrangianBound] = {}
     floors: list[tuple[bounds.Weight, int]] = [(inst.stage_values(s), reports[s].objective) for s in settled]
     for stage in searched:

@@ -1,23 +1,28 @@
 """A bound with seniority that scales to a whole district: Lagrangian relaxation of the stability inequalities.
 
 Why this exists: the LP with seniority (:mod:`solver.bounds`) is the bound that tells a weak answer from a weak
-bound, but on a district it is a million rows and no simplex we have finishes it in a quarter of an hour.  Its
-rows have a shape that a subgradient method handles well: relax every Baiou-Balinski inequality
-``q·reach(t, level) + ahead(g, t) ≥ q`` (and every earlier stage's floor ``Σ w ≥ F``) with a multiplier
-``μ ≥ 0``, and what is left is a max-weight assignment under capacity and consent -- the flow the solver
-already solves in about half a second.  For *every* ``μ ≥ 0``
+bound, but on a district it is over a million rows and no simplex we have finishes it in a quarter of an hour.
+Its rows have a shape that a subgradient method handles well.  The LP gives every seniority-order group of
+capacity ``q`` its ``q`` seats, filled in priority order, and writes for every candidate ``t`` and seat ``k``
 
-    L(μ) = max over assignments of Σ (value + bonus_μ) − Σ μ·q − Σ ν·F
+    reach(t, k) + ahead(t, k) ≥ 1
+
+(``reach``: t placed at a school it ranks at least as high, counting at this group only seats ``≤ k``;
+``ahead``: seat ``k`` held by a candidate of higher priority), and ``reach(t) ≥ 1`` for the first ``q``
+candidates; and R-RETURN's rows (:func:`solver.bounds.return_right_rows`).  Relax every such row (and every
+earlier stage's floor ``Σ w ≥ F``) with a multiplier ``μ ≥ 0``
+and what is left is a max-weight assignment of teachers to seats under consent -- a flow solved in about a
+second.  For *every* ``μ ≥ 0``
+
+    L(μ) = max over assignments of Σ (value + bonus_μ) − Σ μ·b − Σ ν·F     (b: a row's right-hand side)
 
 is an upper bound on every rule-abiding placement (it relaxes the LP, and the assignment polytope is
-integral, so its minimum over ``μ`` is the LP optimum).  The bonuses are prefix sums: a pair of teacher ``t``
-at level ``l`` earns ``q·μ`` from each of t's rows at a level ``≥ l``, and a pair ``(t, g)`` earns ``μ`` from
-each row of ``g`` behind t in priority.  A deflected subgradient step (Polyak's rule towards the value the
-solver found) moves ``μ``; the bound reported is the smallest ``L`` seen, so stopping early only weakens it.
-On 100-school rounds it meets the exact LP's value (within 0.02 %) in 2-8 s, on every stage.
-
-R-RETURN rows at schools without seniority order are not relaxed in (left out, which only loosens the bound):
-at seniority-order schools return-rights holders are the first priority class, so their rows are there.
+integral, so its minimum over ``μ`` is the LP optimum).  The bonuses are prefix sums: an arc of teacher ``t``
+to seat ``j`` of a group at level ``l`` earns ``μ`` from each of t's rows at a level ``≥ l`` except those of
+this group at seats before ``j``, and ``μ`` from each row of seat ``j`` behind t in priority (the few
+R-RETURN rows are kept as a sparse matrix instead).  A deflected
+subgradient step (Polyak's rule towards the value the solver found) moves ``μ``; the bound reported is the
+smallest ``L`` seen, so stopping early only weakens it.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.bounds import Weight
+from solver.bounds import Weight, return_right_rows
 from solver.instance import Instance
-from solver.matching import max_weight_pairs
+from solver.matching import max_weight_assignment
 
 #: weights are scaled to integers for the flow and rounded *up*, so the inner maximum is never underestimated
 _SCALE = 1000.0
@@ -46,75 +51,167 @@ class LagrangianBound:
     seconds: float
 
 
-class StabilityRows:
-    """The seniority rows of an instance and the index arithmetic that turns multipliers into pair bonuses.
+def _runs(sorted_key: np.ndarray, lo_key: np.ndarray, hi_key: np.ndarray, side: str = "left"
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Where the rows with ``lo_key <= key <= hi_key`` (``side="right"``: ``lo_key < key``) start and end."""
+    return np.searchsorted(sorted_key, lo_key, side), np.searchsorted(sorted_key, hi_key, "right")
 
-    Built once per instance (about 3 s on a district) and shared by every stage's bound."""
+
+class SeatRows:
+    """The seat rows of an instance (:mod:`solver.bounds` writes the same rows in its LP), the seats the flow
+    assigns teachers to, and the index arithmetic that turns multipliers into arc bonuses.
+
+    Built once per instance (a few seconds on a district) and shared by every stage's bound."""
 
     def __init__(self, inst: Instance):
         self.inst = inst
         edges = inst.edges
         n = len(edges)
-        self.t_of, self.g_of = inst.edge_arrays
-        self.level = np.fromiter((e.level for e in edges), np.int64, n)
+        t_of, g_of = inst.edge_arrays
+        level = np.fromiter((e.level for e in edges), np.int64, n)
         rank = inst.priority_rank
-        self.position = np.fromiter((rank[(e.teacher_id, e.group)] for e in edges), np.int64, n)
+        position = np.fromiter((rank[(e.teacher_id, e.group)] for e in edges), np.int64, n)
+        # seats: a seniority-order group of capacity q is q nodes of capacity 1, any other group one node
+        seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
+        capacity = np.array([g.capacity for g in inst.groups], np.int64)
+        seats = np.where(seniority, capacity, 1)
+        self.seats = int(seats.max(initial=1))
+        first_node = np.concatenate([[0], np.cumsum(seats)[:-1]]).astype(np.int64)
+        self.node_capacity = np.repeat(np.where(seniority, 1, capacity), seats)
+        self.group_seats = seats
+        # arcs: one per pair and seat of its group
+        per_pair = seats[g_of]
+        self.arc_pair = np.repeat(np.arange(n), per_pair)
+        self.arc_seat = np.arange(len(self.arc_pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+        self.arc_teacher, self.arc_group = t_of[self.arc_pair], g_of[self.arc_pair]
+        self.arc_node = first_node[self.arc_group] + self.arc_seat
+        self.arc_level, self.arc_position = level[self.arc_pair], position[self.arc_pair]
+
         index = inst.teacher_index
-        rows: list[tuple[int, int, int, int, int, int]] = []
+        rows: list[tuple[int, int, int, int, int, int]] = []  # teacher, level, group, position, seat, ahead
         for g, candidates in inst.candidate_levels.items():
-            group = inst.groups[g]
-            if not group.rules.seniority_order:
+            if not seniority[g]:
                 continue
-            q = group.capacity
-            # the first q candidates must reach (fewer than q could be ahead): q·reach ≥ q with no ahead term
-            rows.extend((index[tid], level, g, i, q, int(i >= q)) for i, (tid, level) in enumerate(candidates))
+            q = int(capacity[g])
+            for i, (tid, lvl) in enumerate(candidates):
+                t = index[tid]
+                rows.extend((t, lvl, g, i, k, 1) for k in range(q))
+                if i < q:  # fewer than q candidates ahead: the group cannot be full, the candidate must reach
+                    rows.append((t, lvl, g, i, q - 1, 0))
         cols = np.array(rows, np.int64).reshape(-1, 6).T
-        self.teacher, self.row_level, self.group, self.row_position, self.q, self.counts_ahead = cols
-        # a pair gets the rows of its teacher at a level >= its own: a contiguous run in (teacher, level) order
+        self.teacher, self.row_level, self.group, self.row_position, self.seat, self.has_ahead = cols
+        self.row_node = first_node[self.group] + self.seat
+        width = self.seats + 1
+        # an arc earns the rows of its teacher at a level >= its own: a run in (teacher, level) order ...
         key = self.teacher * _NOWHERE + self.row_level
-        self.by_teacher = np.argsort(key, kind="stable")
-        sorted_key = key[self.by_teacher]
-        self.t_lo = np.searchsorted(sorted_key, self.t_of * _NOWHERE + self.level, "left")
-        self.t_hi = np.searchsorted(sorted_key, self.t_of * _NOWHERE + (_NOWHERE - 1), "right")
-        # and the rows of its group behind it in priority: a contiguous run in (group, position) order
-        key = self.group * _NOWHERE + self.row_position
-        self.by_group = np.argsort(key, kind="stable")
-        sorted_key = key[self.by_group]
-        self.g_lo = np.searchsorted(sorted_key, self.g_of * _NOWHERE + self.position, "right")
-        self.g_hi = np.searchsorted(sorted_key, self.g_of * _NOWHERE + (_NOWHERE - 1), "right")
+        self.by_level = np.argsort(key, kind="stable")
+        self.level_lo, self.level_hi = _runs(key[self.by_level], self.arc_teacher * _NOWHERE + self.arc_level,
+                                             self.arc_teacher * _NOWHERE + _NOWHERE - 1)
+        # ... less its rows at this group for seats before its own: the first `seat` rows of a run in
+        # (teacher, group, seat, must-reach last) order
+        key = ((self.teacher * len(inst.groups) + self.group) * width + self.seat) * 2 + 1 - self.has_ahead
+        self.by_seat = np.argsort(key, kind="stable")
+        self.own_lo = np.searchsorted(key[self.by_seat],
+                                      (self.arc_teacher * len(inst.groups) + self.arc_group) * width * 2, "left")
+        # and the rows of its seat behind it in priority: a run in (seat node, position) order
+        key = self.row_node * _NOWHERE + self.row_position
+        self.by_node = np.argsort(key, kind="stable")
+        self.node_lo, self.node_hi = _runs(key[self.by_node], self.arc_node * _NOWHERE + self.arc_position,
+                                           self.arc_node * _NOWHERE + _NOWHERE - 1, "right")
+        self._return_rows(per_pair)
+
+    def _return_rows(self, per_pair: np.ndarray) -> None:
+        """R-RETURN rows (:func:`solver.bounds.return_right_rows`), after the seat rows, as sparse (row, arc,
+        coefficient) triples with their right-hand sides: a few thousand short rows, unlike the seat rows."""
+        first_arc = np.cumsum(per_pair) - per_pair
+        rows: list[int] = []
+        arcs: list[int] = []
+        coefs: list[int] = []
+        rhs: list[int] = []
+        for row in return_right_rows(self.inst):
+            seats = int(self.group_seats[row.group])
+            cap = 1 if self.inst.groups[row.group].rules.seniority_order else self.inst.groups[row.group].capacity
+            reach_arcs = [a for p in row.reach for a in range(first_arc[p], first_arc[p] + per_pair[p])]
+            senior = [first_arc[self.inst.position(tid, row.group)] for tid in row.senior]  # type: ignore[index]
+            for k in range(seats):  # one row per seat of a seniority-order group, else one for the group
+                rows += [len(rhs)] * (len(reach_arcs) + len(senior))
+                arcs += reach_arcs + [a + k for a in senior]
+                coefs += [cap] * len(reach_arcs) + [1] * len(senior)
+                rhs.append(cap)
+        self.rr_row, self.rr_arc = np.array(rows, np.int64), np.array(arcs, np.int64)
+        self.rr_coef, self.rr_rhs = np.array(coefs, np.float64), np.array(rhs, np.float64)
+        self.rhs = np.concatenate([np.ones(len(self.teacher)), self.rr_rhs])
 
     def __len__(self) -> int:
-        return len(self.q)
+        return len(self.rhs)
 
     def bonus(self, mu: np.ndarray) -> np.ndarray:
-        """What each pair earns from the relaxed rows at multipliers ``mu``."""
-        reach = np.concatenate([[0.0], np.cumsum((self.q * mu)[self.by_teacher])])
-        ahead = np.concatenate([[0.0], np.cumsum((self.counts_ahead * mu)[self.by_group])])
-        return reach[self.t_hi] - reach[self.t_lo] + ahead[self.g_hi] - ahead[self.g_lo]
+        """What each arc earns from the relaxed rows at multipliers ``mu``."""
+        mu, mu_return = mu[:len(self.teacher)], mu[len(self.teacher):]
+        returns = np.bincount(self.rr_arc, mu_return[self.rr_row] * self.rr_coef, len(self.arc_pair))
+        reach = np.concatenate([[0.0], np.cumsum(mu[self.by_level])])
+        own = np.concatenate([[0.0], np.cumsum(mu[self.by_seat])])
+        ahead = np.concatenate([[0.0], np.cumsum((self.has_ahead * mu)[self.by_node])])
+        return (reach[self.level_hi] - reach[self.level_lo] - (own[self.own_lo + self.arc_seat] - own[self.own_lo])
+                + ahead[self.node_hi] - ahead[self.node_lo] + returns)
 
     def slack(self, chosen: np.ndarray) -> np.ndarray:
-        """``q·reach + ahead − q`` of every row at the assignment ``chosen`` (pair indices): negative = violated."""
-        placed_level = np.full(len(self.inst.teacher_index), _NOWHERE, np.int64)
-        placed_level[self.t_of[chosen]] = self.level[chosen]
-        reach = placed_level[self.teacher] <= self.row_level
-        held = np.sort(self.g_of[chosen] * _NOWHERE + self.position[chosen])
-        ahead = (np.searchsorted(held, self.group * _NOWHERE + self.row_position, "left")
-                 - np.searchsorted(held, self.group * _NOWHERE, "left"))
-        return self.q * reach + self.counts_ahead * ahead - self.q
+        """Left-hand side minus right-hand side of every row at the assignment ``chosen`` (arc indices):
+        negative = violated."""
+        n_t = len(self.inst.teacher_index)
+        placed_level = np.full(n_t, _NOWHERE, np.int64)
+        placed_group = np.full(n_t, -1, np.int64)
+        placed_seat = np.zeros(n_t, np.int64)
+        t = self.arc_teacher[chosen]
+        placed_level[t], placed_group[t], placed_seat[t] = (self.arc_level[chosen], self.arc_group[chosen],
+                                                            self.arc_seat[chosen])
+        at_group = placed_group[self.teacher] == self.group
+        reach = np.where(at_group, placed_seat[self.teacher] <= self.seat,
+                         placed_level[self.teacher] <= self.row_level)
+        holder = np.full(len(self.node_capacity), _NOWHERE, np.int64)
+        holder[self.arc_node[chosen]] = self.arc_position[chosen]  # seniority seats hold one teacher
+        ahead = self.has_ahead * (holder[self.row_node] < self.row_position)
+        on = np.zeros(len(self.arc_pair))
+        on[chosen] = 1.0
+        returns = np.bincount(self.rr_row, self.rr_coef * on[self.rr_arc], len(self.rr_rhs)) - self.rr_rhs
+        return np.concatenate([reach + ahead - 1, returns])
+
+    def assign(self, weights: np.ndarray) -> np.ndarray:
+        """A max-weight assignment of teachers to seats: the chosen arcs."""
+        return max_weight_assignment(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
+                                     self.node_capacity, weights)
+
+    def in_priority_order(self, chosen: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The same assignment with each group's teachers reseated in priority order wherever that weighs as
+        much (so it is still a maximum: no other arc changes).
+
+        Why: seats of a group are alike until multipliers tell them apart, so the flow seats a group's
+        teachers in any order, and every "less senior teacher in an earlier seat" is a violated row.  Those
+        rows steered the subgradient: on a 100-school round the bound never left the flow relaxation."""
+        group = self.arc_group[chosen]
+        order = np.lexsort((self.arc_position[chosen], group))
+        chosen, group = chosen[order], group[order]
+        seat = np.arange(len(chosen)) - np.searchsorted(group, group, "left")
+        seated = np.where(self.group_seats[group] > 1, chosen - self.arc_seat[chosen] + seat, chosen)
+        n = len(self.inst.groups)
+        as_heavy = np.bincount(group, weights[seated], n) >= np.bincount(group, weights[chosen], n)
+        return np.where(as_heavy[group], seated, chosen)
 
 
-def evaluate(rows: StabilityRows, value: np.ndarray, mu: np.ndarray, floor_w: Sequence[np.ndarray] = (),
+def evaluate(rows: SeatRows, value: np.ndarray, mu: np.ndarray, floor_w: Sequence[np.ndarray] = (),
              floor_v: np.ndarray | None = None, nu: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v``, and the assignment attaining it.
+    """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v``, and arcs attaining it (seated
+    in priority order where that changes nothing, for the subgradient).
 
     Never below the true ``L`` (weights are rounded up for the flow), so it is an upper bound for any ``μ, ν ≥
     0``: that is what the tests check against the LP with random multipliers."""
     nu = np.zeros(len(floor_w)) if nu is None else nu
     floor_v = np.zeros(len(floor_w)) if floor_v is None else floor_v
-    w = value + rows.bonus(mu) + sum((n * fw for n, fw in zip(nu, floor_w)), np.zeros(len(value)))
-    scaled = np.ceil(w * _SCALE).astype(np.int64)
-    chosen = max_weight_pairs(rows.inst, scaled)
-    return scaled[chosen].sum() / _SCALE - float((rows.q * mu).sum()) - float(nu @ floor_v), chosen
+    w = value + sum((n * fw for n, fw in zip(nu, floor_w)), np.zeros(len(value)))
+    scaled = np.ceil((w[rows.arc_pair] + rows.bonus(mu)) * _SCALE).astype(np.int64)
+    chosen = rows.assign(scaled)
+    bound = scaled[chosen].sum() / _SCALE - float(mu @ rows.rhs) - float(nu @ floor_v)
+    return bound, rows.in_priority_order(chosen, scaled)
 
 
 def _moving_norm(direction: np.ndarray, at: np.ndarray) -> float:
@@ -124,7 +221,7 @@ def _moving_norm(direction: np.ndarray, at: np.ndarray) -> float:
 
 def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weight, int]] = (), *,
                      target: int, time_limit: float, max_iterations: int = 1000,
-                     rows: StabilityRows | None = None, patience: int = 10,
+                     rows: SeatRows | None = None, patience: int = 10,
                      deflection: float = 0.8) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
@@ -134,7 +231,7 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     added to the new subgradient, which damps the zigzag between rows that take turns being violated.
     """
     t0 = time.perf_counter()
-    rows = rows if rows is not None else StabilityRows(inst)
+    rows = rows if rows is not None else SeatRows(inst)
     value = weight.astype(np.float64)
     # a floor row is written in units of its largest pair value, so that its subgradient is the size of a
     # stability row's (a few placements), not thousands: unscaled, it swamped the step and the welfare stage
@@ -158,7 +255,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         if math.floor(best + 1e-6 * max(1.0, abs(best))) <= target:
             break
         g_mu = rows.slack(chosen)
-        g_nu = np.array([fw[chosen].sum() - f for fw, f in zip(floor_w, floor_v)])
+        pairs = rows.arc_pair[chosen]
+        g_nu = np.array([fw[pairs].sum() - f for fw, f in zip(floor_w, floor_v)])
         if _moving_norm(g_mu, mu) + _moving_norm(g_nu, nu) == 0:
             break  # the relaxed assignment is feasible and complementary: L is the LP optimum
         d_mu, d_nu = g_mu + deflection * d_mu, g_nu + deflection * d_nu

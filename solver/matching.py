@@ -75,27 +75,35 @@ def school_proposing(inst: Instance) -> GroupPlacement:
 
 
 def max_weight_pairs(inst: Instance, weights: np.ndarray) -> np.ndarray:
-    """Indices (into ``inst.edges``) of a max-weight assignment under capacity and the allowed pairs only,
-    by min-cost flow; arcs are added as arrays, so a 500,000-pair district builds in well under a second."""
+    """Indices (into ``inst.edges``) of a max-weight assignment under capacity and the allowed pairs only."""
     t_of, g_of = inst.edge_arrays
-    n_t, n_e, n_g = len(inst.teacher_index), len(inst.edges), len(inst.groups)
-    g_base, sink = 1 + n_t, 1 + n_t + n_g
+    capacity = np.array([g.capacity for g in inst.groups], np.int64)
+    return max_weight_assignment(len(inst.teacher_index), t_of, g_of, capacity, weights)
+
+
+def max_weight_assignment(n_teachers: int, arc_teacher: np.ndarray, arc_node: np.ndarray,
+                          node_capacity: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices of the arcs (teacher number -> post node, integer weight) of a max-weight assignment: each
+    teacher on at most one arc, each node on at most its capacity.  Solved as a min-cost flow whose arcs are
+    added as arrays, so a 500,000-pair district builds in well under a second.  Nodes are posting groups for
+    :func:`max_weight_pairs` and single seats for the Lagrangian bound (:mod:`solver.lagrangian`)."""
+    n_a, n_n = len(arc_teacher), len(node_capacity)
+    base, sink = 1 + n_teachers, 1 + n_teachers + n_n
     top = int(weights.max(initial=0)) + 1
-    teachers = np.arange(1, n_t + 1)
-    groups = np.arange(g_base, g_base + n_g)
-    tails = np.concatenate([np.zeros(n_t, np.int64), teachers, 1 + t_of, groups])
-    heads = np.concatenate([teachers, np.full(n_t, sink), g_base + g_of, np.full(n_g, sink)])
-    capacities = np.concatenate([np.ones(2 * n_t + n_e, np.int64),
-                                 np.array([g.capacity for g in inst.groups], np.int64)])
-    costs = np.concatenate([np.zeros(n_t, np.int64), np.full(n_t, top), top - weights, np.zeros(n_g, np.int64)])
+    teachers = np.arange(1, n_teachers + 1)
+    nodes = np.arange(base, base + n_n)
+    tails = np.concatenate([np.zeros(n_teachers, np.int64), teachers, 1 + arc_teacher, nodes])
+    heads = np.concatenate([teachers, np.full(n_teachers, sink), base + arc_node, np.full(n_n, sink)])
+    capacities = np.concatenate([np.ones(2 * n_teachers + n_a, np.int64), node_capacity.astype(np.int64)])
+    costs = np.concatenate([np.zeros(n_teachers, np.int64), np.full(n_teachers, top), top - weights,
+                            np.zeros(n_n, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-    flow.set_node_supply(0, n_t)
-    flow.set_node_supply(sink, -n_t)
+    flow.set_node_supply(0, n_teachers)
+    flow.set_node_supply(sink, -n_teachers)
     if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the network always has a feasible flow
         raise RuntimeError("max-weight flow did not solve")
-    pair_arcs = arcs[2 * n_t: 2 * n_t + n_e]
-    return np.nonzero(flow.flows(pair_arcs))[0]
+    return np.nonzero(flow.flows(arcs[2 * n_teachers: 2 * n_teachers + n_a]))[0]
 
 
 def _placement(inst: Instance, chosen: np.ndarray) -> GroupPlacement:

@@ -36,6 +36,42 @@ def test_seniority_bounds_see_that_a_voluntary_transfer_outranks_a_new_hire():
     assert (reserve_stage["objective"], reserve_stage["lp_bound"]) == (0, 0)
 
 
+def test_seat_rows_see_that_the_second_post_goes_to_the_transfer_before_the_new_hire():
+    """Two MATH posts and one SCI post at a traditional school; D1 and D2 are displaced (D2 also holds SCI),
+    then a voluntary transfer (not paid from the reserve), then a new hire, in priority order.  Only D2 can
+    take the SCI post, and if it does, the second MATH post is the transfer's, never the new hire's: the
+    reserve optimum is 120 ($k), two of the three paid teachers.  The counting row ``2·reach + ahead ≥ 2``
+    lets the LP place the new hire halfway (150); the seat rows see that seat 2 is the transfer's unless a
+    more senior teacher holds it, and reach the optimum -- and so does the Lagrangian over the seats."""
+    d = district({"S": "traditional"},
+                 [teacher("D1", since="2001-01-01"), teacher("D2", certs="MATH;SCI", since="2002-01-01"),
+                  teacher("VT", status="voluntary_transfer", since="2003-01-01"),
+                  teacher("NH", status="new_hire", since="2020-01-01")],
+                 {"M1": ("S", "MATH"), "M2": ("S", "MATH"), "S1": ("S", "SCI")})
+    inst = Instance(d, POLICY)
+    reserve = inst.stage_values("reserve")
+    assert relaxation_bound(inst, reserve) == 180
+    assert seniority_lp_bound(inst, reserve) == 120
+    assert lagrangian_bound(inst, reserve, target=120, time_limit=5).bound == 120
+    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == 120
+
+
+def test_return_right_rows_keep_a_holder_without_a_list_at_the_former_school():
+    """R holds a return right to H (an LA pilot school: no seniority order, so no seat rows there) and has no
+    list, so R-RETURN puts R at H, the one MATH post; P (paid more) wanted only H and is left out.  Capacity,
+    consent and the seat rows alone would send R to the traditional school T (R is indifferent) and P to H:
+    140 ($k) instead of the optimum 50.  The R-RETURN rows bring the LP and the Lagrangian to 50."""
+    d = district({"H": "la_pilot", "T": "traditional"},
+                 [teacher("R", return_to="H", salary=50_000), teacher("P", salary=90_000)],
+                 {"VH": ("H", "MATH"), "VT": ("T", "MATH")}, prefs={"P": ["H"]}, rankings={"VH": ["P"]})
+    inst = Instance(d, POLICY)
+    reserve = inst.stage_values("reserve")
+    assert relaxation_bound(inst, reserve) == 140
+    assert seniority_lp_bound(inst, reserve) == 50
+    assert lagrangian_bound(inst, reserve, target=50, time_limit=5).bound == 50
+    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == 50
+
+
 @settings(max_examples=40, deadline=None)
 @given(districts())
 def test_lp_bound_lies_between_the_proven_optimum_and_the_flow_relaxation(d):

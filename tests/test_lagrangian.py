@@ -13,7 +13,7 @@ from solver import solve
 from solver.bounds import seniority_lp_bound
 from solver.cpsat import STAGES
 from solver.instance import Instance
-from solver.lagrangian import StabilityRows, evaluate, lagrangian_bound
+from solver.lagrangian import SeatRows, evaluate, lagrangian_bound
 from solver.matching import relaxation_bound
 from solver.policy import Policy
 from staffing.seed import generate
@@ -30,7 +30,7 @@ def test_lagrangian_bound_lies_between_the_lp_with_seniority_and_the_flow_relaxa
     bonus was computed wrongly; and the first iterate (no multipliers) is the flow relaxation."""
     result = solve(d, POLICY)
     inst = Instance(d, POLICY)
-    rows = StabilityRows(inst)
+    rows = SeatRows(inst)
     stages = result.stats["stages"]
     floors = []
     for stage in STAGES:
@@ -63,6 +63,51 @@ def test_solver_reports_the_lagrangian_bound_where_the_lp_is_too_big():
     assert not any("lagrangian_bound" in off[s] for s in STAGES)
 
 
+def test_return_right_rows_of_two_post_groups_are_priced_per_seat_and_per_group():
+    """Two return-right holders each to H (LA pilot: no seniority order, one row per group, coefficient 2 on
+    the holder's reach) and to S (LIS: seniority order, one row per seat), with two outsiders the committees
+    prefer.  Random multipliers never give less than the LP, and the subgradient reaches the LP: wrong
+    coefficients or a senior holder priced at the wrong seat break one or the other."""
+    d = district({"H": "la_pilot", "S": "la_lis", "T": "traditional"},
+                 [teacher("R1", return_to="H", since="2001-01-01", salary=50_000),
+                  teacher("R2", return_to="H", since="2002-01-01", salary=55_000),
+                  teacher("Q1", return_to="S", since="2001-01-01", salary=60_000),
+                  teacher("Q2", return_to="S", since="2002-01-01", salary=65_000),
+                  teacher("P", salary=90_000), teacher("P2", salary=95_000)],
+                 {"H1": ("H", "MATH"), "H2": ("H", "MATH"), "S1": ("S", "MATH"), "S2": ("S", "MATH"),
+                  "T1": ("T", "MATH"), "T2": ("T", "MATH")},
+                 prefs={"P": ["H", "S"], "P2": ["S", "H"]},
+                 rankings={"H1": ["P", "P2"], "H2": ["P", "P2"], "S1": ["P2", "P"], "S2": ["P2", "P"]})
+    inst = Instance(d, POLICY)
+    reserve = inst.stage_values("reserve")
+    found = solve(d, POLICY).stats["stages"]["reserve"]["objective"]
+    lp = seniority_lp_bound(inst, reserve)
+    assert lp is not None and found <= lp < relaxation_bound(inst, reserve)
+    rows = SeatRows(inst)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        mu = rng.uniform(0, 30, len(rows)) * rng.integers(0, 2, len(rows))
+        assert evaluate(rows, reserve.astype(float), mu)[0] >= lp - 1e-6
+    assert lp <= lagrangian_bound(inst, reserve, target=found, time_limit=5, rows=rows).bound <= lp + 1
+
+
+def test_a_group_is_reseated_in_priority_order_only_where_that_weighs_as_much():
+    """The subgradient is read from an assignment whose groups are seated best-priority-first when that costs
+    nothing; a reseating that lost weight would make the reported L too small, so it is refused."""
+    d = district({"S": "traditional"}, [teacher("D1", since="2001-01-01"), teacher("VT", status="voluntary_transfer")],
+                 {"M1": ("S", "MATH"), "M2": ("S", "MATH")})
+    rows = SeatRows(Instance(d, POLICY))
+    arc = {(rows.inst.edges[p].teacher_id, int(k)): a for a, (p, k) in enumerate(zip(rows.arc_pair, rows.arc_seat))}
+    backwards = np.array([arc[("VT", 0)], arc[("D1", 1)]])
+    flat = np.ones(len(rows.arc_pair), np.int64)
+    assert sorted(rows.in_priority_order(backwards, flat)) == sorted([arc[("D1", 0)], arc[("VT", 1)]])
+    tilted = flat.copy()
+    tilted[arc[("VT", 0)]] = 2
+    assert sorted(rows.in_priority_order(backwards, tilted)) == sorted(backwards)
+    # and where nothing is out of order, nothing moves
+    assert sorted(rows.in_priority_order(np.array([arc[("D1", 0)]]), flat)) == [arc[("D1", 0)]]
+
+
 @settings(max_examples=60, deadline=None)
 @given(districts(), st.integers(0, 2**32 - 1))
 def test_every_multiplier_vector_gives_a_bound_at_least_the_lp(d, seed):
@@ -70,7 +115,7 @@ def test_every_multiplier_vector_gives_a_bound_at_least_the_lp(d, seed):
     every stage with the earlier stages' floors, never give less than the LP with seniority."""
     result = solve(d, POLICY)
     inst = Instance(d, POLICY)
-    rows = StabilityRows(inst)
+    rows = SeatRows(inst)
     rng = np.random.default_rng(seed)
     floors: list = []
     for stage in STAGES:
