@@ -8,21 +8,19 @@ capacity ``q`` its ``q`` seats, filled in priority order, and writes for every c
     reach(t, k) + ahead(t, k) ≥ 1
 
 (``reach``: t placed at a school it ranks at least as high, counting at this group only seats ``≤ k``;
-``ahead``: seat ``k`` held by a candidate of higher priority), and ``reach(t) ≥ 1`` for the first ``q``
-candidates; and R-RETURN's rows (:func:`solver.bounds.return_right_rows`).  Relax every such row (and every
-earlier stage's floor ``Σ w ≥ F``) with a multiplier ``μ ≥ 0``
-and what is left is a max-weight assignment of teachers to seats under consent -- a flow solved in about a
-second.  For *every* ``μ ≥ 0``
+``ahead``: seat ``k`` held by a candidate of higher priority), ``reach(t) ≥ 1`` for the first ``q``
+candidates, and R-RETURN's rows (:func:`solver.bounds.return_right_rows`).  Relax every such row (and every
+earlier stage's floor ``Σ w ≥ F``) with a multiplier ``μ ≥ 0`` and what is left is a max-weight assignment of
+teachers to seats under consent -- a flow solved in about a second on a district.  For *every* ``μ ≥ 0``
 
     L(μ) = max over assignments of Σ (value + bonus_μ) − Σ μ·b − Σ ν·F     (b: a row's right-hand side)
 
 is an upper bound on every rule-abiding placement (it relaxes the LP, and the assignment polytope is
-integral, so its minimum over ``μ`` is the LP optimum).  The bonuses are prefix sums: an arc of teacher ``t``
-to seat ``j`` of a group at level ``l`` earns ``μ`` from each of t's rows at a level ``≥ l`` except those of
-this group at seats before ``j``, and ``μ`` from each row of seat ``j`` behind t in priority (the few
-R-RETURN rows are kept as a sparse matrix instead).  A deflected
-subgradient step (Polyak's rule towards the value the solver found) moves ``μ``; the bound reported is the
-smallest ``L`` seen, so stopping early only weakens it.
+integral, so its minimum over ``μ`` is the LP optimum).  The bonuses of the seat rows are prefix sums: an arc
+of teacher ``t`` to seat ``j`` of a group at level ``l`` earns ``μ`` from each of t's rows at a level ``≥ l``
+except those of this group at seats before ``j``, and ``μ`` from each row of seat ``j`` behind t in priority;
+the few R-RETURN rows are a sparse matrix.  A deflected subgradient step (Polyak's rule towards the value the
+solver found) moves ``μ``; the bound reported is the smallest ``L`` seen, so stopping early only weakens it.
 """
 
 from __future__ import annotations
