@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -42,46 +40,6 @@ from solver.instance import Instance
 
 #: A value for every pair, aligned with ``Instance.edges`` (:meth:`solver.instance.Instance.stage_values`).
 Weight = np.ndarray
-
-
-@dataclass(frozen=True)
-class ReturnRow:
-    """R-RETURN for one return-right holder and one posting group at the former school ``s``: the holder is at
-    ``s`` or a school ranked strictly above it (``reach``: those pairs' indices), or every post of the group
-    is held by one of ``senior`` (more senior return-rights teachers to ``s`` with a pair there)."""
-
-    teacher_id: str
-    group: int
-    reach: tuple[int, ...]
-    senior: tuple[str, ...]
-
-
-def return_right_rows(inst: Instance) -> list[ReturnRow]:
-    """One :class:`ReturnRow` per holder (:meth:`Instance.holds_return_right`) and group at the former school.
-
-    Why they are worth writing where seniority rows exist too: R-RETURN's "strictly above" is stricter than
-    R-SENIORITY's "at least as high" for a teacher indifferent between schools (no list), and at schools without
-    seniority order nothing else holds the right.  On generated 100-school rounds these rows brought the LP
-    from 0.45-0.47 % above the proven reserve optimum to 0-0.26 %."""
-    holders: dict[str, list[str]] = defaultdict(list)
-    for t in inst.teachers.values():
-        if t.return_rights and t.former_school_id:
-            holders[t.former_school_id].append(t.teacher_id)
-    rows = []
-    for tid, es in inst.edges_by_teacher.items():
-        t = inst.teachers[tid]
-        if not inst.holds_return_right(t):
-            continue
-        s = t.former_school_id
-        home = [e for e in es if inst.groups[e.group].school_id == s]
-        if not home:
-            continue
-        reach = tuple(inst.position(tid, e.group) for e in es  # type: ignore[misc]
-                      if e.level < home[0].level or inst.groups[e.group].school_id == s)
-        senior = [o for o in holders[s] if inst.teachers[o].seniority_key < t.seniority_key]
-        rows.extend(ReturnRow(tid, e.group, reach,
-                              tuple(o for o in senior if inst.position(o, e.group) is not None)) for e in home)
-    return rows
 
 
 def seniority_lp_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weight, int]] = (),
@@ -145,7 +103,7 @@ def seniority_lp_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[We
                     lp.Add(nxt == ahead[k] + y[tid][k])
                     ahead[k] = nxt
 
-    for row in return_right_rows(inst):
+    for row in inst.return_rows:
         reach_home = lp.Sum([x[i] for i in row.reach])
         q = inst.groups[row.group].capacity
         if row.group in seats_of:  # a seniority-order group: every seat is held by a more senior holder

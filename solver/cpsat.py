@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
-from solver.instance import UNLISTED, Edge, GroupPlacement, Instance
+from solver.instance import UNLISTED, Edge, GroupPlacement, Instance, ReturnRow
 
 STAGES = ("must_place", "reserve", "welfare")
 
@@ -203,30 +203,23 @@ class ComponentModel:
             self.seniority[g] = cuts
 
     def _return_rights(self, by_teacher: dict[str, list[Edge]]) -> None:
-        """R-RETURN: home school or better, unless more senior return-rights holders fill every matching post."""
+        """R-RETURN (:attr:`Instance.return_rows`): home school or better, unless more senior return-rights
+        holders fill every matching post.  Pairs left out of the model are 0, so they drop out of the rows."""
         m, inst = self.model, self.inst
-        holders_of: dict[str, list[str]] = defaultdict(list)
-        for t in inst.teachers.values():
-            if t.return_rights and t.former_school_id:
-                holders_of[t.former_school_id].append(t.teacher_id)
-        for tid, es in by_teacher.items():
-            t = inst.teachers[tid]
-            if not inst.holds_return_right(t):
-                continue
-            s = t.former_school_id
-            home = [e for e in es if inst.groups[e.group].school_id == s]
-            if not home:
-                continue
-            good = [self.y[(tid, e.group)] for e in es if e.level < home[0].level or inst.groups[e.group].school_id == s]
-            senior = [o for o in holders_of[s] if inst.teachers[o].seniority_key < t.seniority_key]
+        rows_of: dict[str, list[ReturnRow]] = defaultdict(list)
+        for row in inst.return_rows:
+            if row.teacher_id in by_teacher:
+                rows_of[row.teacher_id].append(row)
+        for tid, rows in rows_of.items():
+            good = [v for p in rows[0].reach if (v := self.y.get((tid, inst.edges[p].group))) is not None]
             blocked = m.new_bool_var(f"rr_blocked_{tid}")
-            for e in home:
-                g = inst.groups[e.group]
-                holders = [self.y[(o, g.index)] for o in senior if (o, g.index) in self.y]
-                if len(holders) < g.capacity:
+            for row in rows:
+                holders = [self.y[(o, row.group)] for o in row.senior if (o, row.group) in self.y]
+                capacity = inst.groups[row.group].capacity
+                if len(holders) < capacity:
                     m.add(blocked == 0)
                 else:
-                    m.add(sum(holders) >= g.capacity).only_enforce_if(blocked)
+                    m.add(sum(holders) >= capacity).only_enforce_if(blocked)
             m.add_bool_or(good + [blocked])
             self.rr_blocked[tid] = blocked
 

@@ -68,6 +68,18 @@ class Edge:
         return self.kinds[0]
 
 
+@dataclass(frozen=True)
+class ReturnRow:
+    """R-RETURN for one return-right holder and one posting group at the former school ``s``: the holder is at
+    ``s`` or a school ranked strictly above it (``reach``: those pairs' indices), or every post of the group
+    is held by one of ``senior`` (more senior return-rights teachers to ``s`` with a pair there)."""
+
+    teacher_id: str
+    group: int
+    reach: tuple[int, ...]
+    senior: tuple[str, ...]
+
+
 def pair_features_of_teacher(t: Teacher) -> tuple[int, int]:
     """The teacher's part of a pair's objective features: must-place, and reserve salary ($k) if a district
     employee (paid while unplaced; RULES.md)."""
@@ -278,6 +290,31 @@ class Instance:
     def priority_rank(self) -> dict[tuple[str, int], int]:
         """(teacher, group) -> position in the group's priority order (0 is best)."""
         return {(tid, g): i for g, tids in self.candidates.items() for i, tid in enumerate(tids)}
+
+    @cached_property
+    def return_rows(self) -> list[ReturnRow]:
+        """R-RETURN as rows: one :class:`ReturnRow` per holder (:meth:`holds_return_right`) and posting group at
+        the former school.  The CP-SAT model and both bounds with seniority read them here, so all three hold
+        the same rule."""
+        holders: dict[str, list[str]] = defaultdict(list)
+        for t in self.teachers.values():
+            if t.return_rights and t.former_school_id:
+                holders[t.former_school_id].append(t.teacher_id)
+        rows = []
+        for tid, es in self.edges_by_teacher.items():
+            t = self.teachers[tid]
+            if not self.holds_return_right(t):
+                continue
+            s = t.former_school_id
+            home = [e for e in es if self.groups[e.group].school_id == s]
+            if not home:
+                continue
+            reach = tuple(self.position(tid, e.group) for e in es  # type: ignore[misc]
+                          if e.level < home[0].level or self.groups[e.group].school_id == s)
+            senior = [o for o in holders[s] if self.teachers[o].seniority_key < t.seniority_key]
+            rows.extend(ReturnRow(tid, e.group, reach,
+                                  tuple(o for o in senior if self.position(o, e.group) is not None)) for e in home)
+        return rows
 
     def stage_values(self, stage: str) -> np.ndarray:
         """What every pair (aligned with ``edges``) adds to a stage objective: the one definition the model's

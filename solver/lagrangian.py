@@ -9,7 +9,7 @@ capacity ``q`` its ``q`` seats, filled in priority order, and writes for every c
 
 (``reach``: t placed at a school it ranks at least as high, counting at this group only seats ``≤ k``;
 ``ahead``: seat ``k`` held by a candidate of higher priority), ``reach(t) ≥ 1`` for the first ``q``
-candidates, and R-RETURN's rows (:func:`solver.bounds.return_right_rows`).  Relax every such row (and every
+candidates, and R-RETURN's rows (:attr:`solver.instance.Instance.return_rows`).  Relax every such row (and every
 earlier stage's floor ``Σ w ≥ F``) with a multiplier ``μ ≥ 0`` and what is left is a max-weight assignment of
 teachers to seats under consent -- a flow solved in about a second on a district.  For *every* ``μ ≥ 0``
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.bounds import Weight, return_right_rows
+from solver.bounds import Weight
 from solver.instance import Instance
 from solver.matching import max_weight_assignment
 
@@ -119,14 +119,14 @@ class SeatRows:
         self._return_rows(per_pair)
 
     def _return_rows(self, per_pair: np.ndarray) -> None:
-        """R-RETURN rows (:func:`solver.bounds.return_right_rows`), after the seat rows, as sparse (row, arc,
+        """R-RETURN rows (:attr:`solver.instance.Instance.return_rows`), after the seat rows, as sparse (row, arc,
         coefficient) triples with their right-hand sides: a few thousand short rows, unlike the seat rows."""
         first_arc = np.cumsum(per_pair) - per_pair
         rows: list[int] = []
         arcs: list[int] = []
         coefs: list[int] = []
         rhs: list[int] = []
-        for row in return_right_rows(self.inst):
+        for row in self.inst.return_rows:
             seats = int(self.group_seats[row.group])
             cap = 1 if self.inst.groups[row.group].rules.seniority_order else self.inst.groups[row.group].capacity
             reach_arcs = [a for p in row.reach for a in range(first_arc[p], first_arc[p] + per_pair[p])]

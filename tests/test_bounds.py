@@ -36,6 +36,16 @@ def test_seniority_bounds_see_that_a_voluntary_transfer_outranks_a_new_hire():
     assert (reserve_stage["objective"], reserve_stage["lp_bound"]) == (0, 0)
 
 
+def assert_reserve_bounds(d, *, relaxation: int, optimum: int) -> None:
+    """The flow relaxation is ``relaxation``; the LP, the Lagrangian and the solver's answer are ``optimum``."""
+    inst = Instance(d, POLICY)
+    reserve = inst.stage_values("reserve")
+    assert relaxation_bound(inst, reserve) == relaxation
+    assert seniority_lp_bound(inst, reserve) == optimum
+    assert lagrangian_bound(inst, reserve, target=optimum, time_limit=5).bound == optimum
+    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == optimum
+
+
 def test_seat_rows_see_that_the_second_post_goes_to_the_transfer_before_the_new_hire():
     """Two MATH posts and one SCI post at a traditional school; D1 and D2 are displaced (D2 also holds SCI),
     then a voluntary transfer (not paid from the reserve), then a new hire, in priority order.  Only D2 can
@@ -48,12 +58,7 @@ def test_seat_rows_see_that_the_second_post_goes_to_the_transfer_before_the_new_
                   teacher("VT", status="voluntary_transfer", since="2003-01-01"),
                   teacher("NH", status="new_hire", since="2020-01-01")],
                  {"M1": ("S", "MATH"), "M2": ("S", "MATH"), "S1": ("S", "SCI")})
-    inst = Instance(d, POLICY)
-    reserve = inst.stage_values("reserve")
-    assert relaxation_bound(inst, reserve) == 180
-    assert seniority_lp_bound(inst, reserve) == 120
-    assert lagrangian_bound(inst, reserve, target=120, time_limit=5).bound == 120
-    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == 120
+    assert_reserve_bounds(d, relaxation=180, optimum=120)
 
 
 def test_return_right_rows_keep_a_holder_without_a_list_at_the_former_school():
@@ -64,12 +69,7 @@ def test_return_right_rows_keep_a_holder_without_a_list_at_the_former_school():
     d = district({"H": "la_pilot", "T": "traditional"},
                  [teacher("R", return_to="H", salary=50_000), teacher("P", salary=90_000)],
                  {"VH": ("H", "MATH"), "VT": ("T", "MATH")}, prefs={"P": ["H"]}, rankings={"VH": ["P"]})
-    inst = Instance(d, POLICY)
-    reserve = inst.stage_values("reserve")
-    assert relaxation_bound(inst, reserve) == 140
-    assert seniority_lp_bound(inst, reserve) == 50
-    assert lagrangian_bound(inst, reserve, target=50, time_limit=5).bound == 50
-    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == 50
+    assert_reserve_bounds(d, relaxation=140, optimum=50)
 
 
 @settings(max_examples=40, deadline=None)
