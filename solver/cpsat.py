@@ -208,9 +208,11 @@ class ComponentModel:
         m, inst = self.model, self.inst
         rows_of: dict[str, list[ReturnRow]] = defaultdict(list)
         for row in inst.return_rows:
-            if row.teacher_id in by_teacher:
-                rows_of[row.teacher_id].append(row)
-        for tid, rows in rows_of.items():
+            rows_of[row.teacher_id].append(row)
+        for tid in by_teacher:
+            rows = rows_of.get(tid)
+            if not rows:
+                continue
             good = [v for p in rows[0].reach if (v := self.y.get((tid, inst.edges[p].group))) is not None]
             blocked = m.new_bool_var(f"rr_blocked_{tid}")
             for row in rows:
