@@ -73,14 +73,14 @@ class SeatRows:
         seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
         capacity = np.array([g.capacity for g in inst.groups], np.int64)
         seats = np.where(seniority, capacity, 1)
-        self.seats = int(seats.max(initial=1))
         first_node = np.concatenate([[0], np.cumsum(seats)[:-1]]).astype(np.int64)
         self.node_capacity = np.repeat(np.where(seniority, 1, capacity), seats)
         self.group_seats = seats
         # arcs: one per pair and seat of its group
         per_pair = seats[g_of]
+        first_arc = np.cumsum(per_pair) - per_pair
         self.arc_pair = np.repeat(np.arange(n), per_pair)
-        self.arc_seat = np.arange(len(self.arc_pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+        self.arc_seat = np.arange(len(self.arc_pair)) - np.repeat(first_arc, per_pair)
         self.arc_teacher, self.arc_group = t_of[self.arc_pair], g_of[self.arc_pair]
         self.arc_node = first_node[self.arc_group] + self.arc_seat
         self.arc_level, self.arc_position = level[self.arc_pair], position[self.arc_pair]
@@ -99,7 +99,7 @@ class SeatRows:
         cols = np.array(rows, np.int64).reshape(-1, 6).T
         self.teacher, self.row_level, self.group, self.row_position, self.seat, self.has_ahead = cols
         self.row_node = first_node[self.group] + self.seat
-        width = self.seats + 1
+        width = int(seats.max(initial=1)) + 1
         # an arc earns the rows of its teacher at a level >= its own: a run in (teacher, level) order ...
         key = self.teacher * _NOWHERE + self.row_level
         self.by_level = np.argsort(key, kind="stable")
@@ -116,12 +116,11 @@ class SeatRows:
         self.by_node = np.argsort(key, kind="stable")
         self.node_lo, self.node_hi = _runs(key[self.by_node], self.arc_node * _NOWHERE + self.arc_position,
                                            self.arc_node * _NOWHERE + _NOWHERE - 1, "right")
-        self._return_rows(per_pair)
+        self._return_rows(first_arc, per_pair)
 
-    def _return_rows(self, per_pair: np.ndarray) -> None:
+    def _return_rows(self, first_arc: np.ndarray, per_pair: np.ndarray) -> None:
         """R-RETURN rows (:attr:`solver.instance.Instance.return_rows`), after the seat rows, as sparse (row, arc,
         coefficient) triples with their right-hand sides: a few thousand short rows, unlike the seat rows."""
-        first_arc = np.cumsum(per_pair) - per_pair
         rows: list[int] = []
         arcs: list[int] = []
         coefs: list[int] = []
