@@ -14,7 +14,7 @@ from staffing.services import adopt_committee_decision, set_ballot, set_rankings
 from web import views
 from web.auth import authenticate
 from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
-from web.runner import start_in_background
+from web.runner import MAX_BOUND_SECONDS, start_in_background
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -28,7 +28,7 @@ class RunRequest(BaseModel):
     scenario: str = "district_rules"
     time_limit: float = Field(10.0, gt=0, le=300)
     method: str = "cpsat"
-    bound_seconds: float = Field(0.0, ge=0, le=900, description="seconds after the search spent proving the gap "
+    bound_seconds: float = Field(0.0, ge=0, le=MAX_BOUND_SECONDS, description="seconds after the search spent proving the gap "
                                  "(Lagrangian bound with seniority, rounds above 10,000 pairs); 0 is off")
 
 
