@@ -85,7 +85,12 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
     are kept (exact model) and above it each teacher keeps the warm-start pair, the pairs of the stage
     relaxations' optimal assignments (``relaxed``: where the whole problem's optimum would go if seniority
     did not bind; on the district they lift the reserve stage by 0.3 % for 5 % more variables) and the
-    ``policy.indifferent_pairs`` groups where they stand highest in priority relative to the posts there.
+    ``policy.indifferent_pairs`` groups where they stand highest in priority among the group's indifferent
+    candidates, relative to the posts there.  Candidates who listed the school are not counted: they compete
+    for its posts only as one choice among theirs, while an indifferent one can be sent anywhere.  Measured on
+    the district (seed 7, four solver seeds): the same reserve stage as counting every candidate ahead
+    (249,836 against 249,901 on average, within the runs' spread) and 2.3 % more welfare (60,101 against
+    58,754; every run above every run of the old rule).
     Every eligible pair still gets its R-SENIORITY clause, so a restricted model's answer obeys the rules
     exactly; only its optimality is relative to the kept pairs, and the reported bound says so.
     """
@@ -93,17 +98,28 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
         return {(e.teacher_id, e.group) for e in inst.edges}
     keep: set[tuple[str, int]] = {(tid, g) for tid, g in start.items()}
     keep.update((e.teacher_id, e.group) for e in relaxed)
-    rank = inst.priority_rank
+    standing: dict[tuple[str, int], int] = {}  # indifferent candidates ahead in the group's priority order
+    for g, candidates in inst.candidate_levels.items():
+        ahead = 0
+        for tid, level in candidates:
+            standing[(tid, g)] = ahead
+            ahead += indifferent(inst, tid, level)
     for tid, es in inst.edges_by_teacher.items():
-        indifferent = []
+        choices = []
         for e in es:
-            if (inst.has_list(tid) and e.level < UNLISTED) or "return_right" in e.kinds:
+            if not indifferent(inst, tid, e.level) or "return_right" in e.kinds:
                 keep.add((tid, e.group))
             else:
-                indifferent.append((rank[(tid, e.group)] / inst.groups[e.group].capacity, e.group))
-        indifferent.sort()
-        keep.update((tid, g) for _, g in indifferent[: inst.policy.indifferent_pairs])
+                choices.append((standing[(tid, e.group)] / inst.groups[e.group].capacity, e.group))
+        choices.sort()
+        keep.update((tid, g) for _, g in choices[: inst.policy.indifferent_pairs])
     return keep
+
+
+def indifferent(inst: Instance, teacher_id: str, level: int) -> bool:
+    """A pair the teacher did not ask for: no list at all, or a school missing from the list (a forced
+    placement of a must-place teacher)."""
+    return not inst.has_list(teacher_id) or level >= UNLISTED
 
 
 class ComponentModel:

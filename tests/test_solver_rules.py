@@ -220,6 +220,20 @@ def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignmen
     assert check(d, result.assignments) == []
 
 
+def test_indifferent_pairs_are_chosen_by_standing_among_the_indifferent_candidates():
+    """N (no list) may go to G or H, one post each, and the model may keep one of the two pairs.  At G only L
+    is ahead of N, and L listed G; at H, M is ahead, and M has no list.  L competes for G only as one of L's
+    choices, M can be sent anywhere: N's standing is better at G, so the model keeps (N, G)."""
+    d = district({"G": "traditional", "H": "traditional"},
+                 [teacher("L", since="2001-01-01"), teacher("M", since="2002-01-01"), teacher("N", since="2003-01-01")],
+                 {"VG": ("G", "MATH"), "VH": ("H", "MATH")}, prefs={"L": ["G"]})
+    inst = Instance(d, FAST.with_(full_model_pairs=0, indifferent_pairs=1))
+    keep = model_pairs(inst, {})
+    assert ("N", inst.groups_by_school["G"][0].index) in keep
+    assert ("N", inst.groups_by_school["H"][0].index) not in keep
+    assert ("L", inst.groups_by_school["G"][0].index) in keep  # a pair L asked for is always kept
+
+
 def test_teachers_who_must_be_placed_lose_the_seniority_clauses_placing_them_satisfies():
     """When the settled must-place stage places every must-place teacher, each of them is placed in every
     answer: their clauses "placed at this school's level or better, or the posts are full" at schools they
