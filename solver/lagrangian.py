@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,12 +48,27 @@ class LagrangianBound:
     bound: int
     iterations: int
     seconds: float
+    #: indices (into ``Instance.edges``) of the pairs the last ``keep_last`` relaxed assignments use: where the
+    #: multipliers say a rule-abiding optimum is likely to put teachers (what the solver prices pairs with)
+    pairs: frozenset[int] = frozenset()
 
 
 def _runs(sorted_key: np.ndarray, lo_key: np.ndarray, hi_key: np.ndarray, side: str = "left"
           ) -> tuple[np.ndarray, np.ndarray]:
     """Where the rows with ``lo_key <= key <= hi_key`` (``side="right"``: ``lo_key < key``) start and end."""
     return np.searchsorted(sorted_key, lo_key, side), np.searchsorted(sorted_key, hi_key, "right")
+
+
+def seats_per_group(inst: Instance) -> np.ndarray:
+    """Seats of each posting group: a seniority-order group of capacity q is q nodes of capacity 1 (filled in
+    priority order), any other group one node."""
+    return np.array([g.capacity if g.rules.seniority_order else 1 for g in inst.groups], np.int64)
+
+
+def arc_count(inst: Instance) -> int:
+    """Arcs of the flow each iteration solves (one per pair and seat of its group), known before building
+    :class:`SeatRows`: what an iteration costs."""
+    return int(seats_per_group(inst)[inst.edge_arrays[1]].sum())
 
 
 class SeatRows:
@@ -69,10 +85,9 @@ class SeatRows:
         level = np.fromiter((e.level for e in edges), np.int64, n)
         rank = inst.priority_rank
         position = np.fromiter((rank[(e.teacher_id, e.group)] for e in edges), np.int64, n)
-        # seats: a seniority-order group of capacity q is q nodes of capacity 1, any other group one node
         seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
         capacity = np.array([g.capacity for g in inst.groups], np.int64)
-        seats = np.where(seniority, capacity, 1)
+        seats = seats_per_group(inst)
         first_node = np.concatenate([[0], np.cumsum(seats)[:-1]]).astype(np.int64)
         self.node_capacity = np.repeat(np.where(seniority, 1, capacity), seats)
         self.group_seats = seats
@@ -219,13 +234,14 @@ def _moving_norm(direction: np.ndarray, at: np.ndarray) -> float:
 def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weight, int]] = (), *,
                      target: int, time_limit: float, max_iterations: int = 1000,
                      rows: SeatRows | None = None, patience: int = 10,
-                     deflection: float = 0.8) -> LagrangianBound:
+                     deflection: float = 0.8, keep_last: int = 0) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
     ``target`` is a value some rule-abiding placement reaches (the solver's answer): it steers Polyak's step
     and ends the search early when the bound meets it (then the answer is proven optimal).  The step shrinks
     by half after ``patience`` iterations without a better bound; ``deflection`` of the previous direction is
     added to the new subgradient, which damps the zigzag between rows that take turns being violated.
+    ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else SeatRows(inst)
@@ -240,9 +256,11 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     mu, nu = np.zeros(len(rows)), np.zeros(len(floors))
     d_mu, d_nu = np.zeros(len(rows)), np.zeros(len(floors))
     best, theta, stall, k = math.inf, 1.0, 0, 0
+    recent: deque[np.ndarray] = deque(maxlen=max(1, keep_last))
     while k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4:
         k += 1
         bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu)
+        recent.append(chosen)
         if bound < best - 1e-9:
             best, stall = bound, 0
         else:
@@ -264,4 +282,5 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         mu = np.maximum(0.0, mu - step * d_mu)
         nu = np.maximum(0.0, nu - step * d_nu)
     # stage values are integers: an upper bound on one rounds down, past a margin for floating-point noise
-    return LagrangianBound(math.floor(best + 1e-6 * max(1.0, abs(best))), k, time.perf_counter() - t0)
+    pairs = frozenset(np.unique(rows.arc_pair[np.concatenate(recent)]).tolist()) if keep_last and k else frozenset()
+    return LagrangianBound(math.floor(best + 1e-6 * max(1.0, abs(best))), k, time.perf_counter() - t0, pairs)
