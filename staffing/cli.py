@@ -77,6 +77,10 @@ def _print_figures(figures: dict[str, Any]) -> None:
     if solve.get("stages"):
         typer.echo(f"  solver: {solve.get('wall_time')} s, {solve.get('pairs_in_model')} of {solve.get('pairs')} "
                    f"pairs in the model, optimal={solve.get('optimal')}")
+        if solve.get("pricing"):
+            pricing = solve["pricing"]
+            typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
+                       f"iterations ({pricing['seconds']} s)")
         for stage, row in solve["stages"].items():
             extra = (f", relaxation bound {row['relaxation_bound']} (gap {row['relaxation_gap']:.2%})"
                      if "relaxation_bound" in row else "")
@@ -98,7 +102,7 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 
 
 @app.command()
-def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100) or district (1,000)")] = "small",
+def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), mid (300) or district (1,000)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
     """Write a generated district bundle."""
@@ -278,7 +282,7 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
 
 
 @app.command()
-def tradeoffs(size: Annotated[str, typer.Option(help="small, region or district")] = "small",
+def tradeoffs(size: Annotated[str, typer.Option(help="small, region, mid or district")] = "small",
               seed: Annotated[int, typer.Option(help="seed of the first draw")] = 7,
               draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
               time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,

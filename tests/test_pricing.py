@@ -1,0 +1,72 @@
+"""Lagrangian pricing of the pairs a restricted model keeps (solver.cpsat.price_pairs)."""
+
+from __future__ import annotations
+
+from solver import solve
+from solver.checker import check
+from solver.cpsat import ARCS_PER_SECOND, pricing_iterations
+from solver.instance import Instance
+from solver.lagrangian import arc_count
+from solver.policy import Policy
+from staffing.seed import generate
+
+POLICY = Policy(time_limit=20)
+
+
+def reserve(result) -> int:
+    return result.stats["stages"]["reserve"]["objective"]
+
+
+def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
+    """Generated round (small, seed 3), restricted to the pairs teachers asked for, the warm start, the
+    relaxations' assignments and one "indifferent" pair per teacher.  Every stage is proven optimal on the
+    kept pairs either way, so the difference is the pairs alone: without pricing the reserve stage is 4,460,
+    with the pairs of the Lagrangian's last assignments it is the exact model's optimum (4,512)."""
+    d = generate("small", 3)
+    restricted = POLICY.with_(full_model_pairs=0, indifferent_pairs=1)
+    exact = solve(d, POLICY)
+    assert exact.stats["optimal"]
+    without = solve(d, restricted.with_(pricing_iterations=0))
+    priced = solve(d, restricted)
+    assert without.stats["pricing"] is None
+    pricing = priced.stats["pricing"]
+    assert pricing["iterations"] > 0 and pricing["pairs_added"] > 0
+    assert priced.stats["pairs_in_model"] == without.stats["pairs_in_model"] + pricing["pairs_added"]
+    for result in (without, priced):
+        stages = result.stats["stages"]
+        assert all(row["optimal_components"] == row["components"] for row in stages.values())
+        assert stages["must_place"]["objective"] == exact.stats["stages"]["must_place"]["objective"]
+        assert check(d, result.assignments, restricted) == []
+    assert reserve(without) < reserve(priced) == reserve(exact)
+    # the pricing iterations bound the reserve stage of the whole problem, and the bound holds
+    assert reserve(exact) <= priced.stats["stages"]["reserve"]["lagrangian_bound"]
+
+
+def test_pairs_are_priced_only_where_all_the_iterations_fit_the_time_limit_at_nominal_speed():
+    """A pure function of the instance and the policy, so a deterministic replay prices the same pairs; and
+    all or nothing, as the priced pairs pay only when there is time to search the larger model."""
+    inst = Instance(generate("small", 3), POLICY)
+    n = POLICY.pricing_iterations
+    assert pricing_iterations(inst) == n
+    assert pricing_iterations(Instance(inst.district, POLICY.with_(pricing_iterations=0))) == 0
+    needed = n * arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)  # seconds of limit they need
+    assert pricing_iterations(Instance(inst.district, POLICY.with_(time_limit=needed * 1.01))) == n
+    assert pricing_iterations(Instance(inst.district, POLICY.with_(time_limit=needed * 0.99))) == 0
+
+
+def test_a_run_recorded_before_pricing_replays_without_it():
+    recorded = Policy().to_json().replace('"pricing_iterations": 150, ', "")
+    assert "pricing_iterations" not in recorded
+    assert Policy.from_json(recorded).pricing_iterations == 0
+    assert Policy.from_json(Policy().to_json()) == Policy()
+
+
+def test_the_command_line_says_how_many_pairs_were_priced(capsys):
+    from staffing.cli import _print_figures
+
+    d = generate("small", 3)
+    stats = solve(d, POLICY.with_(full_model_pairs=0, indifferent_pairs=1)).stats
+    _print_figures({"placed": 1, "solve": stats})
+    out = capsys.readouterr().out
+    assert f"pricing: {stats['pricing']['pairs_added']} pairs added by 150 Lagrangian iterations" in out
+    assert "reserve    objective" in out and "Lagrangian bound with seniority" in out
