@@ -258,3 +258,13 @@ def test_teachers_who_must_be_placed_lose_the_seniority_clauses_placing_them_sat
     result = solve(d, FAST.with_(full_model_pairs=0))
     assert must <= {a.teacher_id for a in result.assignments}
     assert check(d, result.assignments) == []
+
+
+def test_a_round_whose_model_crashed_cp_sat_symmetry_detection_is_solved():
+    """Generated round mid (300 schools), seed 3: with CP-SAT's symmetry detection on (levels 1 and 2),
+    presolve of its must-place stage aborted the whole process -- this test would not fail, it would take the
+    test run down.  With it off the round is solved and lawful."""
+    d = generate("mid", 3)
+    result = solve(d, FAST)
+    assert result.stats["restricted_pairs"]
+    assert check(d, result.assignments) == []
