@@ -352,7 +352,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     deadline = t0 + limit - after_search
     # the pricing's share of the limit at nominal speed (not as measured), so the search's deterministic budget
     # stays a pure function of the instance and the policy
-    nominal_pricing = (priced.iterations * lagrangian.arc_count(inst) / ARCS_PER_SECOND) if priced else 0.0
+    nominal_pricing = nominal_seconds(inst, priced.iterations) if priced else 0.0
     searched = max(1, len(stages) - len(settled))
     reports = {s: StageReport() for s in stages}
     placement: GroupPlacement = {}
@@ -495,8 +495,12 @@ def pricing_iterations(inst: Instance) -> int:
     helped less.  So pricing starts where 150 iterations fit in 15 % of the limit: 200 schools from about 40 s,
     300 from about 90 s, the district from about 15 minutes."""
     p = inst.policy
-    fits = p.pricing_iterations * lagrangian.arc_count(inst) <= p.pricing_share * p.time_limit * ARCS_PER_SECOND
-    return p.pricing_iterations if fits else 0
+    return p.pricing_iterations if nominal_seconds(inst, p.pricing_iterations) <= p.pricing_share * p.time_limit else 0
+
+
+def nominal_seconds(inst: Instance, iterations: int) -> float:
+    """What ``iterations`` Lagrangian iterations cost at :data:`ARCS_PER_SECOND`."""
+    return iterations * lagrangian.arc_count(inst) / ARCS_PER_SECOND
 
 
 def price_pairs(inst: Instance, start: GroupPlacement, iterations: int,

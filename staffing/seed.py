@@ -47,7 +47,7 @@ class SeedSize:
 
 SIZES: dict[str, SeedSize] = {
     "small": SeedSize(schools=20, teachers=100, vacancies=110, regions=3),
-    # a mid-size round, small enough that the solver proves its optimum: benchmarks compare bounds on it
+    # small enough that the solver proves its optimum: benchmarks compare bounds on it
     "region": SeedSize(schools=100, teachers=500, vacancies=600, regions=3),
     # too big for the exact model in 30 s, small enough for its LP bound: where restricted models are measured
     "mid": SeedSize(schools=300, teachers=1500, vacancies=1800, regions=3),
