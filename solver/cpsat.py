@@ -42,6 +42,8 @@ class StageReport:
     optimal_components: int = 0
     components: int = 0
     seconds: float = 0.0
+    #: components whose deterministic search the wall-clock cap ended before its work budget
+    cut_by_wall_clock: int = 0
 
     @property
     def gap(self) -> float:
@@ -303,10 +305,26 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
         # a wall-clock cap only against a pathological search; a district's deterministic second costs three to
         # four wall seconds, so the cap must stay well above that or it would decide where the search stops
-        solver.parameters.max_time_in_seconds = max(10 * seconds, 1.0)
+        solver.parameters.max_time_in_seconds = wall_clock_cap(seconds)
     else:
         solver.parameters.max_time_in_seconds = max(seconds, 0.05)
     return solver
+
+
+def wall_clock_cap(seconds: float) -> float:
+    """The wall-clock cap of a deterministic search with a budget of ``seconds`` of deterministic time."""
+    return max(10 * seconds, 1.0)
+
+
+def cut_by_wall_clock(solver: cp_model.CpSolver) -> bool:
+    """Whether a deterministic search ended on the wall-clock cap before its deterministic budget.
+
+    Why it matters: such an answer depends on how loaded the machine was, not only on the snapshot and the
+    policy, so a replay may place teachers differently.  CP-SAT reports no stop reason; a search that is not
+    proven optimal, used less deterministic time than its budget and ran up to the cap was cut by the cap."""
+    p, r = solver.parameters, solver.response_proto
+    return (p.interleave_search and r.status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+            and r.deterministic_time < p.max_deterministic_time and r.wall_time >= 0.99 * p.max_time_in_seconds)
 
 
 def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -> tuple[GroupPlacement, dict[str, object]]:
@@ -388,6 +406,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 spent = time.perf_counter() - t_stage
                 share -= spent
                 report.seconds += spent
+                report.cut_by_wall_clock += cut_by_wall_clock(solver)
                 solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
                 if solved:
                     current = comp.read(solver)
@@ -415,6 +434,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
                                   "optimal_components": r.optimal_components, "components": r.components,
                                   "seconds": round(r.seconds, 2)}
+        if inst.policy.deterministic:
+            row["cut_by_wall_clock"] = r.cut_by_wall_clock
         if name in relaxation:
             relax = relaxation[name]
             row["relaxation_bound"] = relax
@@ -438,6 +459,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                      "pairs_added": len(keep) - kept_unpriced}
                     if priced else None),
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
+        # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
+        "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
     }
     return placement, stats
 

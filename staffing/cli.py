@@ -69,6 +69,8 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...])
 
 
 def _print_figures(figures: dict[str, Any]) -> None:
+    from staffing.runs import wall_clock_cuts
+
     shown = {k: v for k, v in figures.items() if k != "solve"}
     width = max(len(k) for k in shown)
     for key, value in shown.items():
@@ -91,6 +93,8 @@ def _print_figures(figures: dict[str, Any]) -> None:
                           f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
             typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
                        f"(gap {row['gap']:.2%}){extra}")
+        if cut := wall_clock_cuts(solve):
+            typer.echo(f"  warning: {cut}", err=True)
 
 
 @app.command("init-db")
@@ -222,17 +226,21 @@ def placements(run: Annotated[int | None, typer.Option(help="run id; default the
 def replay(run_id: int, database_url: DbOption = None) -> None:
     """Re-solve a recorded run from its stored snapshot and compare the placements."""
     from staffing.db import session_scope
-    from staffing.runs import get_run, replay as do_replay
+    from staffing.runs import get_run, replay as do_replay, wall_clock_cuts
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
             record = get_run(session, run_id)
-            _, diffs = do_replay(session, record)
+            replayed, diffs = do_replay(session, record)
     if diffs:
         policy = json.loads(record.policy_json)
         if not policy.get("deterministic", True):
             typer.echo(f"note: run {run_id} was solved in parallel mode (--parallel), which is not reproducible "
                        "when the time limit stops the search", err=True)
+        for when, solve in (("recorded run", json.loads(record.figures_json).get("solve") or {}),
+                            ("replay", replayed.stats)):
+            if cut := wall_clock_cuts(solve):
+                typer.echo(f"note: in the {when}, {cut}", err=True)
         typer.echo(f"run {run_id}: {len(diffs)} placement(s) differ on replay", err=True)
         for tid, before, after in diffs[:20]:
             typer.echo(f"  {tid}: recorded {before or 'unplaced'}, replayed {after or 'unplaced'}", err=True)

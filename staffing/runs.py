@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
@@ -179,6 +180,16 @@ def audit_run(session: Session, run: PlacementRun) -> list[AuditRow]:
     """The seniority audit of a recorded run, computed on the run's own snapshot and rules."""
     district, policy = run_snapshot(run)
     return seniority_audit(district, stored_result(session, run), Instance(district, policy))
+
+
+def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
+    """Why a deterministic run may not replay exactly, or None: the searches the wall-clock cap ended."""
+    cut = sum(row.get("cut_by_wall_clock", 0) for row in (solve.get("stages") or {}).values())
+    if not cut:
+        return None
+    return (f"the wall-clock cap (10x the deterministic budget) ended {cut} search(es) before their budget, "
+            "so these placements depend on how loaded the machine was and a replay may differ; "
+            "solve again on a less busy machine for a replayable run")
 
 
 def replay(session: Session, run: PlacementRun) -> tuple[Result, list[tuple[str, str | None, str | None]]]:

@@ -202,6 +202,27 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     monkeypatch.setattr(matching, "teacher_proposing", slow_start)
     second = solve(d, policy)
     assert second.assignments == first.assignments
+    # the budget, never the wall-clock cap, ended both searches: that is what the run records as reproducible
+    assert first.stats["reproducible"] and second.stats["reproducible"]
+    assert all(row["cut_by_wall_clock"] == 0 for row in first.stats["stages"].values())
+
+
+def test_a_deterministic_search_the_wall_clock_cut_is_recorded_as_not_reproducible(monkeypatch, capsys):
+    """On a loaded machine the wall-clock cap (10x the budget) can end a deterministic search before its
+    budget; the answer then depends on the load, and the run must say so rather than claim a replay will match.
+    The cap is made tiny here to stand in for a machine too busy to finish the budget."""
+    from solver import cpsat
+    from staffing.cli import _print_figures
+
+    monkeypatch.setattr(cpsat, "wall_clock_cap", lambda seconds: 0.05)
+    d = generate("region", 1)
+    result = solve(d, Policy(time_limit=4, deterministic=True))
+    stages = result.stats["stages"]
+    assert sum(row["cut_by_wall_clock"] for row in stages.values()) > 0
+    assert not result.stats["reproducible"]
+    assert check(d, result.assignments, Policy()) == []  # still a lawful answer: the warm start at worst
+    _print_figures({"placed": len(result.assignments), "solve": result.stats})
+    assert "a replay may differ" in capsys.readouterr().err
 
 
 def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignments():

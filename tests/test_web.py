@@ -117,6 +117,19 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     assert "Not published" in hr.post("/hr/runs/2/publish").text
 
 
+def test_a_run_whose_search_the_wall_clock_cut_says_it_may_not_replay(as_, db_url):
+    hr = as_("hr")
+    hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
+    assert "Not replayable" not in hr.get("/hr/runs/1").text
+    with session_scope(db_url) as s:  # as a run solved on an overloaded machine records it
+        run = s.get(PlacementRun, 1)
+        figures = json.loads(run.figures_json)
+        figures["solve"]["stages"]["reserve"]["cut_by_wall_clock"] = 2
+        run.figures_json = json.dumps(figures)
+        s.add(run)
+    assert "Not replayable: the wall-clock cap" in hr.get("/hr/runs/1").text
+
+
 def test_bad_run_form_input_is_an_inline_error_not_a_500(as_):
     hr = as_("hr")
     for data, expected in [({"time_limit": "soon"}, "time limit must be a number"),

@@ -24,7 +24,7 @@ from staffing.db_models import (
     TeacherRow,
     VacancyRow,
 )
-from staffing.runs import audit_run
+from staffing.runs import audit_run, wall_clock_cuts
 from staffing.committee import NoDecision
 from staffing.services import NotFound, ballots, committee_decision
 
@@ -172,7 +172,10 @@ def runs(session: Session) -> list[PlacementRun]:
 
 
 def run_figures(run: PlacementRun) -> dict:
-    return json.loads(run.figures_json or "{}")
+    """A run's recorded figures, with the warning HR must see before relying on a replay of it."""
+    figures = json.loads(run.figures_json or "{}")
+    figures["replay_warning"] = wall_clock_cuts(figures.get("solve") or {})
+    return figures
 
 
 def placements(session: Session, run_id: int, school_id: str = "", kind: str = "") -> list[Placement]:
