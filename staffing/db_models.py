@@ -147,6 +147,9 @@ class PlacementRun(SQLModel, table=True):
     solver_version: str = ""
     time_limit: float = 30.0
     status: str = "done"  # running | done | failed
+    #: "pid@host" of the process solving a web run while it is running: a run whose process is gone was
+    #: interrupted (server restart, crash) and is marked failed instead of being polled for ever
+    solver_process: str | None = None
     figures_json: str = "{}"
     published_at: datetime | None = None
     published_by: str | None = None

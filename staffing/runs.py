@@ -8,6 +8,8 @@ explain a run long after the pool has changed.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +91,7 @@ def store_result(session: Session, run_id: int, result: Result, figures: dict[st
     for start in range(0, len(rows), 5000):
         session.execute(insert(Placement), rows[start:start + 5000])
     run.figures_json = json.dumps(figures, default=str)
-    run.status = "done"
+    run.status, run.solver_process = "done", None
     session.add(run)
     session.flush()
     return run
@@ -104,11 +106,44 @@ def run_placement(session: Session, policy: Policy, actor: str = "cli", method: 
 
 
 def fail_run(session: Session, run_id: int, message: str) -> None:
+    """Mark a running run failed with the reason; a finished run is never turned into a failed one."""
     run = session.get(PlacementRun, run_id)
-    if run is not None:
-        run.status = "failed"
+    if run is not None and run.status == "running":
+        run.status, run.solver_process = "failed", None
         run.figures_json = json.dumps({"error": message})
         session.add(run)
+
+
+def this_process(pid: int | None = None) -> str:
+    """How a run names the process solving it: ``pid@host``."""
+    return f"{pid or os.getpid()}@{socket.gethostname()}"
+
+
+def claim_run(session: Session, run_id: int, process: str) -> None:
+    """Record which process is solving a running run (a finished run keeps no process)."""
+    session.execute(update(PlacementRun).where(PlacementRun.id == run_id, PlacementRun.status == "running")
+                    .values(solver_process=process))
+
+
+def process_gone(process: str | None) -> bool:
+    """Whether the ``pid@host`` process is known to have ended.  Only a process on this host can be checked;
+    one elsewhere, or a run with no process recorded, is not known to be gone."""
+    if not process or "@" not in process:
+        return False
+    pid, host = process.split("@", 1)
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+INTERRUPTED = ("the process solving this run ended before it recorded a result (the web server was restarted or "
+               "stopped); nothing was placed: start the run again")
 
 
 class PoolChanged(Exception):
@@ -163,6 +198,9 @@ def get_run(session: Session, run_id: int | None = None) -> PlacementRun:
     run = session.get(PlacementRun, run_id)
     if run is None:
         raise NotFound(f"placement run {run_id} does not exist")
+    if run.status == "running" and process_gone(run.solver_process):
+        # found on read, so a page polling an interrupted run shows why instead of waiting for ever
+        fail_run(session, run.id, INTERRUPTED)  # type: ignore[arg-type]
     return run
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from sqlmodel import select
@@ -11,7 +13,9 @@ from staffing.db import session_scope
 from solver.policy import Policy
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from tests.conftest import fresh_postgres
-from tests.web_support import build_template, client_for, seed_web_db
+from staffing.runs import start_run, this_process
+from tests.web_support import abort_solver, build_template, client_for, seed_web_db
+from web.runner import solve_recorded_run
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +132,34 @@ def test_a_run_whose_search_the_wall_clock_cut_says_it_may_not_replay(as_, db_ur
         run.figures_json = json.dumps(figures)
         s.add(run)
     assert "Not replayable: the wall-clock cap" in hr.get("/hr/runs/1").text
+
+
+def test_a_solver_process_that_crashes_fails_its_run_and_the_server_carries_on(as_, db_url):
+    """A native abort cannot be caught; it ends the run's own process only, and the run says so."""
+    hr = as_("hr")
+    with session_scope(db_url) as s:
+        run_id = start_run(s, Policy(time_limit=5), "hr").id
+    solve_recorded_run(db_url, run_id, target=abort_solver)
+    page = hr.get(f"/hr/runs/{run_id}").text
+    assert "The run failed: the solver process stopped unexpectedly (signal SIGABRT)" in page
+    assert hr.get(f"/api/runs/{run_id}").json()["status"] == "failed"
+    again = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
+    assert f"Placement run #{run_id + 1}" in again.text and "rule violations" in again.text
+
+
+def test_a_run_whose_solver_process_has_gone_shows_as_interrupted_not_running_for_ever(as_, db_url):
+    hr = as_("hr")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with session_scope(db_url) as s:  # as a server restarted mid-solve leaves them
+        dead, alive = start_run(s, Policy(time_limit=5), "hr"), start_run(s, Policy(time_limit=5), "hr")
+        dead.solver_process, alive.solver_process = this_process(gone.pid), this_process()
+        dead_id, alive_id = dead.id, alive.id
+    assert hr.get(f"/hr/runs/{dead_id}/status").headers.get("HX-Refresh") == "true"
+    assert "the web server was restarted or stopped" in hr.get(f"/hr/runs/{dead_id}").text
+    assert hr.get(f"/api/runs/{dead_id}").json()["status"] == "failed"
+    assert "HX-Refresh" not in hr.get(f"/hr/runs/{alive_id}/status").headers  # its process is still there
+    assert hr.get(f"/api/runs/{alive_id}").json()["status"] == "running"
 
 
 def test_bad_run_form_input_is_an_inline_error_not_a_500(as_):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,3 +49,8 @@ def client_for(template: Path, folder: Path, user: str | None = None, url: str |
         r = client.post("/login", data={"username": user, "password": "pw-" + user}, follow_redirects=False)
         assert r.status_code == 303, r.text
     return client
+
+
+def abort_solver(url: str, run_id: int) -> None:
+    """Stands in for a native crash of the solver (an abort in OR-Tools): the child process dies on SIGABRT."""
+    os.abort()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
 import shutil
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import BackgroundTasks, HTTPException
@@ -12,7 +15,7 @@ from fastapi.responses import FileResponse
 
 from solver.policy import scenario
 from staffing.db import session_scope
-from staffing.runs import fail_run, get_run, solve_run, start_run, store_result
+from staffing.runs import claim_run, fail_run, get_run, solve_run, start_run, store_result, this_process
 
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
@@ -46,13 +49,49 @@ def start_in_background(url: str, background: BackgroundTasks, name: str, time_l
     policy, method = parse_request(name, time_limit, method, bound_seconds)
     with session_scope(url) as session:  # committed before the solve starts, so the page can poll it
         run = start_run(session, policy, actor, method)
+        # this server owns the run until its solver process starts: if the server stops first, the run shows
+        # as interrupted rather than running for ever
+        run.solver_process = this_process()
         run_id = run.id
     background.add_task(solve_recorded_run, url, run_id)  # type: ignore[arg-type]
     return run_id  # type: ignore[return-value]
 
 
-def solve_recorded_run(url: str, run_id: int) -> None:
-    """Read the run, solve with no transaction open (a long solve must not hold locks), store the result."""
+def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None] | None = None) -> None:
+    """Solve a started run in a child process and wait for it.
+
+    Why a process: the solver is native code, and an abort inside OR-Tools (one such CP-SAT presolve crash was
+    found and avoided, see ``solver.cpsat._params``) cannot be caught; in the server's own process it would take
+    every user's session down.  In a child it fails this run with a message saying so, and nothing half-written
+    is left: the child records the result in one transaction or not at all.  ``target`` replaces the child's
+    work in tests (it must be importable, as the child starts afresh)."""
+    child = multiprocessing.get_context("spawn").Process(target=target or solve_and_store, args=(url, run_id),
+                                                         name=f"placement-run-{run_id}")
+    child.start()
+    with session_scope(url) as session:
+        claim_run(session, run_id, this_process(child.pid))
+    child.join()
+    if child.exitcode:
+        log.error("placement run %s: solver process ended with %s", run_id, _exit(child.exitcode))
+        with session_scope(url) as session:
+            fail_run(session, run_id, f"the solver process stopped unexpectedly ({_exit(child.exitcode)}) before "
+                                      "it recorded a result; nothing was placed: start the run again, and report "
+                                      "the run number if it happens again")
+
+
+def _exit(code: int) -> str:
+    """A child's exit code in words: negative codes are the signal that ended it."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def solve_and_store(url: str, run_id: int) -> None:
+    """The child's work: read the run, solve with no transaction open (a long solve must not hold locks), store
+    the result; a Python error fails the run with its message."""
     try:
         with session_scope(url) as session:
             run = get_run(session, run_id)
