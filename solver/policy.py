@@ -8,6 +8,7 @@ trade-off analysis both read this table.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -72,6 +73,24 @@ class Policy:
     bound_seconds: float = 0.0
     #: CP-SAT's LP relaxation strength (0-2); 2 gives stronger bounds on large rounds at some speed cost.
     linearization_level: int = 1
+
+    def __post_init__(self) -> None:
+        """Knobs out of range are refused here, once, for every caller (command line, web form, JSON API, a
+        recorded run): a policy that exists can be solved."""
+        checks = [
+            (0 < self.time_limit < math.inf, f"time_limit must be a positive, finite number of seconds, got "
+                                             f"{self.time_limit}"),
+            (0 <= self.bound_seconds < math.inf, f"bound_seconds must be 0 (off) or a positive, finite number of "
+                                                 f"seconds, got {self.bound_seconds}"),
+            (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),
+            (self.objective in ("lexicographic", "weighted"),
+             f"objective must be lexicographic or weighted, got {self.objective!r}"),
+            *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
+              for name, low in (("workers", 1), ("pricing_iterations", 0), ("full_model_pairs", 0),
+                                ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
+        ]
+        if problems := [message for ok, message in checks if not ok]:
+            raise ValueError("; ".join(problems))
 
     def apply(self, models: dict[str, ModelRules]) -> dict[str, ModelRules]:
         """The effective rule table under this policy."""
