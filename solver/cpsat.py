@@ -311,9 +311,13 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
+#: A deterministic search's wall-clock cap, in multiples of its deterministic budget.
+WALL_CLOCK_FACTOR = 10.0
+
+
 def wall_clock_cap(seconds: float) -> float:
     """The wall-clock cap of a deterministic search with a budget of ``seconds`` of deterministic time."""
-    return max(10 * seconds, 1.0)
+    return max(WALL_CLOCK_FACTOR * seconds, 1.0)
 
 
 def cut_by_wall_clock(solver: cp_model.CpSolver) -> bool:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from solver import METHODS, SOLVER_VERSION, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
+from solver.cpsat import WALL_CLOCK_FACTOR
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
@@ -137,8 +138,8 @@ def process_gone(process: str | None) -> bool:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, ValueError):
-        return False
+    except (PermissionError, ValueError):  # someone else's process, or not a process id: not known to be gone
+        pass
     return False
 
 
@@ -225,8 +226,8 @@ def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
     cut = sum(row.get("cut_by_wall_clock", 0) for row in (solve.get("stages") or {}).values())
     if not cut:
         return None
-    return (f"the wall-clock cap (10x the deterministic budget) ended {cut} search(es) before their budget, "
-            "so these placements depend on how loaded the machine was and a replay may differ; "
+    return (f"the wall-clock cap ({WALL_CLOCK_FACTOR:g}x the deterministic budget) ended {cut} search(es) before "
+            "their budget, so these placements depend on how loaded the machine was and a replay may differ; "
             "solve again on a less busy machine for a replayable run")
 
 

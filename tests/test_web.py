@@ -147,6 +147,19 @@ def test_a_solver_process_that_crashes_fails_its_run_and_the_server_carries_on(a
     assert f"Placement run #{run_id + 1}" in again.text and "rule violations" in again.text
 
 
+def test_a_solver_process_that_cannot_start_fails_its_run_with_the_reason(as_, db_url, monkeypatch):
+    from multiprocessing.context import SpawnProcess
+
+    hr = as_("hr")
+
+    def no_process(self):
+        raise OSError("[Errno 11] Resource temporarily unavailable")
+
+    monkeypatch.setattr(SpawnProcess, "start", no_process)
+    hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
+    assert "could not be started ([Errno 11] Resource temporarily unavailable)" in hr.get("/hr/runs/1").text
+
+
 def test_a_run_whose_solver_process_has_gone_shows_as_interrupted_not_running_for_ever(as_, db_url):
     hr = as_("hr")
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

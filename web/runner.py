@@ -67,7 +67,13 @@ def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None]
     work in tests (it must be importable, as the child starts afresh)."""
     child = multiprocessing.get_context("spawn").Process(target=target or solve_and_store, args=(url, run_id),
                                                          name=f"placement-run-{run_id}")
-    child.start()
+    try:
+        child.start()
+    except OSError as exc:  # no process to be had (memory, process limits): say so on the run's page
+        log.exception("placement run %s: could not start its solver process", run_id)
+        with session_scope(url) as session:
+            fail_run(session, run_id, f"the solver process could not be started ({exc}); nothing was placed")
+        return
     with session_scope(url) as session:
         claim_run(session, run_id, this_process(child.pid))
     child.join()
