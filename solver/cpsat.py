@@ -519,8 +519,8 @@ def pricing_iterations(inst: Instance) -> int:
     on a generated 300-school round (deterministic): with 120 s the reserve stage rose from 75,048 to 75,568
     (0.15 % from its bound) and welfare from 17,945 to 18,060; with 30 s the larger model was searched less
     well (74,554 against 75,048, welfare 15,805 against 17,617), and fewer iterations (15-50) chose pairs that
-    helped less.  So pricing starts where 150 iterations fit in 15 % of the limit: 200 schools from about 40 s,
-    300 from about 90 s, the district from about 15 minutes."""
+    helped less.  So pricing starts where 150 iterations fit in 15 % of the limit: 150 schools (`city`) at the
+    default 30 s, 200 from about 40 s, 300 from about 90 s, the district from about 15 minutes."""
     p = inst.policy
     return p.pricing_iterations if nominal_seconds(inst, p.pricing_iterations) <= p.pricing_share * p.time_limit else 0
 

@@ -106,7 +106,7 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 
 
 @app.command()
-def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), mid (300) or district (1,000)")] = "small",
+def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300) or district (1,000)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
     """Write a generated district bundle."""
@@ -286,7 +286,7 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
 
 
 @app.command()
-def tradeoffs(size: Annotated[str, typer.Option(help="small, region, mid or district")] = "small",
+def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid or district")] = "small",
               seed: Annotated[int, typer.Option(help="seed of the first draw")] = 7,
               draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
               time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,

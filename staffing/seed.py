@@ -49,6 +49,8 @@ SIZES: dict[str, SeedSize] = {
     "small": SeedSize(schools=20, teachers=100, vacancies=110, regions=3),
     # small enough that the solver proves its optimum: benchmarks compare bounds on it
     "region": SeedSize(schools=100, teachers=500, vacancies=600, regions=3),
+    # pricing's 150 iterations fit in 15 % of a 30 s round here (about 20k arcs), not at 200 schools
+    "city": SeedSize(schools=150, teachers=750, vacancies=900, regions=3),
     # too big for the exact model in 30 s, small enough for its LP bound: where restricted models are measured
     "mid": SeedSize(schools=300, teachers=1500, vacancies=1800, regions=3),
     "district": SeedSize(schools=1000, teachers=5000, vacancies=6000, regions=8),

@@ -54,6 +54,14 @@ def test_pairs_are_priced_only_where_all_the_iterations_fit_the_time_limit_at_no
     assert pricing_iterations(Instance(inst.district, POLICY.with_(time_limit=needed * 0.99))) == 0
 
 
+def test_a_150_school_round_is_priced_within_the_default_30_s_and_a_300_school_one_is_not():
+    """Where the README's 30 s figures come from: `city` rounds price (and reach the 0.5 %), `mid` ones do not."""
+    default = Policy()
+    assert default.time_limit == 30
+    assert pricing_iterations(Instance(generate("city", 1), default)) == default.pricing_iterations
+    assert pricing_iterations(Instance(generate("mid", 1), default)) == 0
+
+
 def test_a_run_recorded_before_pricing_replays_without_it():
     recorded = Policy().to_json().replace('"pricing_iterations": 150, ', "")
     assert "pricing_iterations" not in recorded
