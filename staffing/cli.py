@@ -257,8 +257,9 @@ def runs(database_url: DbOption = None) -> None:
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
     for r in records:
         figures = json.loads(r.figures_json)
-        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} "
-                   f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}")
+        outcome = (f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}"
+                   if r.status == "done" else r.status + (f": {figures['error']}" if "error" in figures else ""))
+        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} {outcome}")
 
 
 @app.command()

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from solver.policy import Policy
 from staffing.cli import app
+from staffing.db import session_scope
+from staffing.runs import fail_run, start_run
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -37,7 +40,7 @@ def test_shipped_seed_bundle_is_what_the_generator_writes(env):
         assert (env / "fresh" / f.name).read_text() == f.read_text(), f.name
 
 
-def test_import_place_audit_replay(env):
+def test_import_place_audit_replay(env, db_url):
     assert run("import", str(ROOT / "seed_data" / "small")).exit_code == 0
     placed = run("place", "--time-limit", "5", "--out", "placements.csv")
     assert placed.exit_code == 0, placed.output
@@ -52,10 +55,16 @@ def test_import_place_audit_replay(env):
     replay = run("replay", "1")
     assert replay.exit_code == 0 and "reproduces all placements" in replay.output
     assert "district_rules" in run("runs").output
+    with session_scope(db_url) as session:  # a web run whose solver process crashed
+        crashed = start_run(session, Policy(time_limit=5), "hr")
+        fail_run(session, crashed.id, "the solver process stopped unexpectedly (signal SIGABRT)")
+    listing = run("runs").output.splitlines()
+    assert "placed 75  published no" in listing[0]
+    assert listing[1].endswith("failed: the solver process stopped unexpectedly (signal SIGABRT)")
     assert run("placements", "--run", "1", "--out", "again.csv").exit_code == 0
     assert read(env / "again.csv") == rows
     fast = run("place", "--parallel", "--time-limit", "5", "--out", "fast.csv")
-    assert fast.exit_code == 0 and "run 2" in fast.output
+    assert fast.exit_code == 0 and "run 3" in fast.output
     bad = runner.invoke(app, ["place", "--time-limit", "0", "--out", "z.csv"])
     assert bad.exit_code == 2 and "time_limit must be a positive, finite number of seconds" in bad.output
     bad = runner.invoke(app, ["place", "--bound-seconds", "-1", "--out", "z.csv"])
