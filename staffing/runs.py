@@ -126,6 +126,12 @@ def claim_run(session: Session, run_id: int, process: str) -> None:
                     .values(solver_process=process))
 
 
+def waiting_for_solver(run: PlacementRun) -> bool:
+    """Whether a running run is still held by the server that started it, queued for a solver process (the
+    child claims the run when it starts).  Only this server's own runs can be told apart."""
+    return run.status == "running" and run.solver_process == this_process()
+
+
 def process_gone(process: str | None) -> bool:
     """Whether the ``pid@host`` process is known to have ended.  Only a process on this host can be checked;
     one elsewhere, or a run with no process recorded, is not known to be gone."""

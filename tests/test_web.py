@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlmodel import select
@@ -15,6 +16,7 @@ from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from tests.conftest import fresh_postgres
 from staffing.runs import start_run, this_process
 from tests.web_support import abort_solver, build_template, client_for, seed_web_db
+from web import runner
 from web.runner import solve_recorded_run
 
 
@@ -158,6 +160,34 @@ def test_a_solver_process_that_cannot_start_fails_its_run_with_the_reason(as_, d
     monkeypatch.setattr(SpawnProcess, "start", no_process)
     hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
     assert "could not be started ([Errno 11] Resource temporarily unavailable)" in hr.get("/hr/runs/1").text
+
+
+def test_a_run_waits_for_a_free_solver_and_the_page_says_so(as_, db_url):
+    """One run solves at a time (STAFFING_SOLVER_SLOTS=1): a second one queues behind it, still owned by the
+    server (so it is not taken for interrupted), and solves once the slot is free."""
+    hr = as_("hr")
+    with session_scope(db_url) as s:
+        run = start_run(s, Policy(time_limit=5), "hr")
+        run.solver_process = this_process()  # as the server that took the request records it
+        run_id = run.id
+    runner.SOLVER_SLOTS.acquire()  # another run is solving
+    waiting = threading.Thread(target=runner.solve_recorded_run, args=(db_url, run_id))
+    try:
+        waiting.start()
+        waiting.join(timeout=2)
+        assert waiting.is_alive()
+        assert "is waiting for a free solver" in hr.get(f"/hr/runs/{run_id}/status").text
+    finally:
+        runner.SOLVER_SLOTS.release()
+    waiting.join(timeout=120)
+    assert not waiting.is_alive()
+    assert hr.get(f"/api/runs/{run_id}").json()["status"] == "done"
+
+
+@pytest.mark.parametrize(("value", "slots"), [("3", 3), ("1", 1), ("0", 1), ("two", 1), ("-2", 1)])
+def test_solver_slots_come_from_the_environment_and_a_bad_value_means_one(monkeypatch, value, slots):
+    monkeypatch.setenv("STAFFING_SOLVER_SLOTS", value)
+    assert runner._solver_slots() == slots
 
 
 def test_a_run_whose_solver_process_has_gone_shows_as_interrupted_not_running_for_ever(as_, db_url):

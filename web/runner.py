@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import shutil
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +21,22 @@ from staffing.runs import claim_run, fail_run, get_run, solve_run, start_run, st
 
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
+
+
+def _solver_slots() -> int:
+    """How many runs this server solves at once (``STAFFING_SOLVER_SLOTS``, default 1).
+
+    Why a limit: a district run takes both cores and 1.3-2.4 GB.  Two at once would each take twice as long,
+    could hit the deterministic search's wall-clock cap (and then not replay), and could run the machine out of
+    memory; queued, each run gets the machine to itself and the page says it is waiting."""
+    raw = os.environ.get("STAFFING_SOLVER_SLOTS", "1")
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    log.warning("STAFFING_SOLVER_SLOTS=%r is not a positive whole number; solving one run at a time", raw)
+    return 1
+
+
+SOLVER_SLOTS = threading.BoundedSemaphore(_solver_slots())
 #: The Lagrangian bound stops on its own on a 1,000-school district within about 10 minutes of work.
 MAX_BOUND_SECONDS = 900.0
 
@@ -67,16 +85,17 @@ def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None]
     work in tests (it must be importable, as the child starts afresh)."""
     child = multiprocessing.get_context("spawn").Process(target=target or solve_and_store, args=(url, run_id),
                                                          name=f"placement-run-{run_id}")
-    try:
-        child.start()
-    except OSError as exc:  # no process to be had (memory, process limits): say so on the run's page
-        log.exception("placement run %s: could not start its solver process", run_id)
+    with SOLVER_SLOTS:  # queued until a slot is free; the run stays claimed by this server meanwhile
+        try:
+            child.start()
+        except OSError as exc:  # no process to be had (memory, process limits): say so on the run's page
+            log.exception("placement run %s: could not start its solver process", run_id)
+            with session_scope(url) as session:
+                fail_run(session, run_id, f"the solver process could not be started ({exc}); nothing was placed")
+            return
         with session_scope(url) as session:
-            fail_run(session, run_id, f"the solver process could not be started ({exc}); nothing was placed")
-        return
-    with session_scope(url) as session:
-        claim_run(session, run_id, this_process(child.pid))
-    child.join()
+            claim_run(session, run_id, this_process(child.pid))
+        child.join()
     if child.exitcode:
         log.error("placement run %s: solver process ended with %s", run_id, _exit(child.exitcode))
         with session_scope(url) as session:
