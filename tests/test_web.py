@@ -302,6 +302,16 @@ def test_union_exports_the_audit_as_csv(as_):
     assert page.status_code == 200 and "0 violation(s)" in page.text
 
 
+def test_a_tradeoff_analysis_whose_process_crashes_reports_it_and_can_be_started_again(tmp_path, db_url):
+    report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    (report_dir / "running").write_text("hr")
+    runner.tradeoffs_in_child(db_url, report_dir, target=abort_solver)
+    state = runner.tradeoff_state(report_dir)
+    assert not state["running"] and not state["ready"]
+    assert state["error"] == "the analysis process stopped unexpectedly (signal SIGABRT); no report was written"
+
+
 def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
     hr = as_("hr")
     hr.app.state.report_dir = tmp_path / "reports"

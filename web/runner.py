@@ -75,33 +75,29 @@ def start_in_background(url: str, background: BackgroundTasks, name: str, time_l
     return run_id  # type: ignore[return-value]
 
 
-def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None] | None = None) -> None:
-    """Solve a started run in a child process and wait for it.
+def in_child_process(target: Callable[..., None], args: tuple, name: str,
+                     started: Callable[[int], None] | None = None) -> str | None:
+    """Run ``target(*args)`` in a fresh process, once a solver slot is free, and wait for it; None when it
+    ended normally, else what went wrong, in words ("stopped unexpectedly (signal SIGABRT)").
 
     Why a process: the solver is native code, and an abort inside OR-Tools (one such CP-SAT presolve crash was
     found and avoided, see ``solver.cpsat._params``) cannot be caught; in the server's own process it would take
-    every user's session down.  In a child it fails this run with a message saying so, and nothing half-written
-    is left: the child records the result in one transaction or not at all.  ``target`` replaces the child's
-    work in tests (it must be importable, as the child starts afresh)."""
-    child = multiprocessing.get_context("spawn").Process(target=target or solve_and_store, args=(url, run_id),
-                                                         name=f"placement-run-{run_id}")
-    with SOLVER_SLOTS:  # queued until a slot is free; the run stays claimed by this server meanwhile
+    every user's session down.  ``target`` must be importable, as the child starts afresh (spawn: forking a
+    threaded server is unsafe).  ``started`` gets the child's process id as soon as it runs."""
+    child = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name)
+    with SOLVER_SLOTS:  # queued until a slot is free
         try:
             child.start()
-        except OSError as exc:  # no process to be had (memory, process limits): say so on the run's page
-            log.exception("placement run %s: could not start its solver process", run_id)
-            with session_scope(url) as session:
-                fail_run(session, run_id, f"the solver process could not be started ({exc}); nothing was placed")
-            return
-        with session_scope(url) as session:
-            claim_run(session, run_id, this_process(child.pid))
+        except OSError as exc:  # no process to be had (memory, process limits)
+            log.exception("%s: could not start its process", name)
+            return f"could not be started ({exc})"
+        if started:
+            started(child.pid)  # type: ignore[arg-type]
         child.join()
     if child.exitcode:
-        log.error("placement run %s: solver process ended with %s", run_id, _exit(child.exitcode))
-        with session_scope(url) as session:
-            fail_run(session, run_id, f"the solver process stopped unexpectedly ({_exit(child.exitcode)}) before "
-                                      "it recorded a result; nothing was placed: start the run again, and report "
-                                      "the run number if it happens again")
+        log.error("%s: its process ended with %s", name, _exit(child.exitcode))
+        return f"stopped unexpectedly ({_exit(child.exitcode)})"
+    return None
 
 
 def _exit(code: int) -> str:
@@ -112,6 +108,23 @@ def _exit(code: int) -> str:
         except ValueError:
             return f"signal {-code}"
     return f"exit code {code}"
+
+
+def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None] | None = None) -> None:
+    """Solve a started run in a child process (:func:`in_child_process`) and wait for it.
+
+    The child records the result in one transaction or not at all; if it dies, the run fails with a message
+    saying so.  Until the child starts, the run stays claimed by this server.  ``target`` replaces the
+    child's work in tests."""
+    def claim(pid: int) -> None:
+        with session_scope(url) as session:
+            claim_run(session, run_id, this_process(pid))
+
+    problem = in_child_process(target or solve_and_store, (url, run_id), f"placement run {run_id}", claim)
+    if problem:
+        with session_scope(url) as session:
+            fail_run(session, run_id, f"the solver process {problem} before it recorded a result; nothing was "
+                                      "placed: start the run again, and report the run number if it happens again")
 
 
 def solve_and_store(url: str, run_id: int) -> None:
@@ -155,7 +168,16 @@ def start_tradeoffs(url: str, report_dir: Path, background: BackgroundTasks, act
     if marker.exists():
         return  # one analysis at a time; the page is already polling it
     marker.write_text(actor)
-    background.add_task(compute_tradeoffs, url, report_dir)
+    background.add_task(tradeoffs_in_child, url, report_dir)
+
+
+def tradeoffs_in_child(url: str, report_dir: Path, target: Callable[[str, Path], None] | None = None) -> None:
+    """The analysis solves many rounds: in a child process too (:func:`in_child_process`), so a native crash
+    shows on the page as the analysis's error instead of ending the server."""
+    problem = in_child_process(target or compute_tradeoffs, (url, report_dir), "trade-off analysis")
+    if problem:
+        (report_dir / "error.txt").write_text(f"the analysis process {problem}; no report was written")
+        (report_dir / "running").unlink(missing_ok=True)
 
 
 def compute_tradeoffs(url: str, report_dir: Path) -> None:
