@@ -22,6 +22,9 @@ from staffing.runs import claim_run, fail_run, get_run, solve_run, start_run, st
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
 
+#: The Lagrangian bound stops on its own on a 1,000-school district within about 10 minutes of work.
+MAX_BOUND_SECONDS = 900.0
+
 
 def _solver_slots() -> int:
     """How many runs this server solves at once (``STAFFING_SOLVER_SLOTS``, default 1).
@@ -37,8 +40,6 @@ def _solver_slots() -> int:
 
 
 SOLVER_SLOTS = threading.BoundedSemaphore(_solver_slots())
-#: The Lagrangian bound stops on its own on a 1,000-school district within about 10 minutes of work.
-MAX_BOUND_SECONDS = 900.0
 
 
 def parse_request(name: str, time_limit: str | float, method: str, bound_seconds: str | float = 0.0):
