@@ -21,7 +21,6 @@ from staffing.runs import claim_run, fail_run, get_run, solve_run, start_run, st
 
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
-
 #: The Lagrangian bound stops on its own on a 1,000-school district within about 10 minutes of work.
 MAX_BOUND_SECONDS = 900.0
 
