@@ -78,10 +78,10 @@ class Policy:
         """Knobs out of range are refused here, once, for every caller (command line, web form, JSON API, a
         recorded run): a policy that exists can be solved."""
         checks = [
-            (0 < self.time_limit < math.inf, f"time_limit must be a positive, finite number of seconds, got "
-                                             f"{self.time_limit}"),
-            (0 <= self.bound_seconds < math.inf, f"bound_seconds must be 0 (off) or a positive, finite number of "
-                                                 f"seconds, got {self.bound_seconds}"),
+            (0 < self.time_limit < math.inf,
+             f"time_limit must be a positive, finite number of seconds, got {self.time_limit}"),
+            (0 <= self.bound_seconds < math.inf,
+             f"bound_seconds must be 0 (off) or a positive, finite number of seconds, got {self.bound_seconds}"),
             (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),
             (self.objective in ("lexicographic", "weighted"),
              f"objective must be lexicographic or weighted, got {self.objective!r}"),

@@ -10,11 +10,11 @@ import threading
 import pytest
 from sqlmodel import select
 
-from staffing.db import session_scope
 from solver.policy import Policy
+from staffing.db import session_scope
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
-from tests.conftest import fresh_postgres
 from staffing.runs import start_run, this_process
+from tests.conftest import fresh_postgres
 from tests.web_support import abort_solver, build_template, client_for, seed_web_db
 from web import runner
 from web.runner import solve_recorded_run
