@@ -1,6 +1,7 @@
 """Restricted models with and without the pairs priced by the Lagrangian, and the exact model, side by side.
 
     .venv/bin/python benchmarks/bench_pricing.py --size mid --seeds 1 2 --time-limit 120 [--exact]
+    .venv/bin/python benchmarks/bench_pricing.py --size city --seeds 1 2 3 --time-limit 30 --exact
 
 Deterministic rounds (replayable, so the figures reproduce on any machine), one per seed and variant:
 ``restricted`` (pricing off), ``priced`` (the pairs of the reserve stage's last Lagrangian assignments added,
