@@ -227,18 +227,25 @@ def replay(run_id: int, database_url: DbOption = None) -> None:
     with user_errors():
         with session_scope(_db(database_url)) as session:
             record = get_run(session, run_id)
-            replayed, diffs = do_replay(session, record)
-    if diffs:
+            outcome = do_replay(session, record)
+    if outcome.diffs:
         policy = json.loads(record.policy_json)
         if not policy.get("deterministic", True):
             typer.echo(f"note: run {run_id} was solved in parallel mode (--parallel), which is not reproducible "
                        "when the time limit stops the search", err=True)
         for when, solve in (("recorded run", json.loads(record.figures_json).get("solve") or {}),
-                            ("replay", replayed.stats)):
+                            ("replay", outcome.result.stats)):
             if cut := wall_clock_cuts(solve):
                 typer.echo(f"note: in the {when}, {cut}", err=True)
-        typer.echo(f"run {run_id}: {len(diffs)} placement(s) differ on replay", err=True)
-        for tid, before, after in diffs[:20]:
+        typer.echo(f"run {run_id}: {len(outcome.diffs)} placement(s) differ on replay", err=True)
+        typer.echo("  stage objectives, recorded -> replayed: " + ", ".join(
+            f"{stage} {old:,} -> {new:,}" for stage, (old, new) in outcome.objectives.items()), err=True)
+        if v := next(iter(outcome.recorded_violations), None):
+            typer.echo(f"  the recorded placements break the rules {len(outcome.recorded_violations)} time(s), "
+                       f"e.g. {v.rule} {v.teacher_id}: {v.detail}", err=True)
+        elif outcome.equally_good:
+            typer.echo("  the replay found other placements exactly as good under the rules in every stage", err=True)
+        for tid, before, after in outcome.diffs[:20]:
             typer.echo(f"  {tid}: recorded {before or 'unplaced'}, replayed {after or 'unplaced'}", err=True)
         raise typer.Exit(1)
     typer.echo(f"run {run_id}: replay reproduces all placements (snapshot {record.snapshot_hash[:12]})")

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from solver import METHODS, SOLVER_VERSION, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
+from solver import cpsat
 from solver.cpsat import WALL_CLOCK_FACTOR
 from solver.figures import compute
 from solver.instance import Instance
@@ -237,14 +238,47 @@ def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
             "solve again on a less busy machine for a replayable run")
 
 
-def replay(session: Session, run: PlacementRun) -> tuple[Result, list[tuple[str, str | None, str | None]]]:
-    """Re-solve a run from its stored snapshot and policy; return the new result and every teacher whose
-    post differs (teacher, recorded vacancy, replayed vacancy)."""
+@dataclass
+class Replay:
+    """A re-solve of a recorded run, set against the recorded placements.
+
+    ``objectives`` holds, per solver stage, the rules' objective of the recorded placements and of the
+    replayed ones, both evaluated here on the run's snapshot (never copied from the recorded figures, so a
+    placement edited after the run shows as what it is).  Equal objectives with different placements mean the
+    replay found another placement exactly as good under the rules; ``recorded_violations`` says whether the
+    recorded placements still obey them."""
+    result: Result
+    diffs: list[tuple[str, str | None, str | None]]
+    objectives: dict[str, tuple[int, int]]
+    recorded_violations: list[Violation]
+
+    @property
+    def equally_good(self) -> bool:
+        return not self.recorded_violations and all(a == b for a, b in self.objectives.values())
+
+
+def replay(session: Session, run: PlacementRun) -> Replay:
+    """Re-solve a run from its stored snapshot and policy; list every teacher whose post differs (teacher,
+    recorded vacancy, replayed vacancy) and compare the two placements stage by stage."""
     district, policy = run_snapshot(run)
     method = run.solver_version.split("/")[-1]
     # the extra bound proves things about the placements but never changes them: not worth minutes again
     result = solve(district, policy.with_(bound_seconds=0.0), method=method)
-    before = {a.teacher_id: a.vacancy_id for a in stored_result(session, run).assignments}
+    recorded = stored_result(session, run).assignments
+    before = {a.teacher_id: a.vacancy_id for a in recorded}
     diffs = [(a.teacher_id, before.get(a.teacher_id), a.vacancy_id) for a in result.assignments
              if before.get(a.teacher_id) != a.vacancy_id]
-    return result, diffs
+    if not diffs:
+        return Replay(result, diffs, {}, [])
+    inst = Instance(district, policy)
+    stages = list(result.stats.get("stages") or {})
+    old, new = stage_objectives(inst, recorded, stages), stage_objectives(inst, result.assignments, stages)
+    return Replay(result, diffs, {s: (old[s], new[s]) for s in stages}, check(district, recorded, policy))
+
+
+def stage_objectives(inst: Instance, assignments: list[Assignment], stages: list[str]) -> dict[str, int]:
+    """The solver's stage objectives (``must_place``, ``reserve``, ``welfare``) of a placement; a post the
+    snapshot does not know (an edited record) counts as no placement."""
+    placement = {a.teacher_id: group.index for a in assignments
+                 if a.vacancy_id and (group := inst.vacancy_group.get(a.vacancy_id))}
+    return {stage: cpsat.stage_value(inst, placement, stage) for stage in stages}

@@ -132,3 +132,56 @@ def test_replay_notices_a_tampered_run(env, db_url):
                   .values(vacancy_id=None, kind="unplaced"))
     replay = runner.invoke(app, ["replay", "1"])
     assert replay.exit_code == 1 and "differ on replay" in replay.output
+    # the recorded placements are evaluated as they now stand, not taken from the recorded figures
+    assert "must_place 0 ->" in replay.output and "exactly as good" not in replay.output
+
+
+def _placements_by_group(db_url: str, run_id: int) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """A recorded run's (teacher, vacancy) placements by group: (school, certification)."""
+    from sqlmodel import select
+
+    from solver.instance import Instance
+    from staffing.db_models import Placement
+    from staffing.runs import get_run, run_snapshot
+
+    with session_scope(db_url) as s:
+        inst = Instance(*run_snapshot(get_run(s, run_id)))
+        rows = s.exec(select(Placement).where(Placement.run_id == run_id, Placement.vacancy_id.is_not(None))).all()
+        by_group: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for r in rows:
+            group = inst.vacancy_group[r.vacancy_id]
+            by_group.setdefault((group.school_id, group.certification), []).append((r.teacher_id, r.vacancy_id))
+    return by_group
+
+
+def _swap(db_url: str, run_id: int, a: tuple[str, str], b: tuple[str, str]) -> None:
+    """Edit a recorded run: the teachers of placements ``a`` and ``b`` (teacher, vacancy) trade posts."""
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from staffing.db_models import Placement
+
+    with session_scope(db_url) as s:
+        school = {t: s.exec(select(Placement.school_id).where(Placement.run_id == run_id, Placement.teacher_id == t))
+                  .one() for t, _ in (a, b)}
+        for (teacher, _), (other, vacancy) in ((a, b), (b, a)):
+            s.execute(update(Placement).where(Placement.run_id == run_id, Placement.teacher_id == teacher)
+                      .values(vacancy_id=vacancy, school_id=school[other]))
+
+
+def test_a_replay_that_differs_says_whether_it_is_as_good_under_the_rules(env, db_url):
+    """Two placements of equal value in every stage are equally lawful answers: an auditor must be able to
+    tell that from a replay that found a worse (or a tampered record that shows a better) placement."""
+    run("import", str(ROOT / "seed_data" / "small"))
+    run("place", "--time-limit", "5", "--out", "p.csv")
+    groups = _placements_by_group(db_url, 1)
+    _swap(db_url, 1, *next(p[:2] for p in groups.values() if len(p) >= 2))  # the same placement under the rules
+    replay = runner.invoke(app, ["replay", "1"])
+    assert replay.exit_code == 1 and "2 placement(s) differ on replay" in replay.output
+    assert "exactly as good under the rules in every stage" in replay.output
+    # and a record edited into a placement the rules forbid (a teacher on another certification's post) says so
+    by_cert = {cert: p[0] for (_, cert), p in groups.items()}
+    _swap(db_url, 1, *list(by_cert.values())[:2])
+    replay = runner.invoke(app, ["replay", "1"])
+    assert "the recorded placements break the rules" in replay.output and "CERTIFICATION" in replay.output
+    assert "exactly as good" not in replay.output
