@@ -229,13 +229,13 @@ def audit_run(session: Session, run: PlacementRun) -> list[AuditRow]:
 
 
 def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
-    """Why a deterministic run may not replay exactly, or None: the searches the wall-clock cap ended."""
+    """Why a deterministic run may not replay exactly, or None: the searches the wall-clock cap may have ended."""
     cut = sum(row.get("cut_by_wall_clock", 0) for row in (solve.get("stages") or {}).values())
     if not cut:
         return None
-    return (f"the wall-clock cap ({WALL_CLOCK_FACTOR:g}x the deterministic budget) ended {cut} search(es) before "
-            "their budget, so these placements depend on how loaded the machine was and a replay may differ; "
-            "solve again on a less busy machine for a replayable run")
+    return (f"{cut} search(es) ran for half their wall-clock cap ({WALL_CLOCK_FACTOR:g}x the deterministic budget) "
+            "or more, so the cap may have decided where they stopped: these placements may depend on how loaded the "
+            "machine was and a replay may differ; solve again on a less busy machine for a replayable run")
 
 
 @dataclass

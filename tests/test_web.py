@@ -133,7 +133,7 @@ def test_a_run_whose_search_the_wall_clock_cut_says_it_may_not_replay(as_, db_ur
         figures["solve"]["stages"]["reserve"]["cut_by_wall_clock"] = 2
         run.figures_json = json.dumps(figures)
         s.add(run)
-    assert "Not replayable: the wall-clock cap" in hr.get("/hr/runs/1").text
+    assert "Not replayable: 2 search(es) ran for half their wall-clock cap" in hr.get("/hr/runs/1").text
 
 
 def test_a_solver_process_that_crashes_fails_its_run_and_the_server_carries_on(as_, db_url):
