@@ -84,6 +84,8 @@ def _print_figures(figures: dict[str, Any]) -> None:
             typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
                        f"iterations ({pricing['seconds']} s)")
         for stage, row in solve["stages"].items():
+            work = (f", searched {row['seconds']} s ({row['deterministic_seconds']} deterministic)"
+                    if row.get("seconds") and "deterministic_seconds" in row else "")
             extra = (f", relaxation bound {row['relaxation_bound']} (gap {row['relaxation_gap']:.2%})"
                      if "relaxation_bound" in row else "")
             if row.get("lp_bound") is not None:
@@ -92,7 +94,7 @@ def _print_figures(figures: dict[str, Any]) -> None:
                 extra += (f", Lagrangian bound with seniority {row['lagrangian_bound']} (gap {row['lagrangian_gap']:.2%},"
                           f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
             typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
-                       f"(gap {row['gap']:.2%}){extra}")
+                       f"(gap {row['gap']:.2%}){work}{extra}")
         if cut := wall_clock_cuts(solve):
             typer.echo(f"  warning: {cut}", err=True)
 

@@ -45,6 +45,7 @@ def test_import_place_audit_replay(env, db_url):
     placed = run("place", "--time-limit", "5", "--out", "placements.csv")
     assert placed.exit_code == 0, placed.output
     assert "run 1" in placed.output and "must_place_placed" in placed.output
+    assert " deterministic)" in placed.output  # the work each searched stage did, which a replay must repeat
     rows = read(env / "placements.csv")
     assert list(rows[0]) == ["teacher_id", "vacancy_id", "school_id", "kind", "reason"]
     assert len(rows) == 100
