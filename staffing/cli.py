@@ -235,13 +235,19 @@ def replay(run_id: int, database_url: DbOption = None) -> None:
         if not policy.get("deterministic", True):
             typer.echo(f"note: run {run_id} was solved in parallel mode (--parallel), which is not reproducible "
                        "when the time limit stops the search", err=True)
-        for when, solve in (("recorded run", json.loads(record.figures_json).get("solve") or {}),
-                            ("replay", outcome.result.stats)):
+        recorded = json.loads(record.figures_json).get("solve") or {}
+        for when, solve in (("recorded run", recorded), ("replay", outcome.result.stats)):
             if cut := wall_clock_cuts(solve):
                 typer.echo(f"note: in the {when}, {cut}", err=True)
         typer.echo(f"run {run_id}: {len(outcome.diffs)} placement(s) differ on replay", err=True)
         typer.echo("  stage objectives, recorded -> replayed: " + ", ".join(
             f"{stage} {old:,} -> {new:,}" for stage, (old, new) in outcome.objectives.items()), err=True)
+        replayed = outcome.result.stats.get("stages") or {}
+        work = {stage: (row.get("deterministic_seconds"), replayed.get(stage, {}).get("deterministic_seconds"))
+                for stage, row in (recorded.get("stages") or {}).items()}
+        if work and all(old is not None for old, _ in work.values()):  # runs recorded before 2026-11-27 lack it
+            typer.echo("  search work in deterministic seconds, recorded -> replayed: " + ", ".join(
+                f"{stage} {old} -> {new}" for stage, (old, new) in work.items()), err=True)
         if v := next(iter(outcome.recorded_violations), None):
             typer.echo(f"  the recorded placements break the rules {len(outcome.recorded_violations)} time(s), "
                        f"e.g. {v.rule} {v.teacher_id}: {v.detail}", err=True)

@@ -180,6 +180,7 @@ def test_a_replay_that_differs_says_whether_it_is_as_good_under_the_rules(env, d
     replay = runner.invoke(app, ["replay", "1"])
     assert replay.exit_code == 1 and "2 placement(s) differ on replay" in replay.output
     assert "exactly as good under the rules in every stage" in replay.output
+    assert "search work in deterministic seconds, recorded -> replayed: must_place" in replay.output
     # and a record edited into a placement the rules forbid (a teacher on another certification's post) says so
     by_cert = {cert: p[0] for (_, cert), p in groups.items()}
     _swap(db_url, 1, *list(by_cert.values())[:2])
