@@ -169,5 +169,4 @@ def test_replay_reproduces_a_run_without_proving_its_bound_again(loaded, monkeyp
 
     monkeypatch.setattr(cpsat, "_lagrangian_bounds", refuse)
     with session_scope(loaded) as s:
-        _, diffs = replay(s, outcome.run)
-    assert diffs == []
+        assert replay(s, outcome.run).diffs == []
