@@ -68,10 +68,11 @@ def main() -> None:
         outcomes = []
         for run in range(1, args.runs + 1):
             env = {**os.environ, "PYTHONHASHSEED": str(run)}
-            child = subprocess.run([sys.executable, __file__, "--one", "--size", args.size, "--seed", str(args.seed),
-                                    "--time-limit", str(args.time_limit),
-                                    *(["--cap-factor", str(args.cap_factor)] if args.cap_factor else [])], env=env, capture_output=True, text=True,
-                                   check=True)
+            command = [sys.executable, __file__, "--one", "--size", args.size, "--seed", str(args.seed),
+                       "--time-limit", str(args.time_limit)]
+            if args.cap_factor:
+                command += ["--cap-factor", str(args.cap_factor)]
+            child = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             outcome = json.loads(child.stdout.splitlines()[-1])
             outcomes.append(outcome)
             stages = ", ".join(f"{name} {value} ({work} det s)" for name, (value, work) in outcome["stages"].items())

@@ -45,7 +45,7 @@ class StageReport:
     #: CP-SAT's own measure of the work done; in deterministic mode the same snapshot and policy must give the
     #: same figure, so a replay that differs shows here whether the searches themselves went another way
     deterministic_seconds: float = 0.0
-    #: components whose deterministic search the wall-clock cap ended before its work budget
+    #: components whose deterministic search the wall-clock cap may have ended (see :func:`cut_by_wall_clock`)
     cut_by_wall_clock: int = 0
 
     @property
@@ -336,10 +336,10 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
     policy, so a replay may place teachers differently.  CP-SAT reports no stop reason, and the deterministic
     time cannot tell: the interleaved search runs in batches and checks its budget between them, so the cap can
     cut the last batch short after the budget was passed (measured: 1.61-1.68 deterministic seconds against
-    1.70 uncut, budget 1.0).  So a search not proven optimal counts as cut when it ran for
-    half the cap or more -- 50 wall seconds per deterministic second, never seen but under a cap-sized load;
-    the margin also covers OR-Tools stopping a timed search early by its longest gap between two checks of the
-    clock.  ``wall_seconds`` is the caller's own measure of the ``solve`` call."""
+    1.70 uncut, budget 1.0).  So a search not proven optimal counts as cut when it ran for half the cap or
+    more -- 50 wall seconds per deterministic second, never seen but under a cap-sized load; the margin also
+    covers OR-Tools stopping a timed search early by its longest gap between two checks of the clock.
+    ``wall_seconds`` is the caller's own measure of the ``solve`` call."""
     p, r = solver.parameters, solver.response_proto
     return (p.interleave_search and r.status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
             and wall_seconds >= 0.5 * p.max_time_in_seconds)

@@ -20,8 +20,7 @@ from sqlmodel import Session, select
 from solver import METHODS, SOLVER_VERSION, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
-from solver import cpsat
-from solver.cpsat import WALL_CLOCK_FACTOR
+from solver.cpsat import WALL_CLOCK_FACTOR, stage_value
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
@@ -263,14 +262,15 @@ def replay(session: Session, run: PlacementRun) -> Replay:
     district, policy = run_snapshot(run)
     method = run.solver_version.split("/")[-1]
     # the extra bound proves things about the placements but never changes them: not worth minutes again
-    result = solve(district, policy.with_(bound_seconds=0.0), method=method)
+    policy = policy.with_(bound_seconds=0.0)
+    inst = Instance(district, policy)  # built once: the solve's, then the stage values' (seconds on a district)
+    result = solve(district, policy, method=method, instance=inst)
     recorded = stored_result(session, run).assignments
     before = {a.teacher_id: a.vacancy_id for a in recorded}
     diffs = [(a.teacher_id, before.get(a.teacher_id), a.vacancy_id) for a in result.assignments
              if before.get(a.teacher_id) != a.vacancy_id]
     if not diffs:
         return Replay(result, diffs, {}, [])
-    inst = Instance(district, policy)
     stages = list(result.stats.get("stages") or {})
     old, new = stage_objectives(inst, recorded, stages), stage_objectives(inst, result.assignments, stages)
     return Replay(result, diffs, {s: (old[s], new[s]) for s in stages}, check(district, recorded, policy))
@@ -281,4 +281,4 @@ def stage_objectives(inst: Instance, assignments: list[Assignment], stages: list
     snapshot does not know (an edited record) counts as no placement."""
     placement = {a.teacher_id: group.index for a in assignments
                  if a.vacancy_id and (group := inst.vacancy_group.get(a.vacancy_id))}
-    return {stage: cpsat.stage_value(inst, placement, stage) for stage in stages}
+    return {stage: stage_value(inst, placement, stage) for stage in stages}
