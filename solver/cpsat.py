@@ -52,6 +52,24 @@ class StageReport:
     def gap(self) -> float:
         return gap(self.bound, self.objective)
 
+    def add(self, search: Search) -> None:
+        """Count a search's work (a stage may search twice: on the kept pairs, then in the polish)."""
+        self.seconds += search.seconds
+        self.deterministic_seconds += search.deterministic_seconds
+        self.cut_by_wall_clock += search.cut
+
+
+@dataclass
+class Search:
+    """One CP-SAT search of a component: the placement it ends with (the hint's, if it found none) and its work."""
+    placement: GroupPlacement
+    status: int
+    #: CP-SAT's bound on the pairs in the model; None when it found no solution
+    bound: int | None
+    seconds: float
+    deterministic_seconds: float
+    cut: bool
+
 
 def gap(bound: int, value: int) -> float:
     """How far ``value`` falls short of ``bound``, as a share of the bound (every gap the solver reports)."""
@@ -132,11 +150,13 @@ class ComponentModel:
     """The CP-SAT model of one component, with the stage objectives as linear expressions."""
 
     def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]],
-                 placed: frozenset[str] = frozenset()):
+                 placed: frozenset[str] = frozenset(), held: set[tuple[str, int]] = frozenset()):  # type: ignore[assignment]
         """``placed``: teachers every answer must place (an earlier stage proved it), so their seniority
         clauses at schools they rank no higher than their worst kept pair are satisfied and left out -- on a
         district with every must-place teacher placed that is more than half of the clauses, and CP-SAT's
-        presolve of each stage no longer spends seconds finding it out."""
+        presolve of each stage no longer spends seconds finding it out.  ``held``: kept pairs fixed at 0 until
+        :meth:`release` (the polish pairs, see :func:`solve`); presolve removes them, so until then the model
+        searches like one built without them."""
         self.inst = inst
         self.placed = placed
         self.model = cp_model.CpModel()
@@ -173,7 +193,17 @@ class ComponentModel:
         self._seniority(sorted(groups))
         self.rr_blocked: dict[str, cp_model.IntVar] = {}
         self._return_rights(by_teacher)
+        self.held = [self.y[p].index for p in held if p in self.y]
+        self._hold(True)
 
+    def _hold(self, held: bool) -> None:
+        for index in self.held:
+            self.model.proto.variables[index].domain[1] = 0 if held else 1
+
+    def release(self) -> None:
+        """Free the held pairs: from now on every stage may use them."""
+        self._hold(False)
+        self.held = []
 
     def reach(self, tid: str, level: int) -> cp_model.IntVar | None:
         """The literal "placed at level or better", or None when no kept pair can make it true."""
@@ -290,9 +320,28 @@ class ComponentModel:
         return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
 
 
-def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
+#: CP-SAT's full-problem workers a deterministic search skips (``policy.lean_search``).  The interleaved search
+#: gives every worker a batch in turn, and on the district one batch of ``max_lp`` (its LP, linearization level
+#: 2) took 10 of a stage's 14 deterministic seconds once the model had 3,400 more pairs, so the LNS workers that
+#: improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve stage from the
+#: warm start: ``default_lp``, ``pseudo_costs`` and the LNS workers alone reach 249,875 in 8 deterministic
+#: seconds, the value the whole portfolio reached in 14; welfare then reaches 61,366 in 20 s against 60,565 for
+#: the whole portfolio.  The 150-school rounds of the README reach the same values, in less wall time.
+LEAN_SKIPS = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
+#: The polish (see :func:`solve`) starts from a good solution and needs improving moves, not proofs: it keeps
+#: ``default_lp`` and the LNS workers only.  Measured on the district (from a 249,823 placement, +3,353 pairs,
+#: 7 deterministic seconds): 250,551 with these skips, the same as skipping only the LP-heavy three; the whole
+#: portfolio stayed at 249,875 as its first LP batches took the budget.
+POLISH_SKIPS = (*LEAN_SKIPS, "pseudo_costs")
+
+
+def _params(inst: Instance, seconds: float, polish: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = inst.policy
+    if polish:
+        solver.parameters.ignore_subsolvers.extend(POLISH_SKIPS)
+    elif p.lean_search and p.deterministic:
+        solver.parameters.ignore_subsolvers.extend(LEAN_SKIPS)
     solver.parameters.random_seed = p.seed
     solver.parameters.num_workers = max(1, p.workers)
     solver.parameters.linearization_level = p.linearization_level
@@ -345,6 +394,21 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
             and wall_seconds >= 0.5 * p.max_time_in_seconds)
 
 
+def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float, share: float,
+            polish: bool = False) -> Search:
+    """Search the component's model (objective already set) from ``current``: ``work`` deterministic seconds in
+    deterministic mode, else ``share`` wall seconds."""
+    comp.set_hint(current)
+    solver = _params(inst, work if inst.policy.deterministic else share, polish)
+    t = time.perf_counter()
+    status = solver.solve(comp.model)
+    spent = time.perf_counter() - t
+    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return Search(comp.read(solver) if solved else current, status,
+                  int(round(solver.best_objective_bound)) if solved else None, spent,
+                  solver.response_proto.deterministic_time, cut_by_wall_clock(solver, spent))
+
+
 def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -> tuple[GroupPlacement, dict[str, object]]:
     """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures.
 
@@ -361,15 +425,20 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                if restricted_model else {})
     relaxation = {s: bound for s, (bound, _) in relaxed.items()}
     rows = None
-    priced = None
-    if restricted_model and stages == STAGES and (iterations := pricing_iterations(inst)):
-        rows = lagrangian.SeatRows(inst)
-        priced = price_pairs(inst, start, iterations, rows)
+    priced = polished = None
+    if restricted_model and stages == STAGES:
+        if iterations := pricing_iterations(inst):
+            rows = lagrangian.SeatRows(inst)
+            priced = price_pairs(inst, start, iterations, rows, PRICED_ASSIGNMENTS)
+        elif iterations := polish_iterations(inst):
+            rows = lagrangian.SeatRows(inst)
+            polished = price_pairs(inst, start, iterations, rows, POLISH_ASSIGNMENTS)
     keep = model_pairs(inst, start, [e for _, edges in relaxed.values() for e in edges])
     kept_unpriced = len(keep)
     if priced:
         keep.update((inst.edges[i].teacher_id, inst.edges[i].group) for i in priced.pairs)
-    restricted = len(keep) < len(inst.edges)
+    polish_pairs = ({(inst.edges[i].teacher_id, inst.edges[i].group) for i in polished.pairs} - keep
+                    if polished else set())
     # stages the warm start already solves (its value meets the whole problem's relaxation bound, so no search
     # can do better): skipped, which on a district saves the ~5 s CP-SAT spends presolving for the proof.  Only a
     # leading run of stages qualifies, because a searched stage changes the placement the next one starts from.
@@ -378,6 +447,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         if stage not in relaxation or stage_value(inst, start, stage) != relaxation[stage]:
             break
         settled.append(stage)
+    if "reserve" in settled:
+        polish_pairs = set()  # proven optimal by the relaxation: nothing to polish
+    restricted = len(keep) + len(polish_pairs) < len(inst.edges)
     placed = must_be_placed(inst, start, settled)
     comps = components(inst)
     # keep a slice of the limit for what follows the search: the LP bounds where they are computed, and
@@ -388,27 +460,31 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     deadline = t0 + limit - after_search
     # the pricing's share of the limit at nominal speed (not as measured), so the search's deterministic budget
     # stays a pure function of the instance and the policy
-    nominal_pricing = nominal_seconds(inst, priced.iterations) if priced else 0.0
-    searched = max(1, len(stages) - len(settled))
+    pricing = priced or polished
+    nominal_pricing = nominal_seconds(inst, pricing.iterations) if pricing else 0.0
+    searched_stages = max(1, len(stages) - len(settled))
     reports = {s: StageReport() for s in stages}
+    polish = StageReport()
     placement: GroupPlacement = {}
-    sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
+    sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep) + len(polish_pairs),
              "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
     remaining = max(1, len(inst.edges))
     for teachers, groups in comps:
-        comp = ComponentModel(inst, teachers, groups, keep, placed)
+        comp = ComponentModel(inst, teachers, groups, keep | polish_pairs, placed, held=polish_pairs)
         pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
         sizes["variables"] += len(comp.model.proto.variables)
         sizes["constraints"] += len(comp.model.proto.constraints)
         sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
         share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
         remaining -= pairs
-        # deterministic mode: each searched stage's work budget is a pure function of the policy and the
-        # instance (never of how long the preparation took on this machine), so a replay gets the same budget
-        # and the same answer; the price is wall time beyond the limit on large rounds
-        work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
+        # searches that share the component's budget equally: each searched stage, and the reserve stage's polish
+        searches_left = searched_stages + bool(comp.held)
+        # deterministic mode: each search's work budget is a pure function of the policy and the instance (never
+        # of how long the preparation took on this machine), so a replay gets the same budget and the same
+        # answer; the price is wall time beyond the limit on large rounds
+        work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searches_left
         current = {tid: start[tid] for tid in teachers if tid in start}
-        for k, stage in enumerate(stages):
+        for stage in stages:
             expr = comp.objective(stage)
             report = reports[stage]
             report.components += 1
@@ -416,23 +492,27 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 value = bound = stage_value(inst, current, stage)
                 report.optimal_components += 1
             else:
-                comp.set_hint(current)
                 comp.model.maximize(expr)
-                solver = _params(inst, work if inst.policy.deterministic else share / (len(stages) - k))
-                t_stage = time.perf_counter()
-                status = solver.solve(comp.model)
-                spent = time.perf_counter() - t_stage
-                share -= spent
-                report.seconds += spent
-                report.deterministic_seconds += solver.response_proto.deterministic_time
-                report.cut_by_wall_clock += cut_by_wall_clock(solver, spent)
-                solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                if solved:
-                    current = comp.read(solver)
-                    report.optimal_components += status == cp_model.OPTIMAL
+                search = _search(inst, comp, current, work, share / searches_left)
+                before = stage_value(inst, search.placement, stage)  # the stage's value on the kept pairs
+                if stage == "reserve" and comp.held:
+                    # the polish: the pairs the short pricing chose join the search, which starts from the
+                    # answer on the kept pairs and also gets what that search left of its budget
+                    report.add(search)
+                    share, searches_left = share - search.seconds, searches_left - 1
+                    comp.release()
+                    search = _search(inst, comp, search.placement, 2 * work - search.deterministic_seconds,
+                                     share / searches_left, polish=True)
+                    polish.add(search)
+                report.add(search)
+                share, searches_left = share - search.seconds, searches_left - 1
+                current = search.placement
+                report.optimal_components += search.status == cp_model.OPTIMAL
                 value = stage_value(inst, current, stage)
                 # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
-                bound = int(round(solver.best_objective_bound)) if solved else trivial_bound(inst, teachers, stage)
+                bound = search.bound if search.bound is not None else trivial_bound(inst, teachers, stage)
+                if stage == "reserve":
+                    polish.objective += before
             report.objective += value
             report.bound += max(bound, value)
             if stage != "weighted":
@@ -445,9 +525,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 if stages == STAGES and not with_lp and inst.policy.bound_seconds > 0 else {})
     # the pricing's iterations bound the reserve stage too, for every answer placing at least as many
     # must-place teachers as the warm start (the floor they used)
-    if (priced and reports["must_place"].objective >= stage_value(inst, start, "must_place")
-            and priced.bound < getattr(lagrange.get("reserve"), "bound", priced.bound + 1)):
-        lagrange["reserve"] = priced
+    if (pricing and reports["must_place"].objective >= stage_value(inst, start, "must_place")
+            and pricing.bound < getattr(lagrange.get("reserve"), "bound", pricing.bound + 1)):
+        lagrange["reserve"] = pricing
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
@@ -478,6 +558,11 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         "pricing": ({"iterations": priced.iterations, "seconds": round(priced.seconds, 2),
                      "pairs_added": len(keep) - kept_unpriced}
                     if priced else None),
+        # the reserve stage's polish: its pairs, and the stage's value before it (the stage row has the value after)
+        "polish": ({"iterations": polished.iterations, "seconds": round(polished.seconds, 2),
+                    "pairs_added": len(polish_pairs), "reserve_before": polish.objective,
+                    "deterministic_seconds": round(polish.deterministic_seconds, 3)}
+                   if polished and polish_pairs else None),
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
@@ -541,13 +626,39 @@ def pricing_iterations(inst: Instance) -> int:
     return p.pricing_iterations if nominal_seconds(inst, p.pricing_iterations) <= p.pricing_share * p.time_limit else 0
 
 
+#: How many of the short pricing's last assignments give the polish its pairs.
+POLISH_ASSIGNMENTS = 5
+
+
+def polish_iterations(inst: Instance) -> int:
+    """``policy.polish_iterations`` where the full pricing does not fit the limit but these do (same share, same
+    nominal speed), else 0.
+
+    Why a polish: on the district the search on the kept pairs levels off at 249,875 (the model's own bound is
+    within 0.03 %), and a longer search does not help (249,667 after 15 minutes), while the pairs of even a few
+    Lagrangian iterations let a second search improve it.  Measured 2026-11-27, deterministic, seed 7, with
+    the search on the kept pairs at 8-14 deterministic seconds, then the pairs of iterations 6-10 (+3,353 pairs):
+    250,551 in 7 s of polish, 251,019 in 20 s, 251,071 in 14 s from a 14 s start; the pairs of iterations
+    1-5, 11-15 or 26-30 did about as well (250,759-250,811 in 14 s), and the whole 150 iterations no better.
+    Searching the larger model from the warm start instead reached 236,815 (the whole portfolio) or 246,776
+    (without its LP-heavy workers) in 14 s: the kept pairs find the good region, the new ones improve it.
+    On the district, 10 iterations fit in 15 % of a 60 s limit, not of 30 s.
+
+    Deterministic searches only: the parallel mode's wall-clock limit buys far less search (on the district
+    with 60 s its reserve stage got 8.4 deterministic seconds in all), and there the polish cost welfare without
+    a clear gain (one run each: reserve 249,774 and welfare 57,949 with it, 249,459 and 60,941 without)."""
+    p = inst.policy
+    fits = nominal_seconds(inst, p.polish_iterations) <= p.pricing_share * p.time_limit
+    return p.polish_iterations if p.deterministic and fits and not pricing_iterations(inst) else 0
+
+
 def nominal_seconds(inst: Instance, iterations: int) -> float:
     """What ``iterations`` Lagrangian iterations cost at :data:`ARCS_PER_SECOND`."""
     return iterations * lagrangian.arc_count(inst) / ARCS_PER_SECOND
 
 
-def price_pairs(inst: Instance, start: GroupPlacement, iterations: int,
-                rows: lagrangian.SeatRows) -> lagrangian.LagrangianBound:
+def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: lagrangian.SeatRows,
+                keep_last: int) -> lagrangian.LagrangianBound:
     """Which left-out pairs the reserve stage needs, priced by Lagrangian relaxation of the rules.
 
     The restricted model keeps the pairs teachers asked for and a few "indifferent" ones per teacher; the
@@ -562,7 +673,7 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int,
     floor = [(inst.stage_values("must_place"), stage_value(inst, start, "must_place"))]
     return lagrangian.lagrangian_bound(inst, inst.stage_values("reserve"), floor,
                                        target=stage_value(inst, start, "reserve"), time_limit=math.inf,
-                                       max_iterations=iterations, rows=rows, keep_last=PRICED_ASSIGNMENTS)
+                                       max_iterations=iterations, rows=rows, keep_last=keep_last)
 
 
 def must_be_placed(inst: Instance, start: GroupPlacement, settled: list[str]) -> frozenset[str]:

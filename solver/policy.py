@@ -64,6 +64,12 @@ class Policy:
     #: the model where they fit in ``pricing_share`` of it (:func:`solver.cpsat.pricing_iterations`); 0 is off.
     pricing_iterations: int = 150
     pricing_share: float = 0.15
+    #: Where ``pricing_iterations`` do not fit, this many (if they fit in ``pricing_share``) choose pairs for a
+    #: *polish* of the reserve stage (:func:`solver.cpsat.polish_iterations`; deterministic searches); 0 is off.
+    polish_iterations: int = 10
+    #: Deterministic searches skip CP-SAT's LP-heavy full-problem workers (:data:`solver.cpsat.LEAN_SKIPS`): on
+    #: the district they spend whole batches of the budget on one LP solve.
+    lean_search: bool = True
     #: Up to this many allowed pairs each stage's gap is also reported against the LP bound with seniority
     #: (:mod:`solver.bounds`); above it that LP takes minutes (a district's is a million rows) and is skipped.
     lp_bound_pairs: int = 10_000
@@ -86,7 +92,8 @@ class Policy:
             (self.objective in ("lexicographic", "weighted"),
              f"objective must be lexicographic or weighted, got {self.objective!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
-              for name, low in (("workers", 1), ("pricing_iterations", 0), ("full_model_pairs", 0),
+              for name, low in (("workers", 1), ("pricing_iterations", 0), ("polish_iterations", 0),
+                                ("full_model_pairs", 0),
                                 ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
         ]
         if problems := [message for ok, message in checks if not ok]:
@@ -113,6 +120,9 @@ class Policy:
         data = json.loads(text)
         # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
         data.setdefault("pricing_iterations", 0)
+        # ... and one recorded before the polish and the lean search, with CP-SAT's whole portfolio
+        data.setdefault("polish_iterations", 0)
+        data.setdefault("lean_search", False)
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
                                                autonomy=tuple(o["autonomy"]),
                                                except_models=tuple(o.get("except_models", ())))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from solver import solve
 from solver.checker import check
-from solver.cpsat import ARCS_PER_SECOND, pricing_iterations
+from solver.cpsat import ARCS_PER_SECOND, polish_iterations, pricing_iterations
 from solver.instance import Instance
 from solver.lagrangian import arc_count
 from solver.policy import Policy
@@ -26,7 +26,7 @@ def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
     restricted = POLICY.with_(full_model_pairs=0, indifferent_pairs=1)
     exact = solve(d, POLICY)
     assert exact.stats["optimal"]
-    without = solve(d, restricted.with_(pricing_iterations=0))
+    without = solve(d, restricted.with_(pricing_iterations=0, polish_iterations=0))
     priced = solve(d, restricted)
     assert without.stats["pricing"] is None
     pricing = priced.stats["pricing"]
@@ -67,6 +67,74 @@ def test_a_run_recorded_before_pricing_replays_without_it():
     assert "pricing_iterations" not in recorded
     assert Policy.from_json(recorded).pricing_iterations == 0
     assert Policy.from_json(Policy().to_json()) == Policy()
+
+
+def test_a_run_recorded_before_the_polish_replays_with_the_whole_portfolio_and_no_polish():
+    recorded = Policy().to_json().replace('"polish_iterations": 10, ', "").replace('"lean_search": true, ', "")
+    assert "polish_iterations" not in recorded and "lean_search" not in recorded
+    old = Policy.from_json(recorded)
+    assert (old.polish_iterations, old.lean_search) == (0, False)
+    assert (Policy().polish_iterations, Policy().lean_search) == (10, True)
+
+
+RESTRICTED = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+
+
+def test_the_polish_searches_again_with_the_pairs_of_a_short_pricing():
+    """The round of the first test, restricted the same way but without the full pricing.  The search on the
+    kept pairs proves 4,460 optimal on them; the polish adds the pairs of the last 5 of 10 Lagrangian
+    iterations and, starting from that answer, reaches the exact model's optimum, 4,512."""
+    d = generate("small", 3)
+    exact = solve(d, POLICY)
+    without = solve(d, RESTRICTED.with_(polish_iterations=0))
+    polished = solve(d, RESTRICTED)
+    assert without.stats["polish"] is None and polished.stats["pricing"] is None
+    polish = polished.stats["polish"]
+    assert polish["iterations"] == RESTRICTED.polish_iterations and polish["pairs_added"] > 0
+    assert polished.stats["pairs_in_model"] == without.stats["pairs_in_model"] + polish["pairs_added"]
+    assert polish["reserve_before"] == reserve(without) < reserve(polished) == reserve(exact)
+    for stage in ("must_place", "reserve"):
+        assert polished.stats["stages"][stage]["objective"] == exact.stats["stages"][stage]["objective"]
+    assert check(d, polished.assignments, RESTRICTED) == []
+
+
+def test_a_polished_round_is_deterministic():
+    """Both searches of the reserve stage have budgets fixed by the snapshot and the policy (the polish also
+    gets what the first search left): the same placements and the same work twice."""
+    d = generate("small", 3)
+    first, second = solve(d, RESTRICTED), solve(d, RESTRICTED)
+    assert first.stats["polish"] is not None
+    assert first.assignments == second.assignments
+    for stage, row in first.stats["stages"].items():
+        assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
+    assert first.stats["polish"] == {**second.stats["polish"], "seconds": first.stats["polish"]["seconds"]}
+
+
+def test_the_polish_runs_where_the_full_pricing_does_not_fit_and_its_own_iterations_do():
+    inst = Instance(generate("small", 3), POLICY)
+    per_iteration = arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)  # seconds of limit per iteration
+
+    def chosen(limit: float, **knobs: object) -> tuple[int, int]:
+        at = Instance(inst.district, POLICY.with_(time_limit=limit, **knobs))
+        return pricing_iterations(at), polish_iterations(at)
+
+    full, short = POLICY.pricing_iterations * per_iteration, POLICY.polish_iterations * per_iteration
+    assert chosen(full * 1.01) == (POLICY.pricing_iterations, 0)
+    assert chosen(full * 0.99) == (0, POLICY.polish_iterations)
+    assert chosen(short * 1.01) == (0, POLICY.polish_iterations)
+    assert chosen(short * 0.99) == (0, 0)
+    assert chosen(full * 0.99, polish_iterations=0) == (0, 0)
+    assert chosen(full * 0.99, deterministic=False) == (0, 0)  # the wall clock buys too little search there
+
+
+def test_a_300_school_round_is_polished_within_30_s_and_the_district_from_60_s():
+    """Where the README's figures come from."""
+    default = Policy()
+    mid = Instance(generate("mid", 1), default)
+    assert (pricing_iterations(mid), polish_iterations(mid)) == (0, default.polish_iterations)
+    district = generate("district", 7)
+    assert polish_iterations(Instance(district, default)) == 0
+    assert polish_iterations(Instance(district, default.with_(time_limit=60))) == default.polish_iterations
 
 
 def test_the_command_line_says_how_many_pairs_were_priced(capsys):
