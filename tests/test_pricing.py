@@ -146,3 +146,15 @@ def test_the_command_line_says_how_many_pairs_were_priced(capsys):
     out = capsys.readouterr().out
     assert f"pricing: {stats['pricing']['pairs_added']} pairs added by 150 Lagrangian iterations" in out
     assert "reserve    objective" in out and "Lagrangian bound with seniority" in out
+
+
+def test_the_command_line_says_what_the_polish_did(capsys):
+    from staffing.cli import _print_figures
+
+    stats = solve(generate("small", 3), RESTRICTED).stats
+    _print_figures({"placed": 1, "solve": stats})
+    out = capsys.readouterr().out
+    polish = stats["polish"]
+    assert (f"polish: {polish['pairs_added']} pairs added by 10 Lagrangian iterations ({polish['seconds']} s); "
+            f"reserve stage {polish['reserve_before']} on the kept pairs, {stats['stages']['reserve']['objective']} "
+            f"after {polish['deterministic_seconds']} deterministic seconds of polish") in out
