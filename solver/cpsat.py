@@ -493,15 +493,14 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 report.optimal_components += 1
             else:
                 comp.model.maximize(expr)
-                search = _search(inst, comp, current, work, share / searches_left)
-                before = stage_value(inst, search.placement, stage)  # the stage's value on the kept pairs
+                search = first = _search(inst, comp, current, work, share / searches_left)
                 if stage == "reserve" and comp.held:
                     # the polish: the pairs the short pricing chose join the search, which starts from the
                     # answer on the kept pairs and also gets what that search left of its budget
-                    report.add(search)
-                    share, searches_left = share - search.seconds, searches_left - 1
+                    report.add(first)
+                    share, searches_left = share - first.seconds, searches_left - 1
                     comp.release()
-                    search = _search(inst, comp, search.placement, 2 * work - search.deterministic_seconds,
+                    search = _search(inst, comp, first.placement, 2 * work - first.deterministic_seconds,
                                      share / searches_left, polish=True)
                     polish.add(search)
                 report.add(search)
@@ -511,8 +510,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 value = stage_value(inst, current, stage)
                 # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
                 bound = search.bound if search.bound is not None else trivial_bound(inst, teachers, stage)
-                if stage == "reserve":
-                    polish.objective += before
+                if stage == "reserve":  # the stage's value on the kept pairs, before any polish
+                    polish.objective += stage_value(inst, first.placement, stage)
             report.objective += value
             report.bound += max(bound, value)
             if stage != "weighted":
