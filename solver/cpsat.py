@@ -639,8 +639,8 @@ def polish_iterations(inst: Instance) -> int:
     the search on the kept pairs at 8-14 deterministic seconds, then the pairs of iterations 6-10 (+3,353 pairs):
     250,551 in 7 s of polish, 251,019 in 20 s, 251,071 in 14 s from a 14 s start; the pairs of iterations
     1-5, 11-15 or 26-30 did about as well (250,759-250,811 in 14 s), and the whole 150 iterations no better.
-    Searching the larger model from the warm start instead reached 236,815 (the whole portfolio) or 246,776
-    (without its LP-heavy workers) in 14 s: the kept pairs find the good region, the new ones improve it.
+    Searching the larger model from the warm start instead reached 236,815 (+9,641 pairs, the whole portfolio)
+    or 249,867 (+3,353 pairs, lean) in 14 s: the kept pairs find the good region, the new ones improve it.
     On the district, 10 iterations fit in 15 % of a 60 s limit, not of 30 s.
 
     Deterministic searches only: the parallel mode's wall-clock limit buys far less search (on the district
