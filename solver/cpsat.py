@@ -150,7 +150,7 @@ class ComponentModel:
     """The CP-SAT model of one component, with the stage objectives as linear expressions."""
 
     def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]],
-                 placed: frozenset[str] = frozenset(), held: set[tuple[str, int]] = frozenset()):  # type: ignore[assignment]
+                 placed: frozenset[str] = frozenset(), held: Iterable[tuple[str, int]] = ()):
         """``placed``: teachers every answer must place (an earlier stage proved it), so their seniority
         clauses at schools they rank no higher than their worst kept pair are satisfied and left out -- on a
         district with every must-place teacher placed that is more than half of the clauses, and CP-SAT's
