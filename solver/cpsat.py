@@ -53,7 +53,7 @@ class StageReport:
         return gap(self.bound, self.objective)
 
     def add(self, search: Search) -> None:
-        """Count a search's work (a stage may search twice: on the kept pairs, then in the polish)."""
+        """Count a component's search."""
         self.seconds += search.seconds
         self.deterministic_seconds += search.deterministic_seconds
         self.cut_by_wall_clock += search.cut
@@ -150,13 +150,11 @@ class ComponentModel:
     """The CP-SAT model of one component, with the stage objectives as linear expressions."""
 
     def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]],
-                 placed: frozenset[str] = frozenset(), held: Iterable[tuple[str, int]] = ()):
+                 placed: frozenset[str] = frozenset()):
         """``placed``: teachers every answer must place (an earlier stage proved it), so their seniority
         clauses at schools they rank no higher than their worst kept pair are satisfied and left out -- on a
         district with every must-place teacher placed that is more than half of the clauses, and CP-SAT's
-        presolve of each stage no longer spends seconds finding it out.  ``held``: kept pairs fixed at 0 until
-        :meth:`release` (the polish pairs, see :func:`solve`); presolve removes them, so until then the model
-        searches like one built without them."""
+        presolve of each stage no longer spends seconds finding it out."""
         self.inst = inst
         self.placed = placed
         self.model = cp_model.CpModel()
@@ -193,17 +191,7 @@ class ComponentModel:
         self._seniority(sorted(groups))
         self.rr_blocked: dict[str, cp_model.IntVar] = {}
         self._return_rights(by_teacher)
-        self.held = [self.y[p].index for p in held if p in self.y]
-        self._hold(True)
 
-    def _hold(self, held: bool) -> None:
-        for index in self.held:
-            self.model.proto.variables[index].domain[1] = 0 if held else 1
-
-    def release(self) -> None:
-        """Free the held pairs: from now on every stage may use them."""
-        self._hold(False)
-        self.held = []
 
     def reach(self, tid: str, level: int) -> cp_model.IntVar | None:
         """The literal "placed at level or better", or None when no kept pair can make it true."""
@@ -322,25 +310,18 @@ class ComponentModel:
 
 #: CP-SAT's full-problem workers a deterministic search skips (``policy.lean_search``).  The interleaved search
 #: gives every worker a batch in turn, and on the district one batch of ``max_lp`` (its LP, linearization level
-#: 2) took 10 of a stage's 14 deterministic seconds once the model had 3,400 more pairs, so the LNS workers that
-#: improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve stage from the
+#: 2) took 10 of a stage's 14 deterministic seconds once the model had 9,600 priced pairs more, so the LNS
+#: workers that improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve stage from the
 #: warm start: ``default_lp``, ``pseudo_costs`` and the LNS workers alone reach 249,875 in 8 deterministic
 #: seconds, the value the whole portfolio reached in 14; welfare then reaches 61,366 in 20 s against 60,565 for
 #: the whole portfolio.  The 150-school rounds of the README reach the same values, in less wall time.
 LEAN_SKIPS = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
-#: The polish (see :func:`solve`) starts from a good solution and needs improving moves, not proofs: it keeps
-#: ``default_lp`` and the LNS workers only.  Measured on the district (from a 249,823 placement, +3,353 pairs,
-#: 7 deterministic seconds): 250,551 with these skips, the same as skipping only the LP-heavy three; the whole
-#: portfolio stayed at 249,875 as its first LP batches took the budget.
-POLISH_SKIPS = (*LEAN_SKIPS, "pseudo_costs")
 
 
-def _params(inst: Instance, seconds: float, polish: bool = False) -> cp_model.CpSolver:
+def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = inst.policy
-    if polish:
-        solver.parameters.ignore_subsolvers.extend(POLISH_SKIPS)
-    elif p.lean_search and p.deterministic:
+    if p.lean_search and p.deterministic:
         solver.parameters.ignore_subsolvers.extend(LEAN_SKIPS)
     solver.parameters.random_seed = p.seed
     solver.parameters.num_workers = max(1, p.workers)
@@ -394,12 +375,11 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
             and wall_seconds >= 0.5 * p.max_time_in_seconds)
 
 
-def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float, share: float,
-            polish: bool = False) -> Search:
+def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float, share: float) -> Search:
     """Search the component's model (objective already set) from ``current``: ``work`` deterministic seconds in
     deterministic mode, else ``share`` wall seconds."""
     comp.set_hint(current)
-    solver = _params(inst, work if inst.policy.deterministic else share, polish)
+    solver = _params(inst, work if inst.policy.deterministic else share)
     t = time.perf_counter()
     status = solver.solve(comp.model)
     spent = time.perf_counter() - t
@@ -425,23 +405,18 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                if restricted_model else {})
     relaxation = {s: bound for s, (bound, _) in relaxed.items()}
     rows = None
-    priced = polished = None
+    priced = None
     if restricted_model and stages == STAGES:
-        if iterations := pricing_iterations(inst):
+        iterations, assignments = ((pricing_iterations(inst), PRICED_ASSIGNMENTS) if pricing_iterations(inst)
+                                   else (quick_pricing_iterations(inst), 1))
+        if iterations:
             rows = lagrangian.SeatRows(inst)
-            priced = price_pairs(inst, start, iterations, rows, PRICED_ASSIGNMENTS)
-        elif iterations := polish_iterations(inst):
-            rows = lagrangian.SeatRows(inst)
-            polished = price_pairs(inst, start, iterations, rows, POLISH_ASSIGNMENTS)
-        elif iterations := quick_pricing_iterations(inst):
-            rows = lagrangian.SeatRows(inst)
-            priced = price_pairs(inst, start, iterations, rows, 1)
+            priced = price_pairs(inst, start, iterations, rows, assignments)
     keep = model_pairs(inst, start, [e for _, edges in relaxed.values() for e in edges])
     kept_unpriced = len(keep)
     if priced:
         keep.update((inst.edges[i].teacher_id, inst.edges[i].group) for i in priced.pairs)
-    polish_pairs = ({(inst.edges[i].teacher_id, inst.edges[i].group) for i in polished.pairs} - keep
-                    if polished else set())
+    restricted = len(keep) < len(inst.edges)
     # stages the warm start already solves (its value meets the whole problem's relaxation bound, so no search
     # can do better): skipped, which on a district saves the ~5 s CP-SAT spends presolving for the proof.  Only a
     # leading run of stages qualifies, because a searched stage changes the placement the next one starts from.
@@ -450,9 +425,6 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         if stage not in relaxation or stage_value(inst, start, stage) != relaxation[stage]:
             break
         settled.append(stage)
-    if "reserve" in settled:
-        polish_pairs = set()  # proven optimal by the relaxation: nothing to polish
-    restricted = len(keep) + len(polish_pairs) < len(inst.edges)
     placed = must_be_placed(inst, start, settled)
     comps = components(inst)
     # keep a slice of the limit for what follows the search: the LP bounds where they are computed, and
@@ -463,29 +435,26 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     deadline = t0 + limit - after_search
     # the pricing's share of the limit at nominal speed (not as measured), so the search's deterministic budget
     # stays a pure function of the instance and the policy
-    pricing = priced or polished
-    nominal_pricing = nominal_seconds(inst, pricing.iterations) if pricing else 0.0
-    searched_stages = max(1, len(stages) - len(settled))
+    nominal_pricing = nominal_seconds(inst, priced.iterations) if priced else 0.0
+    searched = max(1, len(stages) - len(settled))
     reports = {s: StageReport() for s in stages}
-    polish = StageReport()
     placement: GroupPlacement = {}
-    sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep) + len(polish_pairs),
+    sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
              "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
     remaining = max(1, len(inst.edges))
     for teachers, groups in comps:
-        comp = ComponentModel(inst, teachers, groups, keep | polish_pairs, placed, held=polish_pairs)
+        comp = ComponentModel(inst, teachers, groups, keep, placed)
         pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
         sizes["variables"] += len(comp.model.proto.variables)
         sizes["constraints"] += len(comp.model.proto.constraints)
         sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
         share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
         remaining -= pairs
-        # searches that share the component's budget equally: each searched stage, and the reserve stage's polish
-        searches_left = searched_stages + bool(comp.held)
-        # deterministic mode: each search's work budget is a pure function of the policy and the instance (never
-        # of how long the preparation took on this machine), so a replay gets the same budget and the same
-        # answer; the price is wall time beyond the limit on large rounds
-        work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searches_left
+        searches_left = searched
+        # deterministic mode: each searched stage's work budget is a pure function of the policy and the
+        # instance (never of how long the preparation took on this machine), so a replay gets the same budget
+        # and the same answer; the price is wall time beyond the limit on large rounds
+        work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
         current = {tid: start[tid] for tid in teachers if tid in start}
         for stage in stages:
             expr = comp.objective(stage)
@@ -496,16 +465,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 report.optimal_components += 1
             else:
                 comp.model.maximize(expr)
-                search = first = _search(inst, comp, current, work, share / searches_left)
-                if stage == "reserve" and comp.held:
-                    # the polish: the pairs the short pricing chose join the search, which starts from the
-                    # answer on the kept pairs and also gets what that search left of its budget
-                    report.add(first)
-                    share, searches_left = share - first.seconds, searches_left - 1
-                    comp.release()
-                    search = _search(inst, comp, first.placement, 2 * work - first.deterministic_seconds,
-                                     share / searches_left, polish=True)
-                    polish.add(search)
+                search = _search(inst, comp, current, work, share / searches_left)
                 report.add(search)
                 share, searches_left = share - search.seconds, searches_left - 1
                 current = search.placement
@@ -513,8 +473,6 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 value = stage_value(inst, current, stage)
                 # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
                 bound = search.bound if search.bound is not None else trivial_bound(inst, teachers, stage)
-                if stage == "reserve":  # the stage's value on the kept pairs, before any polish
-                    polish.objective += stage_value(inst, first.placement, stage)
             report.objective += value
             report.bound += max(bound, value)
             if stage != "weighted":
@@ -527,9 +485,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 if stages == STAGES and not with_lp and inst.policy.bound_seconds > 0 else {})
     # the pricing's iterations bound the reserve stage too, for every answer placing at least as many
     # must-place teachers as the warm start (the floor they used)
-    if (pricing and reports["must_place"].objective >= stage_value(inst, start, "must_place")
-            and pricing.bound < getattr(lagrange.get("reserve"), "bound", pricing.bound + 1)):
-        lagrange["reserve"] = pricing
+    if (priced and reports["must_place"].objective >= stage_value(inst, start, "must_place")
+            and priced.bound < getattr(lagrange.get("reserve"), "bound", priced.bound + 1)):
+        lagrange["reserve"] = priced
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
@@ -560,11 +518,6 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         "pricing": ({"iterations": priced.iterations, "seconds": round(priced.seconds, 2),
                      "pairs_added": len(keep) - kept_unpriced}
                     if priced else None),
-        # the reserve stage's polish: its pairs, and the stage's value before it (the stage row has the value after)
-        "polish": ({"iterations": polished.iterations, "seconds": round(polished.seconds, 2),
-                    "pairs_added": len(polish_pairs), "reserve_before": polish.objective,
-                    "deterministic_seconds": round(polish.deterministic_seconds, 3)}
-                   if polished and polish_pairs else None),
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
@@ -628,46 +581,28 @@ def pricing_iterations(inst: Instance) -> int:
     return p.pricing_iterations if nominal_seconds(inst, p.pricing_iterations) <= p.pricing_share * p.time_limit else 0
 
 
-#: How many of the short pricing's last assignments give the polish its pairs.
-POLISH_ASSIGNMENTS = 5
+def quick_pricing_iterations(inst: Instance) -> int:
+    """``policy.quick_pricing_iterations`` where the full pricing does not fit the limit but these do (same share,
+    same nominal speed), else 0: the pairs of the last relaxed assignment join the model.
 
-
-def polish_iterations(inst: Instance) -> int:
-    """``policy.polish_iterations`` where the full pricing does not fit the limit but these do (same share, same
-    nominal speed), else 0.
-
-    Why a polish: on the district the search on the kept pairs levels off at 249,875 (the model's own bound is
-    within 0.03 %), and a longer search does not help (249,667 after 15 minutes), while the pairs of even a few
-    Lagrangian iterations let a second search improve it.  Measured 2026-11-27, deterministic, seed 7, with
-    the search on the kept pairs at 8-14 deterministic seconds, then the pairs of iterations 6-10 (+3,353 pairs):
-    250,551 in 7 s of polish, 251,019 in 20 s, 251,071 in 14 s from a 14 s start; the pairs of iterations
-    1-5, 11-15 or 26-30 did about as well (250,759-250,811 in 14 s), and the whole 150 iterations no better.
-    Searching the larger model from the warm start instead reached 236,815 (+9,641 pairs, the whole portfolio)
-    or 249,867 (+3,353 pairs, lean) in 14 s: the kept pairs find the good region, the new ones improve it.
-    On the district, 10 iterations fit in 15 % of a 60 s limit, not of 30 s.
+    Why: on the district the search on the kept pairs levels off at 249,875 (its own bound is within 0.03 %)
+    and more time does not help (249,667 after 15 minutes), while the best placement known (252,059) needs only
+    296 more pairs; with those the 30 s round finds and proves it.  The full pricing's +9,641 pairs contain
+    them but defeat a short search (236,815).  One assignment's pairs are a few hundred: few enough for the
+    usual search, and where the multipliers put teachers.  Measured 2026-11-27 on the district (seed 7,
+    deterministic, reserve stage from the warm start, 11.8 deterministic seconds, lean search), the pairs of
+    the assignment of iteration 2, 3, 4, 5 or 6 (+700 each): 250,603, 250,915, 251,175, 250,915, 250,863; the
+    last 2 of 5 (+1,350): 250,835.  Tried and replaced: a *polish* that searched again from the kept pairs'
+    answer with the pairs of the last 5 of 10 iterations held back until then -- 251,175 / 59,214 with 60 s
+    where this gives 251,227 / 61,464, and 75,256 and 75,765 on `mid` rounds in 30 s where this gives 75,308
+    and 75,782.  On the district 4 iterations fit in 15 % of the default 30 s.
 
     Deterministic searches only: the parallel mode's wall-clock limit buys far less search (on the district
-    with 60 s its reserve stage got 8.4 deterministic seconds in all), and there the polish cost welfare without
-    a clear gain (one run each: reserve 249,774 and welfare 57,949 with it, 249,459 and 60,941 without)."""
-    p = inst.policy
-    fits = nominal_seconds(inst, p.polish_iterations) <= p.pricing_share * p.time_limit
-    return p.polish_iterations if p.deterministic and fits and not pricing_iterations(inst) else 0
-
-
-def quick_pricing_iterations(inst: Instance) -> int:
-    """``policy.quick_pricing_iterations`` where neither the full pricing nor the polish fits the limit but these
-    do (same share, same nominal speed), else 0: the pairs of the last relaxed assignment join the model.
-
-    Why one assignment: a few hundred pairs keep the model small enough for the usual search, which more pairs
-    defeat in a short budget (see :func:`polish_iterations`).  Measured 2026-11-27 on the district (seed 7,
-    deterministic, reserve stage from the warm start, 11.8 deterministic seconds, the lean search), the pairs
-    of the assignment of iteration 2, 3, 4, 5 or 6 (+700 pairs each): 250,603, 250,915, 251,175, 250,915 and
-    250,863, against 249,875 without them; the last 2 of 5 iterations (+1,350 pairs): 250,835.  On the district
-    4 iterations fit in 15 % of the default 30 s.  Deterministic searches only, as the polish."""
+    with 60 s its reserve stage got 8.4 deterministic seconds in all); added pairs were measured there only for
+    the polish, which cost welfare without a clear gain."""
     p = inst.policy
     fits = nominal_seconds(inst, p.quick_pricing_iterations) <= p.pricing_share * p.time_limit
-    return (p.quick_pricing_iterations
-            if p.deterministic and fits and not pricing_iterations(inst) and not polish_iterations(inst) else 0)
+    return p.quick_pricing_iterations if p.deterministic and fits and not pricing_iterations(inst) else 0
 
 
 def nominal_seconds(inst: Instance, iterations: int) -> float:

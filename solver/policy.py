@@ -64,11 +64,9 @@ class Policy:
     #: the model where they fit in ``pricing_share`` of it (:func:`solver.cpsat.pricing_iterations`); 0 is off.
     pricing_iterations: int = 150
     pricing_share: float = 0.15
-    #: Where ``pricing_iterations`` do not fit, this many (if they fit in ``pricing_share``) choose pairs for a
-    #: *polish* of the reserve stage (:func:`solver.cpsat.polish_iterations`; deterministic searches); 0 is off.
-    polish_iterations: int = 10
-    #: Where neither fits, this many (if they fit in ``pricing_share``) give their last assignment's pairs to the
-    #: model (:func:`solver.cpsat.quick_pricing_iterations`; deterministic searches); 0 is off.
+    #: Where ``pricing_iterations`` do not fit, this many (if they fit in ``pricing_share``) give their last
+    #: assignment's pairs to the model (:func:`solver.cpsat.quick_pricing_iterations`; deterministic searches);
+    #: 0 is off.
     quick_pricing_iterations: int = 4
     #: Deterministic searches skip CP-SAT's LP-heavy full-problem workers (:data:`solver.cpsat.LEAN_SKIPS`): on
     #: the district they spend whole batches of the budget on one LP solve.
@@ -95,8 +93,7 @@ class Policy:
             (self.objective in ("lexicographic", "weighted"),
              f"objective must be lexicographic or weighted, got {self.objective!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
-              for name, low in (("workers", 1), ("pricing_iterations", 0), ("polish_iterations", 0),
-                                ("quick_pricing_iterations", 0),
+              for name, low in (("workers", 1), ("pricing_iterations", 0), ("quick_pricing_iterations", 0),
                                 ("full_model_pairs", 0),
                                 ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
         ]
@@ -124,8 +121,7 @@ class Policy:
         data = json.loads(text)
         # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
         data.setdefault("pricing_iterations", 0)
-        # ... and one recorded before the polish and the lean search, with CP-SAT's whole portfolio
-        data.setdefault("polish_iterations", 0)
+        # ... and one recorded before the quick pricing and the lean search, with CP-SAT's whole portfolio
         data.setdefault("quick_pricing_iterations", 0)
         data.setdefault("lean_search", False)
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),

@@ -83,11 +83,6 @@ def _print_figures(figures: dict[str, Any]) -> None:
             pricing = solve["pricing"]
             typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
                        f"iterations ({pricing['seconds']} s)")
-        if polish := solve.get("polish"):
-            typer.echo(f"  polish: {polish['pairs_added']} pairs added by {polish['iterations']} Lagrangian iterations "
-                       f"({polish['seconds']} s); reserve stage {polish['reserve_before']} on the kept pairs, "
-                       f"{solve['stages']['reserve']['objective']} after {polish['deterministic_seconds']} "
-                       f"deterministic seconds of polish")
         for stage, row in solve["stages"].items():
             work = (f", searched {row['seconds']} s ({row['deterministic_seconds']} deterministic)"
                     if row.get("seconds") and "deterministic_seconds" in row else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from solver import solve
 from solver.checker import check
-from solver.cpsat import ARCS_PER_SECOND, polish_iterations, pricing_iterations, quick_pricing_iterations
+from solver.cpsat import ARCS_PER_SECOND, pricing_iterations, quick_pricing_iterations
 from solver.instance import Instance
 from solver.lagrangian import arc_count
 from solver.policy import Policy
@@ -26,7 +26,7 @@ def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
     restricted = POLICY.with_(full_model_pairs=0, indifferent_pairs=1)
     exact = solve(d, POLICY)
     assert exact.stats["optimal"]
-    without = solve(d, restricted.with_(pricing_iterations=0, polish_iterations=0, quick_pricing_iterations=0))
+    without = solve(d, restricted.with_(pricing_iterations=0, quick_pricing_iterations=0))
     priced = solve(d, restricted)
     assert without.stats["pricing"] is None
     pricing = priced.stats["pricing"]
@@ -69,103 +69,49 @@ def test_a_run_recorded_before_pricing_replays_without_it():
     assert Policy.from_json(Policy().to_json()) == Policy()
 
 
-def test_a_run_recorded_before_the_polish_replays_with_the_whole_portfolio_and_no_polish():
-    recorded = (Policy().to_json().replace('"polish_iterations": 10, ', "").replace('"lean_search": true, ', "")
-                .replace('"quick_pricing_iterations": 4, ', ""))
-    assert not any(knob in recorded for knob in ("polish_iterations", "lean_search", "quick_pricing"))
+def test_a_run_recorded_before_the_quick_pricing_replays_with_the_whole_portfolio_and_without_it():
+    recorded = Policy().to_json().replace('"lean_search": true, ', "").replace('"quick_pricing_iterations": 4, ', "")
+    assert "lean_search" not in recorded and "quick_pricing" not in recorded
     old = Policy.from_json(recorded)
-    assert (old.polish_iterations, old.lean_search, old.quick_pricing_iterations) == (0, False, 0)
-    assert (Policy().polish_iterations, Policy().lean_search, Policy().quick_pricing_iterations) == (10, True, 4)
+    assert (old.lean_search, old.quick_pricing_iterations) == (False, 0)
+    assert (Policy().lean_search, Policy().quick_pricing_iterations) == (True, 4)
 
 
-RESTRICTED = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
-
-
-def test_the_polish_searches_again_with_the_pairs_of_a_short_pricing():
-    """The round of the first test, restricted the same way but without the full pricing.  The search on the
-    kept pairs proves 4,460 optimal on them; the polish adds the pairs of the last 5 of 10 Lagrangian
-    iterations and, starting from that answer, reaches the exact model's optimum, 4,512."""
-    d = generate("small", 3)
-    exact = solve(d, POLICY)
-    without = solve(d, RESTRICTED.with_(polish_iterations=0, quick_pricing_iterations=0))
-    polished = solve(d, RESTRICTED)
-    assert without.stats["polish"] is None and polished.stats["pricing"] is None
-    polish = polished.stats["polish"]
-    assert polish["iterations"] == RESTRICTED.polish_iterations and polish["pairs_added"] > 0
-    assert polished.stats["pairs_in_model"] == without.stats["pairs_in_model"] + polish["pairs_added"]
-    assert polish["reserve_before"] == reserve(without) < reserve(polished) == reserve(exact)
-    for stage in ("must_place", "reserve"):
-        assert polished.stats["stages"][stage]["objective"] == exact.stats["stages"][stage]["objective"]
-    assert check(d, polished.assignments, RESTRICTED) == []
-
-
-def test_a_polished_round_is_deterministic():
-    """Both searches of the reserve stage have budgets fixed by the snapshot and the policy (the polish also
-    gets what the first search left): the same placements and the same work twice."""
-    d = generate("small", 3)
-    first, second = solve(d, RESTRICTED), solve(d, RESTRICTED)
-    assert first.stats["polish"] is not None
-    assert first.assignments == second.assignments
-    for stage, row in first.stats["stages"].items():
-        assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
-    assert first.stats["polish"] == {**second.stats["polish"], "seconds": first.stats["polish"]["seconds"]}
-
-
-def test_the_polish_runs_where_the_full_pricing_does_not_fit_and_its_own_iterations_do():
-    inst = Instance(generate("small", 3), POLICY)
-    per_iteration = arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)  # seconds of limit per iteration
-
-    def chosen(limit: float, **knobs: object) -> tuple[int, int]:
-        at = Instance(inst.district, POLICY.with_(time_limit=limit, **knobs))
-        return pricing_iterations(at), polish_iterations(at)
-
-    full, short = POLICY.pricing_iterations * per_iteration, POLICY.polish_iterations * per_iteration
-    assert chosen(full * 1.01) == (POLICY.pricing_iterations, 0)
-    assert chosen(full * 0.99) == (0, POLICY.polish_iterations)
-    assert chosen(short * 1.01) == (0, POLICY.polish_iterations)
-    assert chosen(short * 0.99) == (0, 0)
-    assert chosen(full * 0.99, polish_iterations=0) == (0, 0)
-    assert chosen(full * 0.99, deterministic=False) == (0, 0)  # the wall clock buys too little search there
-
-
-def test_a_300_school_round_is_polished_within_30_s_and_the_district_from_60_s():
-    """Where the README's figures come from: the district gets the quick pricing at 30 s, the polish at 60 s."""
+def test_300_school_rounds_and_the_district_get_the_quick_pricing_within_30_s():
+    """Where the README's 30 s figures come from."""
     default = Policy()
-    mid = Instance(generate("mid", 1), default)
-    assert (pricing_iterations(mid), polish_iterations(mid), quick_pricing_iterations(mid)) == (0, 10, 0)
-    district = generate("district", 7)
-    at_30, at_60 = Instance(district, default), Instance(district, default.with_(time_limit=60))
-    assert (pricing_iterations(at_30), polish_iterations(at_30), quick_pricing_iterations(at_30)) == (0, 0, 4)
-    assert (pricing_iterations(at_60), polish_iterations(at_60), quick_pricing_iterations(at_60)) == (0, 10, 0)
+    for inst in (Instance(generate("mid", 1), default), Instance(generate("district", 7), default)):
+        assert (pricing_iterations(inst), quick_pricing_iterations(inst)) == (0, default.quick_pricing_iterations)
 
 
 def test_the_quick_pricing_puts_the_pairs_of_its_last_assignment_in_the_model():
-    """The same restricted round with neither the full pricing nor the polish: the pairs of the 4th Lagrangian
-    assignment join the model, and the reserve stage reaches the exact optimum (4,512 against 4,460)."""
+    """The round of the first test, restricted the same way but without the full pricing: the pairs of the 4th
+    Lagrangian assignment join the model, and the reserve stage reaches the exact optimum (4,512 against 4,460)."""
     d = generate("small", 3)
     exact = solve(d, POLICY)
-    policy = RESTRICTED.with_(polish_iterations=0)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
     without = solve(d, policy.with_(quick_pricing_iterations=0))
     quick = solve(d, policy)
-    assert quick.stats["polish"] is None
     pricing = quick.stats["pricing"]
     assert pricing["iterations"] == policy.quick_pricing_iterations and pricing["pairs_added"] > 0
     assert reserve(without) < reserve(quick) == reserve(exact)
     assert check(d, quick.assignments, policy) == []
 
 
-def test_the_quick_pricing_runs_only_where_nothing_larger_fits():
+def test_the_quick_pricing_runs_where_the_full_pricing_does_not_fit_and_its_own_iterations_do():
     inst = Instance(generate("small", 3), POLICY)
-    per_iteration = arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)
-    short, quick = POLICY.polish_iterations * per_iteration, POLICY.quick_pricing_iterations * per_iteration
+    per_iteration = arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)  # seconds of limit per iteration
+    full, quick = POLICY.pricing_iterations * per_iteration, POLICY.quick_pricing_iterations * per_iteration
 
-    def at(limit: float, **knobs: object) -> int:
-        return quick_pricing_iterations(Instance(inst.district, POLICY.with_(time_limit=limit, **knobs)))
+    def chosen(limit: float, **knobs: object) -> tuple[int, int]:
+        at = Instance(inst.district, POLICY.with_(time_limit=limit, **knobs))
+        return pricing_iterations(at), quick_pricing_iterations(at)
 
-    assert at(short * 1.01) == 0  # the polish fits
-    assert at(short * 0.99) == at(quick * 1.01) == POLICY.quick_pricing_iterations
-    assert at(quick * 0.99) == 0
-    assert at(short * 0.99, deterministic=False) == 0
+    assert chosen(full * 1.01) == (POLICY.pricing_iterations, 0)
+    assert chosen(full * 0.99) == chosen(quick * 1.01) == (0, POLICY.quick_pricing_iterations)
+    assert chosen(quick * 0.99) == (0, 0)
+    assert chosen(full * 0.99, quick_pricing_iterations=0) == (0, 0)
+    assert chosen(full * 0.99, deterministic=False) == (0, 0)  # the wall clock buys too little search there
 
 
 def test_the_command_line_says_how_many_pairs_were_priced(capsys):
@@ -179,13 +125,14 @@ def test_the_command_line_says_how_many_pairs_were_priced(capsys):
     assert "reserve    objective" in out and "Lagrangian bound with seniority" in out
 
 
-def test_the_command_line_says_what_the_polish_did(capsys):
-    from staffing.cli import _print_figures
-
-    stats = solve(generate("small", 3), RESTRICTED).stats
-    _print_figures({"placed": 1, "solve": stats})
-    out = capsys.readouterr().out
-    polish = stats["polish"]
-    assert (f"polish: {polish['pairs_added']} pairs added by 10 Lagrangian iterations ({polish['seconds']} s); "
-            f"reserve stage {polish['reserve_before']} on the kept pairs, {stats['stages']['reserve']['objective']} "
-            f"after {polish['deterministic_seconds']} deterministic seconds of polish") in out
+def test_a_quick_priced_round_is_deterministic():
+    """The iterations are counted, not timed, and the search's budget is fixed by the snapshot and the policy:
+    the same pairs, placements and work twice."""
+    d = generate("small", 3)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+    first, second = solve(d, policy), solve(d, policy)
+    assert first.stats["pricing"]["iterations"] == policy.quick_pricing_iterations
+    assert first.assignments == second.assignments
+    assert first.stats["pricing"]["pairs_added"] == second.stats["pricing"]["pairs_added"]
+    for stage, row in first.stats["stages"].items():
+        assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
