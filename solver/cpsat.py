@@ -311,10 +311,11 @@ class ComponentModel:
 #: CP-SAT's full-problem workers a deterministic search skips (``policy.lean_search``).  The interleaved search
 #: gives every worker a batch in turn, and on the district one batch of ``max_lp`` (its LP, linearization level
 #: 2) took 10 of a stage's 14 deterministic seconds once the model had 9,600 priced pairs more, so the LNS
-#: workers that improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve stage from the
-#: warm start: ``default_lp``, ``pseudo_costs`` and the LNS workers alone reach 249,875 in 8 deterministic
-#: seconds, the value the whole portfolio reached in 14; welfare then reaches 61,366 in 20 s against 60,565 for
-#: the whole portfolio.  The 150-school rounds of the README reach the same values, in less wall time.
+#: workers that improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve
+#: stage from the warm start: ``default_lp``, ``pseudo_costs`` and the LNS workers alone reach 249,875 in 8
+#: deterministic seconds, the value the whole portfolio reached in 14; welfare then reaches 61,366 in 20 s
+#: against 60,565 for the whole portfolio.  The 150-school rounds of the README reach the same values, in less
+#: wall time.
 LEAN_SKIPS = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
 
 
@@ -375,7 +376,8 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
             and wall_seconds >= 0.5 * p.max_time_in_seconds)
 
 
-def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float, share: float) -> Search:
+def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float,
+            share: float) -> Search:
     """Search the component's model (objective already set) from ``current``: ``work`` deterministic seconds in
     deterministic mode, else ``share`` wall seconds."""
     comp.set_hint(current)
@@ -407,8 +409,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     rows = None
     priced = None
     if restricted_model and stages == STAGES:
-        iterations, assignments = ((pricing_iterations(inst), PRICED_ASSIGNMENTS) if pricing_iterations(inst)
-                                   else (quick_pricing_iterations(inst), 1))
+        full = pricing_iterations(inst)
+        # the full pricing keeps the pairs of its last assignments, the quick one those of its last assignment
+        iterations, assignments = (full, PRICED_ASSIGNMENTS) if full else (quick_pricing_iterations(inst), 1)
         if iterations:
             rows = lagrangian.SeatRows(inst)
             priced = price_pairs(inst, start, iterations, rows, assignments)
@@ -618,9 +621,9 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
     reserve stage's best answers move teachers without a list and must-place teachers to schools no cheap
     rule predicts.  The relaxed assignments of the reserve stage's Lagrangian (:mod:`solver.lagrangian`:
     capacity and consent exact, seniority and return rights priced by multipliers) put teachers where a
-    rule-abiding optimum would, once the multipliers have settled: the pairs of the last
-    :data:`PRICED_ASSIGNMENTS` of them join the model.  Measured on a generated 300-school round (51k pairs),
-    reserve stage in 20 s: 74,944 without them, 75,412 with the pairs of 150 iterations (+1,962 pairs), against
+    rule-abiding optimum would, once the multipliers have settled: the pairs of the last ``keep_last`` of them
+    join the model (:data:`PRICED_ASSIGNMENTS` for the full pricing).  Measured on a generated 300-school round
+    (51k pairs), reserve stage in 20 s: 74,944 without them, 75,412 with the pairs of 150 iterations (+1,962 pairs), against
     75,152 for the exact model after 900 s and an LP bound of 75,656.  The iterations also bound the reserve
     stage (the must-place floor is the warm start's, never above the final one, so the bound stays valid)."""
     floor = [(inst.stage_values("must_place"), stage_value(inst, start, "must_place"))]
