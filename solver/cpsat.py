@@ -623,9 +623,10 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
     capacity and consent exact, seniority and return rights priced by multipliers) put teachers where a
     rule-abiding optimum would, once the multipliers have settled: the pairs of the last ``keep_last`` of them
     join the model (:data:`PRICED_ASSIGNMENTS` for the full pricing).  Measured on a generated 300-school round
-    (51k pairs), reserve stage in 20 s: 74,944 without them, 75,412 with the pairs of 150 iterations (+1,962 pairs), against
-    75,152 for the exact model after 900 s and an LP bound of 75,656.  The iterations also bound the reserve
-    stage (the must-place floor is the warm start's, never above the final one, so the bound stays valid)."""
+    (51k pairs), reserve stage in 20 s: 74,944 without them, 75,412 with the pairs of 150 iterations (+1,962
+    pairs), against 75,152 for the exact model after 900 s and an LP bound of 75,656.  The iterations also bound
+    the reserve stage (the must-place floor is the warm start's, never above the final one, so the bound stays
+    valid)."""
     floor = [(inst.stage_values("must_place"), stage_value(inst, start, "must_place"))]
     return lagrangian.lagrangian_bound(inst, inst.stage_values("reserve"), floor,
                                        target=stage_value(inst, start, "reserve"), time_limit=math.inf,
