@@ -456,8 +456,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         searches_left = searched
         # deterministic mode: each searched stage's work budget is a pure function of the policy and the
         # instance (never of how long the preparation took on this machine), so a replay gets the same budget
-        # and the same answer; the price is wall time beyond the limit on large rounds
+        # and the same answer; the price is wall time beyond the limit on large rounds.  What a stage leaves
+        # (a search proven optimal early) goes to the next: deterministic time is as reproducible as the rest.
         work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
+        unused = 0.0
         current = {tid: start[tid] for tid in teachers if tid in start}
         for stage in stages:
             expr = comp.objective(stage)
@@ -468,7 +470,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 report.optimal_components += 1
             else:
                 comp.model.maximize(expr)
-                search = _search(inst, comp, current, work, share / searches_left)
+                search = _search(inst, comp, current, work + unused, share / searches_left)
+                unused = max(0.0, work + unused - search.deterministic_seconds)
                 report.add(search)
                 share, searches_left = share - search.seconds, searches_left - 1
                 current = search.placement
