@@ -52,24 +52,6 @@ class StageReport:
     def gap(self) -> float:
         return gap(self.bound, self.objective)
 
-    def add(self, search: Search) -> None:
-        """Count a component's search."""
-        self.seconds += search.seconds
-        self.deterministic_seconds += search.deterministic_seconds
-        self.cut_by_wall_clock += search.cut
-
-
-@dataclass
-class Search:
-    """One CP-SAT search of a component: the placement it ends with (the hint's, if it found none) and its work."""
-    placement: GroupPlacement
-    status: int
-    #: CP-SAT's bound on the pairs in the model; None when it found no solution
-    bound: int | None
-    seconds: float
-    deterministic_seconds: float
-    cut: bool
-
 
 def gap(bound: int, value: int) -> float:
     """How far ``value`` falls short of ``bound``, as a share of the bound (every gap the solver reports)."""
@@ -376,21 +358,6 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
             and wall_seconds >= 0.5 * p.max_time_in_seconds)
 
 
-def _search(inst: Instance, comp: ComponentModel, current: GroupPlacement, work: float,
-            share: float) -> Search:
-    """Search the component's model (objective already set) from ``current``: ``work`` deterministic seconds in
-    deterministic mode, else ``share`` wall seconds."""
-    comp.set_hint(current)
-    solver = _params(inst, work if inst.policy.deterministic else share)
-    t = time.perf_counter()
-    status = solver.solve(comp.model)
-    spent = time.perf_counter() - t
-    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    return Search(comp.read(solver) if solved else current, status,
-                  int(round(solver.best_objective_bound)) if solved else None, spent,
-                  solver.response_proto.deterministic_time, cut_by_wall_clock(solver, spent))
-
-
 def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -> tuple[GroupPlacement, dict[str, object]]:
     """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures.
 
@@ -453,7 +420,6 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
         share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
         remaining -= pairs
-        searches_left = searched
         # deterministic mode: each searched stage's work budget is a pure function of the policy and the
         # instance (never of how long the preparation took on this machine), so a replay gets the same budget
         # and the same answer; the price is wall time beyond the limit on large rounds.  What a stage leaves
@@ -461,7 +427,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
         unused = 0.0
         current = {tid: start[tid] for tid in teachers if tid in start}
-        for stage in stages:
+        for k, stage in enumerate(stages):
             expr = comp.objective(stage)
             report = reports[stage]
             report.components += 1
@@ -469,16 +435,26 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                 value = bound = stage_value(inst, current, stage)
                 report.optimal_components += 1
             else:
+                comp.set_hint(current)
                 comp.model.maximize(expr)
-                search = _search(inst, comp, current, work + unused, share / searches_left)
-                unused = max(0.0, work + unused - search.deterministic_seconds)
-                report.add(search)
-                share, searches_left = share - search.seconds, searches_left - 1
-                current = search.placement
-                report.optimal_components += search.status == cp_model.OPTIMAL
+                budget = work + unused
+                solver = _params(inst, budget if inst.policy.deterministic else share / (len(stages) - k))
+                t_stage = time.perf_counter()
+                status = solver.solve(comp.model)
+                spent = time.perf_counter() - t_stage
+                share -= spent
+                used = solver.response_proto.deterministic_time
+                unused = max(0.0, budget - used)
+                report.seconds += spent
+                report.deterministic_seconds += used
+                report.cut_by_wall_clock += cut_by_wall_clock(solver, spent)
+                solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                if solved:
+                    current = comp.read(solver)
+                    report.optimal_components += status == cp_model.OPTIMAL
                 value = stage_value(inst, current, stage)
                 # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
-                bound = search.bound if search.bound is not None else trivial_bound(inst, teachers, stage)
+                bound = int(round(solver.best_objective_bound)) if solved else trivial_bound(inst, teachers, stage)
             report.objective += value
             report.bound += max(bound, value)
             if stage != "weighted":
