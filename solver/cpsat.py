@@ -31,6 +31,7 @@ from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
 from solver.instance import UNLISTED, Edge, GroupPlacement, Instance, ReturnRow
+from solver.policy import PORTFOLIOS
 
 STAGES = ("must_place", "reserve", "welfare")
 
@@ -290,22 +291,13 @@ class ComponentModel:
         return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
 
 
-#: CP-SAT's full-problem workers a deterministic search skips (``policy.lean_search``).  The interleaved search
-#: gives every worker a batch in turn, and on the district one batch of ``max_lp`` (its LP, linearization level
-#: 2) took 10 of a stage's 14 deterministic seconds once the model had 9,600 priced pairs more, so the LNS
-#: workers that improve a solution never ran.  Measured 2026-11-27, deterministic, district seed 7, reserve
-#: stage from the warm start: ``default_lp``, ``pseudo_costs`` and the LNS workers alone reach 249,875 in 8
-#: deterministic seconds, the value the whole portfolio reached in 14; welfare then reaches 61,366 in 20 s
-#: against 60,565 for the whole portfolio.  The 150-school rounds of the README reach the same values, in less
-#: wall time.
-LEAN_SKIPS = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
 
 
 def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = inst.policy
-    if p.lean_search and p.deterministic:
-        solver.parameters.ignore_subsolvers.extend(LEAN_SKIPS)
+    if p.deterministic:
+        solver.parameters.ignore_subsolvers.extend(PORTFOLIOS[p.portfolio])
     solver.parameters.random_seed = p.seed
     solver.parameters.num_workers = max(1, p.workers)
     solver.parameters.linearization_level = p.linearization_level

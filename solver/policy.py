@@ -33,6 +33,31 @@ class RuleOverride:
         return "*" in self.models or rules.model in self.models or rules.autonomy in self.autonomy
 
 
+#: CP-SAT workers a deterministic (interleaved) search skips, by portfolio name.  A name is never redefined: a
+#: recorded run replays with the portfolio it was solved with.  In the interleaved search every worker gets a
+#: batch in turn and the batch waits for its slowest task, so one LP-heavy task holds both cores.
+#:
+#: * ``full``: CP-SAT's whole portfolio (runs recorded before 2026-11-27).
+#: * ``lean`` (2026-11-27, morning): without ``max_lp``, ``reduced_costs``, ``core``, ``no_lp`` and the quick
+#:   restarts.  On the district one batch of ``max_lp`` (linearization level 2) took 10 of a stage's 14
+#:   deterministic seconds once the model had 9,600 priced pairs more, and the LNS workers never ran; without
+#:   them the reserve stage from the warm start reached 249,875 in 8 deterministic seconds, as the whole
+#:   portfolio did in 14, and the `city` rounds reached the same values in half the wall time.
+#: * ``pseudo_costs_lns`` (the default since 2026-11-27, noon): ``lean`` without ``default_lp`` too, so
+#:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
+#:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
+#:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of the README
+#:   reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on the district the
+#:   reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318, 251,422 against
+#:   251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995 and 56,995).
+PORTFOLIOS: dict[str, tuple[str, ...]] = {
+    "full": (),
+    "lean": ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp"),
+    "pseudo_costs_lns": ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp",
+                         "default_lp"),
+}
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything besides the district that decides a placement round."""
@@ -68,9 +93,9 @@ class Policy:
     #: assignment's pairs to the model (:func:`solver.cpsat.quick_pricing_iterations`; deterministic searches);
     #: 0 is off.
     quick_pricing_iterations: int = 4
-    #: Deterministic searches skip CP-SAT's LP-heavy full-problem workers (:data:`solver.cpsat.LEAN_SKIPS`): on
-    #: the district they spend whole batches of the budget on one LP solve.
-    lean_search: bool = True
+    #: The CP-SAT workers a deterministic search runs (:data:`PORTFOLIOS`): without the LP-heavy full-problem
+    #: ones, which on the district spend whole batches of the budget on LP solves.
+    portfolio: str = "pseudo_costs_lns"
     #: Up to this many allowed pairs each stage's gap is also reported against the LP bound with seniority
     #: (:mod:`solver.bounds`); above it that LP takes minutes (a district's is a million rows) and is skipped.
     lp_bound_pairs: int = 10_000
@@ -92,6 +117,8 @@ class Policy:
             (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),
             (self.objective in ("lexicographic", "weighted"),
              f"objective must be lexicographic or weighted, got {self.objective!r}"),
+            (self.portfolio in PORTFOLIOS,
+             f"portfolio must be one of {', '.join(PORTFOLIOS)}, got {self.portfolio!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
               for name, low in (("workers", 1), ("pricing_iterations", 0), ("quick_pricing_iterations", 0),
                                 ("full_model_pairs", 0),
@@ -121,9 +148,11 @@ class Policy:
         data = json.loads(text)
         # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
         data.setdefault("pricing_iterations", 0)
-        # ... and one recorded before the quick pricing and the lean search, with CP-SAT's whole portfolio
+        # ... and one recorded before the quick pricing, with CP-SAT's whole portfolio; one recorded with the
+        # "lean_search" switch (2026-11-27 morning) replays with the portfolio that switch chose
         data.setdefault("quick_pricing_iterations", 0)
-        data.setdefault("lean_search", False)
+        if "portfolio" not in data:
+            data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
                                                autonomy=tuple(o["autonomy"]),
                                                except_models=tuple(o.get("except_models", ())))

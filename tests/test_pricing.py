@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from solver import solve
 from solver.checker import check
 from solver.cpsat import ARCS_PER_SECOND, pricing_iterations, quick_pricing_iterations
 from solver.instance import Instance
 from solver.lagrangian import arc_count
-from solver.policy import Policy
+from solver.policy import PORTFOLIOS, Policy
 from staffing.seed import generate
 
 POLICY = Policy(time_limit=20)
@@ -70,11 +72,26 @@ def test_a_run_recorded_before_pricing_replays_without_it():
 
 
 def test_a_run_recorded_before_the_quick_pricing_replays_with_the_whole_portfolio_and_without_it():
-    recorded = Policy().to_json().replace('"lean_search": true, ', "").replace('"quick_pricing_iterations": 4, ', "")
-    assert "lean_search" not in recorded and "quick_pricing" not in recorded
+    recorded = Policy().to_json().replace('"portfolio": "pseudo_costs_lns", ', "").replace(
+        '"quick_pricing_iterations": 4, ', "")
+    assert "portfolio" not in recorded and "quick_pricing" not in recorded
     old = Policy.from_json(recorded)
-    assert (old.lean_search, old.quick_pricing_iterations) == (False, 0)
-    assert (Policy().lean_search, Policy().quick_pricing_iterations) == (True, 4)
+    assert (old.portfolio, old.quick_pricing_iterations) == ("full", 0)
+    assert (Policy().portfolio, Policy().quick_pricing_iterations) == ("pseudo_costs_lns", 4)
+
+
+def test_a_run_recorded_with_the_lean_search_switch_replays_with_the_portfolio_it_chose():
+    """Runs of the morning of 2026-11-27 recorded ``lean_search``; it named what is now the ``lean`` portfolio."""
+    today = Policy().to_json()
+    for switch, portfolio in (("true", "lean"), ("false", "full")):
+        recorded = today.replace('"portfolio": "pseudo_costs_lns"', f'"lean_search": {switch}')
+        assert Policy.from_json(recorded).portfolio == portfolio
+    assert PORTFOLIOS["pseudo_costs_lns"] == (*PORTFOLIOS["lean"], "default_lp")
+
+
+def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
+    with pytest.raises(ValueError, match="portfolio must be one of full, lean, pseudo_costs_lns, got 'fast'"):
+        Policy(portfolio="fast")
 
 
 def test_300_school_rounds_and_the_district_get_the_quick_pricing_within_30_s():

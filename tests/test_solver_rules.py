@@ -190,7 +190,7 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     from solver import matching
 
     d = generate("region", 1)
-    policy = Policy(time_limit=4, deterministic=True)
+    policy = Policy(time_limit=2, deterministic=True)
     first = solve(d, policy)
     assert not first.stats["optimal"]  # the budget, not the proof, ends this search
     fast_start = matching.teacher_proposing
