@@ -291,8 +291,6 @@ class ComponentModel:
         return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
 
 
-
-
 def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = inst.policy

@@ -33,6 +33,9 @@ class RuleOverride:
         return "*" in self.models or rules.model in self.models or rules.autonomy in self.autonomy
 
 
+# CP-SAT's LP-heavy full-problem workers and its quick restarts (the ``lean`` portfolio's skips)
+_LP_HEAVY = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
+
 #: CP-SAT workers a deterministic (interleaved) search skips, by portfolio name.  A name is never redefined: a
 #: recorded run replays with the portfolio it was solved with.  In the interleaved search every worker gets a
 #: batch in turn and the batch waits for its slowest task, so one LP-heavy task holds both cores.
@@ -43,19 +46,14 @@ class RuleOverride:
 #:   deterministic seconds once the model had 9,600 priced pairs more, and the LNS workers never ran; without
 #:   them the reserve stage from the warm start reached 249,875 in 8 deterministic seconds, as the whole
 #:   portfolio did in 14, and the `city` rounds reached the same values in half the wall time.
-#: * ``pseudo_costs_lns`` (the default since 2026-11-27, noon): ``lean`` without ``default_lp`` too, so
+#: * ``pseudo_costs_lns`` (the default since 2026-11-27, late morning): ``lean`` without ``default_lp`` too, so
 #:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
 #:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
 #:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of the README
 #:   reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on the district the
 #:   reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318, 251,422 against
 #:   251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995 and 56,995).
-PORTFOLIOS: dict[str, tuple[str, ...]] = {
-    "full": (),
-    "lean": ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp"),
-    "pseudo_costs_lns": ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp",
-                         "default_lp"),
-}
+PORTFOLIOS: dict[str, tuple[str, ...]] = {"full": (), "lean": _LP_HEAVY, "pseudo_costs_lns": (*_LP_HEAVY, "default_lp")}
 
 
 @dataclass(frozen=True)

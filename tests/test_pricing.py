@@ -9,7 +9,7 @@ from solver.checker import check
 from solver.cpsat import ARCS_PER_SECOND, pricing_iterations, quick_pricing_iterations
 from solver.instance import Instance
 from solver.lagrangian import arc_count
-from solver.policy import PORTFOLIOS, Policy
+from solver.policy import Policy
 from staffing.seed import generate
 
 POLICY = Policy(time_limit=20)
@@ -86,7 +86,6 @@ def test_a_run_recorded_with_the_lean_search_switch_replays_with_the_portfolio_i
     for switch, portfolio in (("true", "lean"), ("false", "full")):
         recorded = today.replace('"portfolio": "pseudo_costs_lns"', f'"lean_search": {switch}')
         assert Policy.from_json(recorded).portfolio == portfolio
-    assert PORTFOLIOS["pseudo_costs_lns"] == (*PORTFOLIOS["lean"], "default_lp")
 
 
 def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
