@@ -51,6 +51,9 @@ class LagrangianBound:
     #: indices (into ``Instance.edges``) of the pairs the last ``keep_last`` relaxed assignments use: where the
     #: multipliers say a rule-abiding optimum is likely to put teachers (what the solver prices pairs with)
     pairs: frozenset[int] = frozenset()
+    #: indices of the pairs of the last relaxed assignment (one per teacher placed there), with ``keep_last``:
+    #: the guide of the solver's second warm start (:func:`solver.matching.teacher_proposing`)
+    assignment: tuple[int, ...] = ()
 
 
 def _runs(sorted_key: np.ndarray, lo_key: np.ndarray, hi_key: np.ndarray, side: str = "left"
@@ -282,5 +285,7 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         mu = np.maximum(0.0, mu - step * d_mu)
         nu = np.maximum(0.0, nu - step * d_nu)
     # stage values are integers: an upper bound on one rounds down, past a margin for floating-point noise
-    pairs = frozenset(np.unique(rows.arc_pair[np.concatenate(recent)]).tolist()) if keep_last and k else frozenset()
-    return LagrangianBound(math.floor(best + 1e-6 * max(1.0, abs(best))), k, time.perf_counter() - t0, pairs)
+    kept = keep_last and k
+    pairs = frozenset(np.unique(rows.arc_pair[np.concatenate(recent)]).tolist()) if kept else frozenset()
+    last = tuple(rows.arc_pair[recent[-1]].tolist()) if kept else ()
+    return LagrangianBound(math.floor(best + 1e-6 * max(1.0, abs(best))), k, time.perf_counter() - t0, pairs, last)

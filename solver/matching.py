@@ -16,19 +16,39 @@ from ortools.graph.python import min_cost_flow
 from solver.instance import Edge, GroupPlacement, Instance
 
 
-def teacher_order_key(inst: Instance, e: Edge) -> tuple:
+def teacher_order_key(inst: Instance, e: Edge, guide: GroupPlacement | None = None) -> tuple:
     """A teacher's strict order over groups: their level for the school, then their former school first
-    (so a return right is used before an equally ranked school, as R-RETURN demands), then group index."""
+    (so a return right is used before an equally ranked school, as R-RETURN demands), then the group
+    ``guide`` names for the teacher, then group index."""
     t = inst.teachers[e.teacher_id]
     school = inst.groups[e.group].school_id
-    return (e.level, 0 if school == t.former_school_id else 1, e.group)
+    guided = 0 if guide is not None and guide.get(e.teacher_id) == e.group else 1
+    return (e.level, 0 if school == t.former_school_id else 1, guided, e.group)
 
 
-def teacher_proposing(inst: Instance) -> GroupPlacement:
-    proposals = {tid: sorted(es, key=lambda e: teacher_order_key(inst, e)) for tid, es in inst.edges_by_teacher.items()}
+def teacher_proposing(inst: Instance, guide: GroupPlacement | None = None) -> GroupPlacement:
+    """Teacher-proposing deferred acceptance with RULES.md's priorities.
+
+    ``guide`` (a placement the rules need not allow, such as a relaxation's assignment) breaks the ties the
+    rules leave open, so the answer obeys the rules whatever it says: among schools a teacher ranks equally
+    (every school, for a teacher without a list) they propose to the guide's group first, and a group whose
+    model has no seniority order holds the guide's teachers ahead of others, after return-rights holders
+    (R-RETURN ranks those first everywhere).  Seniority-order groups keep their priority order exactly."""
+    key = (lambda e: teacher_order_key(inst, e, guide))
+    proposals = {tid: sorted(es, key=key) for tid, es in inst.edges_by_teacher.items()}
     nxt = dict.fromkeys(proposals, 0)
     rank = inst.priority_rank
-    held: dict[int, list[tuple[int, str]]] = defaultdict(list)  # heap of (-priority rank): worst on top
+    behind = len(inst.teacher_index)  # added to the rank of a candidate the guide sends elsewhere
+
+    def holds(tid: str, g: int) -> int:
+        """The rank a group holds a candidate by (lower is better)."""
+        r = rank[(tid, g)]
+        group = inst.groups[g]
+        if guide is None or group.rules.seniority_order or guide.get(tid) == g or inst.priority(tid, group)[0] == 0:
+            return r
+        return r + behind
+
+    held: dict[int, list[tuple[int, str]]] = defaultdict(list)  # heap of (-rank held by): worst on top
     free = sorted(proposals, reverse=True)
     placement: GroupPlacement = {}
     while free:
@@ -37,7 +57,7 @@ def teacher_proposing(inst: Instance) -> GroupPlacement:
         while nxt[tid] < len(options):
             g = options[nxt[tid]].group
             nxt[tid] += 1
-            heap, mine = held[g], -rank[(tid, g)]
+            heap, mine = held[g], -holds(tid, g)
             if len(heap) < inst.groups[g].capacity:
                 heapq.heappush(heap, (mine, tid))
                 placement[tid] = g

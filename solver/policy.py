@@ -91,6 +91,9 @@ class Policy:
     #: assignment's pairs to the model (:func:`solver.cpsat.quick_pricing_iterations`; deterministic searches);
     #: 0 is off.
     quick_pricing_iterations: int = 4
+    #: Where pairs are priced, a second warm start: deferred acceptance guided by the pricing's last relaxed
+    #: assignment (:func:`solver.cpsat.guided_start`); the search starts from the better of the two.
+    guided_start: bool = True
     #: The CP-SAT workers a deterministic search runs (:data:`PORTFOLIOS`): without the LP-heavy full-problem
     #: ones, which on the district spend whole batches of the budget on LP solves.
     portfolio: str = "pseudo_costs_lns"
@@ -149,6 +152,8 @@ class Policy:
         # ... and one recorded before the quick pricing, with CP-SAT's whole portfolio; one recorded with the
         # "lean_search" switch (2026-11-27 morning) replays with the portfolio that switch chose
         data.setdefault("quick_pricing_iterations", 0)
+        # ... and one recorded before the guided warm start, from deferred acceptance alone
+        data.setdefault("guided_start", False)
         if "portfolio" not in data:
             data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),

@@ -83,6 +83,10 @@ def _print_figures(figures: dict[str, Any]) -> None:
             pricing = solve["pricing"]
             typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
                        f"iterations ({pricing['seconds']} s)")
+        if starts := solve.get("warm_starts"):
+            values = {name: "/".join(f"{v:,}" for v in starts[name]) for name in ("deferred_acceptance", "guided")}
+            typer.echo(f"  warm start: {starts['used'].replace('_', ' ')} (must-place/reserve/welfare: deferred "
+                       f"acceptance {values['deferred_acceptance']}, guided {values['guided']})")
         for stage, row in solve["stages"].items():
             work = (f", searched {row['seconds']} s ({row['deterministic_seconds']} deterministic)"
                     if row.get("seconds") and "deterministic_seconds" in row else "")
