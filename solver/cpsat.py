@@ -308,6 +308,7 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         # deterministic time and interleaved workers: the same snapshot and policy give the same answer,
         # which is what makes a recorded run replayable
         solver.parameters.interleave_search = True
+        solver.parameters.interleave_batch_size = p.interleave_batch
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
         # a wall-clock cap only against a pathological search; a deterministic second costs one to four wall
         # seconds on an idle machine and several times that on a busy one, so the cap must stay far above that

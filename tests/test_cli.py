@@ -181,9 +181,28 @@ def test_a_replay_that_differs_says_whether_it_is_as_good_under_the_rules(env, d
     assert replay.exit_code == 1 and "2 placement(s) differ on replay" in replay.output
     assert "exactly as good under the rules in every stage" in replay.output
     assert "search work in deterministic seconds, recorded -> replayed: must_place" in replay.output
+    assert "ran CP-SAT's tasks side by side" in replay.output  # why a real replay could differ
     # and a record edited into a placement the rules forbid (a teacher on another certification's post) says so
     by_cert = {cert: p[0] for (_, cert), p in groups.items()}
     _swap(db_url, 1, *list(by_cert.values())[:2])
     replay = runner.invoke(app, ["replay", "1"])
     assert "the recorded placements break the rules" in replay.output and "CERTIFICATION" in replay.output
     assert "exactly as good" not in replay.output
+
+
+def test_exact_replay_runs_the_search_one_task_at_a_time_and_is_refused_with_parallel(env, db_url):
+    run("import", str(ROOT / "seed_data" / "small"))
+    placed = run("place", "--exact-replay", "--time-limit", "5", "--out", "p.csv")
+    assert placed.exit_code == 0, placed.output
+    with session_scope(db_url) as session:
+        from staffing.runs import get_run
+
+        assert Policy.from_json(get_run(session, 1).policy_json).interleave_batch == 1
+    replay = run("replay", "1")
+    assert replay.exit_code == 0 and "reproduces all placements" in replay.output
+    groups = _placements_by_group(db_url, 1)
+    _swap(db_url, 1, *next(p[:2] for p in groups.values() if len(p) >= 2))
+    assert "side by side" not in runner.invoke(app, ["replay", "1"]).output
+    both = runner.invoke(app, ["place", "--exact-replay", "--parallel", "--out", "z.csv"])
+    assert both.exit_code == 2 and "--exact-replay needs the deterministic search" in both.output
+    assert not (env / "z.csv").exists()
