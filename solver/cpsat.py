@@ -309,6 +309,7 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         # which is what makes a recorded run replayable
         solver.parameters.interleave_search = True
         solver.parameters.interleave_batch_size = p.interleave_batch
+        solver.parameters.lns_initial_deterministic_limit = p.lns_task_seconds
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
         # a wall-clock cap only against a pathological search; a deterministic second costs one to four wall
         # seconds on an idle machine and several times that on a busy one, so the cap must stay far above that

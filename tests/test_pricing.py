@@ -6,7 +6,7 @@ import pytest
 
 from solver import solve
 from solver.checker import check
-from solver.cpsat import ARCS_PER_SECOND, pricing_iterations, quick_pricing_iterations
+from solver.cpsat import ARCS_PER_SECOND, _params, pricing_iterations, quick_pricing_iterations
 from solver.instance import Instance
 from solver.lagrangian import arc_count
 from solver.policy import Policy
@@ -86,6 +86,16 @@ def test_a_run_recorded_with_the_lean_search_switch_replays_with_the_portfolio_i
     for switch, portfolio in (("true", "lean"), ("false", "full")):
         recorded = today.replace('"portfolio": "pseudo_costs_lns"', f'"lean_search": {switch}')
         assert Policy.from_json(recorded).portfolio == portfolio
+
+
+def test_a_run_recorded_before_shorter_lns_tasks_replays_with_cp_sat_s_and_a_bad_length_is_refused():
+    recorded = Policy().to_json().replace('"lns_task_seconds": 0.01, ', "")
+    assert "lns_task_seconds" not in recorded
+    assert Policy.from_json(recorded).lns_task_seconds == 0.1
+    solver = _params(Instance(generate("small", 3), Policy()), 1.0)
+    assert solver.parameters.lns_initial_deterministic_limit == Policy().lns_task_seconds
+    with pytest.raises(ValueError, match="lns_task_seconds must be a positive, finite number of seconds, got 0"):
+        Policy(lns_task_seconds=0)
 
 
 def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
