@@ -190,14 +190,14 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     from solver import matching
 
     d = generate("region", 1)
-    policy = Policy(time_limit=2, deterministic=True)
+    policy = Policy(time_limit=1.5, deterministic=True)
     first = solve(d, policy)
     assert not first.stats["optimal"]  # the budget, not the proof, ends this search
     fast_start = matching.teacher_proposing
 
-    def slow_start(inst):
+    def slow_start(inst, guide=None):
         clock.sleep(1.5)
-        return fast_start(inst)
+        return fast_start(inst, guide)
 
     monkeypatch.setattr(matching, "teacher_proposing", slow_start)
     second = solve(d, policy)
