@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_replay.py --size region --seed 1 --time-limit 4 --runs 3
     .venv/bin/python benchmarks/bench_replay.py --size region --seed 1 --time-limit 4 --runs 5 --load 4
     .venv/bin/python benchmarks/bench_replay.py ... --cap-factor 10   # the wall-clock cap before 2026-11-27
-    .venv/bin/python benchmarks/bench_replay.py ... --exact-replay    # CP-SAT's tasks one at a time
+    .venv/bin/python benchmarks/bench_replay.py ... --side-by-side    # CP-SAT's tasks two at a time
 
 ``staffing replay`` rests on this: the same snapshot and policy must give the same placements in another
 process, on another day, on a machine doing other work.  Each run solves the generated round in a fresh
@@ -27,7 +27,7 @@ import time
 
 
 def solve_once(size: str, seed: int, time_limit: float, cap_factor: float | None,
-               exact: bool = False) -> dict[str, object]:
+               side_by_side: bool = False) -> dict[str, object]:
     """One deterministic solve in this process: what a replay must reproduce."""
     from solver import cpsat, solve
     from solver.policy import scenario
@@ -36,7 +36,7 @@ def solve_once(size: str, seed: int, time_limit: float, cap_factor: float | None
     if cap_factor:
         cpsat.WALL_CLOCK_FACTOR = cap_factor
     started = time.perf_counter()
-    policy = scenario("district_rules").with_(time_limit=time_limit, interleave_batch=1 if exact else 0)
+    policy = scenario("district_rules").with_(time_limit=time_limit, interleave_batch=0 if side_by_side else 1)
     result = solve(generate(size, seed), policy)
     placements = sorted((a.teacher_id, a.vacancy_id or "") for a in result.assignments)
     return {"placements": hashlib.sha256(json.dumps(placements).encode()).hexdigest()[:12],
@@ -59,11 +59,11 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=0, help="busy-looping processes beside the solves")
     parser.add_argument("--cap-factor", type=float, default=None,
                         help="the wall-clock cap in multiples of the deterministic budget (default: the solver's)")
-    parser.add_argument("--exact-replay", action="store_true", help="one CP-SAT task at a time (place --exact-replay)")
+    parser.add_argument("--side-by-side", action="store_true", help="CP-SAT's tasks two at a time (place --side-by-side)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: solve once, print JSON
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(solve_once(args.size, args.seed, args.time_limit, args.cap_factor, args.exact_replay)))
+        print(json.dumps(solve_once(args.size, args.seed, args.time_limit, args.cap_factor, args.side_by_side)))
         return
     hogs = [multiprocessing.Process(target=busy, daemon=True) for _ in range(args.load)]
     for hog in hogs:
@@ -76,8 +76,8 @@ def main() -> None:
                        "--time-limit", str(args.time_limit)]
             if args.cap_factor:
                 command += ["--cap-factor", str(args.cap_factor)]
-            if args.exact_replay:
-                command.append("--exact-replay")
+            if args.side_by_side:
+                command.append("--side-by-side")
             child = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             outcome = json.loads(child.stdout.splitlines()[-1])
             outcomes.append(outcome)
@@ -89,7 +89,7 @@ def main() -> None:
             hog.terminate()
     same = len({(o["placements"], json.dumps(o["stages"])) for o in outcomes}) == 1
     cap = f"cap {args.cap_factor:g}x" if args.cap_factor else "the solver's cap"
-    mode = ", one task at a time" if args.exact_replay else ""
+    mode = ", tasks side by side" if args.side_by_side else ""
     print(f"{args.size} seed {args.seed}, {args.time_limit:g} s deterministic{mode}, {cap}, {args.runs} processes, load "
           f"{args.load}: {'all the same placements and work' if same else 'THE RUNS DIFFER'}")
 

@@ -501,7 +501,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
                     if priced else None),
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
-        # -- or, unseen here, the task a search's last batch stopped early differed (README, "CP-SAT's last batch")
+        # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
+        # early differed (README, "CP-SAT's last batch")
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
     }
     return placement, stats

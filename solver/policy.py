@@ -97,13 +97,13 @@ class Policy:
     #: The CP-SAT workers a deterministic search runs (:data:`PORTFOLIOS`): without the LP-heavy full-problem
     #: ones, which on the district spend whole batches of the budget on LP solves.
     portfolio: str = "pseudo_costs_lns"
-    #: Tasks per batch of a deterministic search.  0 is CP-SAT's default, one per worker, run side by side:
-    #: the search is deterministic batch by batch except the last, where a task stops when the other one's
-    #: finish pushes the shared deterministic clock past the budget, which depends on thread timing (README,
-    #: "CP-SAT's last batch").  1 runs the tasks one at a time, and a replay then gives exactly the same
-    #: placements (``place --exact-replay``); measured on four districts it gave reserve stages 300 lower and
-    #: welfare 380 higher on average, within the search's spread, in about the same wall time.
-    interleave_batch: int = 0
+    #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
+    #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
+    #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
+    #: the other one's finish pushes the shared deterministic clock past the budget, which depends on thread
+    #: timing (README, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the same reserve
+    #: stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
+    interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
     #: CP-SAT) in a deterministic search.  Shorter tasks mean more neighbourhoods in the same budget, and on the
     #: district the reserve stage climbs by one teacher per task: 0.01 took district seed 10's reserve stage
@@ -170,6 +170,8 @@ class Policy:
         data.setdefault("guided_start", False)
         # ... and one recorded before shorter LNS tasks, with CP-SAT's
         data.setdefault("lns_task_seconds", 0.1)
+        # ... and one recorded before tasks ran one at a time, with CP-SAT's batches
+        data.setdefault("interleave_batch", 0)
         if "portfolio" not in data:
             data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),

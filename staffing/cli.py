@@ -167,9 +167,9 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
           parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (faster, "
                                                       "better on large rounds, but a replay may differ)")] = False,
-          exact_replay: Annotated[bool, typer.Option(
-              help="run CP-SAT's tasks one at a time, so that a replay gives exactly the same placements (by "
-                   "default the last batch of each search depends on thread timing)")] = False,
+          side_by_side: Annotated[bool, typer.Option(
+              help="run CP-SAT's tasks two at a time, side by side, instead of one at a time: a replay may then "
+                   "differ where the last batch of a search stopped")] = False,
           bound_seconds: Annotated[float, typer.Option(
               help="after the search, seconds spent proving how close the answer is to the best lawful one "
                    "(Lagrangian bound with seniority, for rounds too big for the exact LP); changes no "
@@ -182,10 +182,10 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
     from staffing.runs import run_placement
 
     with user_errors():
-        if parallel and exact_replay:
-            raise ValueError("--exact-replay needs the deterministic search: leave out --parallel")
+        if parallel and side_by_side:
+            raise ValueError("--side-by-side is a way of running the deterministic search: leave out --parallel")
         policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
-                                       interleave_batch=1 if exact_replay else 0)
+                                       interleave_batch=0 if side_by_side else 1)
         with session_scope(_db(database_url)) as session:
             outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
@@ -247,7 +247,7 @@ def replay(run_id: int, database_url: DbOption = None) -> None:
                        "when the time limit stops the search", err=True)
         elif policy.get("interleave_batch", 0) != 1:
             typer.echo(f"note: run {run_id} ran CP-SAT's tasks side by side; where the budget stopped a search, "
-                       "the last batch depends on thread timing (place --exact-replay runs them one at a time)",
+                       "the last batch depends on thread timing (runs since 2026-11-27 run them one at a time)",
                        err=True)
         recorded = json.loads(record.figures_json).get("solve") or {}
         for when, solve in (("recorded run", recorded), ("replay", outcome.result.stats)):

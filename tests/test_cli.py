@@ -181,7 +181,7 @@ def test_a_replay_that_differs_says_whether_it_is_as_good_under_the_rules(env, d
     assert replay.exit_code == 1 and "2 placement(s) differ on replay" in replay.output
     assert "exactly as good under the rules in every stage" in replay.output
     assert "search work in deterministic seconds, recorded -> replayed: must_place" in replay.output
-    assert "ran CP-SAT's tasks side by side" in replay.output  # why a real replay could differ
+    assert "side by side" not in replay.output  # one task at a time: the search cannot be why
     # and a record edited into a placement the rules forbid (a teacher on another certification's post) says so
     by_cert = {cert: p[0] for (_, cert), p in groups.items()}
     _swap(db_url, 1, *list(by_cert.values())[:2])
@@ -190,19 +190,20 @@ def test_a_replay_that_differs_says_whether_it_is_as_good_under_the_rules(env, d
     assert "exactly as good" not in replay.output
 
 
-def test_exact_replay_runs_the_search_one_task_at_a_time_and_is_refused_with_parallel(env, db_url):
+def test_side_by_side_runs_cp_sat_s_tasks_two_at_a_time_and_a_differing_replay_says_what_that_means(env, db_url):
+    from staffing.runs import get_run
+
     run("import", str(ROOT / "seed_data" / "small"))
-    placed = run("place", "--exact-replay", "--time-limit", "5", "--out", "p.csv")
+    assert run("place", "--time-limit", "5", "--out", "p.csv").exit_code == 0
+    placed = run("place", "--side-by-side", "--time-limit", "5", "--out", "p.csv")
     assert placed.exit_code == 0, placed.output
     with session_scope(db_url) as session:
-        from staffing.runs import get_run
-
-        assert Policy.from_json(get_run(session, 1).policy_json).interleave_batch == 1
-    replay = run("replay", "1")
-    assert replay.exit_code == 0 and "reproduces all placements" in replay.output
-    groups = _placements_by_group(db_url, 1)
-    _swap(db_url, 1, *next(p[:2] for p in groups.values() if len(p) >= 2))
-    assert "side by side" not in runner.invoke(app, ["replay", "1"]).output
-    both = runner.invoke(app, ["place", "--exact-replay", "--parallel", "--out", "z.csv"])
-    assert both.exit_code == 2 and "--exact-replay needs the deterministic search" in both.output
+        batches = [Policy.from_json(get_run(session, i).policy_json).interleave_batch for i in (1, 2)]
+    assert batches == [1, 0]  # one task at a time unless asked
+    assert "reproduces all placements" in run("replay", "2").output
+    groups = _placements_by_group(db_url, 2)
+    _swap(db_url, 2, *next(p[:2] for p in groups.values() if len(p) >= 2))
+    assert "ran CP-SAT's tasks side by side" in runner.invoke(app, ["replay", "2"]).output
+    both = runner.invoke(app, ["place", "--side-by-side", "--parallel", "--out", "z.csv"])
+    assert both.exit_code == 2 and "--side-by-side is a way of running the deterministic search" in both.output
     assert not (env / "z.csv").exists()

@@ -89,9 +89,10 @@ def test_a_run_recorded_with_the_lean_search_switch_replays_with_the_portfolio_i
 
 
 def test_a_run_recorded_before_shorter_lns_tasks_replays_with_cp_sat_s_and_a_bad_length_is_refused():
-    recorded = Policy().to_json().replace('"lns_task_seconds": 0.01, ', "")
-    assert "lns_task_seconds" not in recorded
-    assert Policy.from_json(recorded).lns_task_seconds == 0.1
+    recorded = Policy().to_json().replace('"lns_task_seconds": 0.01, ', "").replace('"interleave_batch": 1, ', "")
+    assert "lns_task_seconds" not in recorded and "interleave_batch" not in recorded
+    old = Policy.from_json(recorded)
+    assert (old.lns_task_seconds, old.interleave_batch) == (0.1, 0)  # CP-SAT's, as those runs were solved
     solver = _params(Instance(generate("small", 3), Policy()), 1.0)
     assert solver.parameters.lns_initial_deterministic_limit == Policy().lns_task_seconds
     with pytest.raises(ValueError, match="lns_task_seconds must be a positive, finite number of seconds, got 0"):
