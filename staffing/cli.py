@@ -165,8 +165,9 @@ app.command("export-bundle", help="Same as `export`.")(export_cmd)
 def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] = "district_rules",
           time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 30.0,
           method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
-          parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (faster, "
-                                                      "better on large rounds, but a replay may differ)")] = False,
+          parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (a 30 s "
+                                                      "round takes 30 s, but answers are weaker on large rounds "
+                                                      "and a replay may differ)")] = False,
           side_by_side: Annotated[bool, typer.Option(
               help="run CP-SAT's tasks two at a time, side by side, instead of one at a time: a replay may then "
                    "differ where the last batch of a search stopped")] = False,
