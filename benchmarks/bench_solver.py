@@ -69,6 +69,8 @@ def main() -> None:
             model = {k: stats[k] for k in ("pairs", "pairs_in_model", "groups", "components", "variables",
                                           "constraints", "wall_time", "optimal")}
             print("    cp-sat model:", json.dumps(model))
+            if stats.get("bound_beside_search"):
+                print("    bound beside the search:", json.dumps(stats["bound_beside_search"]))
             for stage, s in stats["stages"].items():  # type: ignore[union-attr]
                 print(f"    stage {stage:<10} {json.dumps(s)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

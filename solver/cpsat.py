@@ -21,10 +21,12 @@ component without an answer; the proven bound and gap are reported, never hidden
 from __future__ import annotations
 
 import math
+import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -410,64 +412,72 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
              "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
     remaining = max(1, len(inst.edges))
-    for teachers, groups in comps:
-        comp = ComponentModel(inst, teachers, groups, keep, placed)
-        pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
-        sizes["variables"] += len(comp.model.proto.variables)
-        sizes["constraints"] += len(comp.model.proto.constraints)
-        sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
-        share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
-        remaining -= pairs
-        # deterministic mode: each searched stage's work budget is a pure function of the policy and the
-        # instance (never of how long the preparation took on this machine), so a replay gets the same budget
-        # and the same answer; the price is wall time beyond the limit on large rounds.  What a stage leaves
-        # (a search proven optimal early) goes to the next: deterministic time is as reproducible as the rest.
-        work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
-        unused = 0.0
-        current = {tid: start[tid] for tid in teachers if tid in start}
-        for k, stage in enumerate(stages):
-            expr = comp.objective(stage)
-            report = reports[stage]
-            report.components += 1
-            if stage in settled:  # proven optimal by the relaxation bound: nothing to search
-                value = bound = stage_value(inst, current, stage)
-                report.optimal_components += 1
-            else:
-                comp.set_hint(current)
-                comp.model.maximize(expr)
-                budget = work + unused
-                solver = _params(inst, budget if inst.policy.deterministic else share / (len(stages) - k))
-                t_stage = time.perf_counter()
-                status = solver.solve(comp.model)
-                spent = time.perf_counter() - t_stage
-                share -= spent
-                used = solver.response_proto.deterministic_time
-                unused = max(0.0, budget - used)
-                report.seconds += spent
-                report.deterministic_seconds += used
-                report.cut_by_wall_clock += cut_by_wall_clock(solver, spent)
-                solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                if solved:
-                    current = comp.read(solver)
-                    report.optimal_components += status == cp_model.OPTIMAL
-                value = stage_value(inst, current, stage)
-                # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
-                bound = int(round(solver.best_objective_bound)) if solved else trivial_bound(inst, teachers, stage)
-            report.objective += value
-            report.bound += max(bound, value)
-            if stage != "weighted":
-                comp.model.add(expr >= value)  # later stages keep this stage's value (lexicographic)
-        placement.update(current)
+    beside = (BoundBesideSearch(inst, rows, floor, stage_value(inst, start, "reserve"))
+              if rows is not None and bound_beside_search(inst) else None)
+    try:
+        for teachers, groups in comps:
+            comp = ComponentModel(inst, teachers, groups, keep, placed)
+            pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
+            sizes["variables"] += len(comp.model.proto.variables)
+            sizes["constraints"] += len(comp.model.proto.constraints)
+            sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
+            share = max(0.0, deadline - time.perf_counter()) * pairs / remaining
+            remaining -= pairs
+            # deterministic mode: each searched stage's work budget is a pure function of the policy and the
+            # instance (never of how long the preparation took on this machine), so a replay gets the same budget
+            # and the same answer; the price is wall time beyond the limit on large rounds.  What a stage leaves
+            # (a search proven optimal early) goes to the next: deterministic time is as reproducible as the rest.
+            work = (limit - after_search - nominal_pricing) * pairs / max(1, len(inst.edges)) / searched
+            unused = 0.0
+            current = {tid: start[tid] for tid in teachers if tid in start}
+            for k, stage in enumerate(stages):
+                expr = comp.objective(stage)
+                report = reports[stage]
+                report.components += 1
+                if stage in settled:  # proven optimal by the relaxation bound: nothing to search
+                    value = bound = stage_value(inst, current, stage)
+                    report.optimal_components += 1
+                else:
+                    comp.set_hint(current)
+                    comp.model.maximize(expr)
+                    budget = work + unused
+                    solver = _params(inst, budget if inst.policy.deterministic else share / (len(stages) - k))
+                    t_stage = time.perf_counter()
+                    status = solver.solve(comp.model)
+                    spent = time.perf_counter() - t_stage
+                    share -= spent
+                    used = solver.response_proto.deterministic_time
+                    unused = max(0.0, budget - used)
+                    report.seconds += spent
+                    report.deterministic_seconds += used
+                    report.cut_by_wall_clock += cut_by_wall_clock(solver, spent)
+                    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                    if solved:
+                        current = comp.read(solver)
+                        report.optimal_components += status == cp_model.OPTIMAL
+                    value = stage_value(inst, current, stage)
+                    # the solver's bound holds for the kept pairs only; without a solve it is the trivial bound
+                    bound = int(round(solver.best_objective_bound)) if solved else trivial_bound(inst, teachers, stage)
+                report.objective += value
+                report.bound += max(bound, value)
+                if stage != "weighted":
+                    comp.model.add(expr >= value)  # later stages keep this stage's value (lexicographic)
+            placement.update(current)
+        beside_bound, waited = beside.result() if beside else (None, 0.0)
+    finally:
+        if beside:
+            beside.close()  # after an error in the search: stops the iterations and joins the thread
     lp_bounds = _seniority_lp_bounds(inst, reports, t0) if with_lp else {}
     wall_time = time.perf_counter() - t0
     # outside the limit and the wall time on purpose: it changes no placement, it only proves more about it
     lagrange = (_lagrangian_bounds(inst, reports, settled, rows)
                 if stages == STAGES and not with_lp and inst.policy.bound_seconds > 0 else {})
-    # the pricing's iterations bound the reserve stage too, for every answer placing at least as many
-    # must-place teachers as the warm start (the floor they used)
-    if (priced and reports["must_place"].objective >= floor
-            and priced.bound < getattr(lagrange.get("reserve"), "bound", priced.bound + 1)):
-        lagrange["reserve"] = priced
+    # the pricing's iterations, and those beside the search, bound the reserve stage too, for every answer
+    # placing at least as many must-place teachers as the warm start (the floor they used)
+    for found in (priced, beside_bound):
+        if (found and reports["must_place"].objective >= floor
+                and found.bound < getattr(lagrange.get("reserve"), "bound", found.bound + 1)):
+            lagrange["reserve"] = found
     stage_stats: dict[str, dict[str, object]] = {}
     for name, r in reports.items():
         row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
@@ -499,6 +509,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         "pricing": ({"iterations": priced.iterations, "seconds": round(priced.seconds, 2),
                      "pairs_added": len(keep) - kept_unpriced}
                     if priced else None),
+        "bound_beside_search": ({"iterations": beside_bound.iterations, "bound": beside_bound.bound,
+                                 "seconds": round(beside_bound.seconds, 2), "waited": round(waited, 2)}
+                                if beside_bound else None),
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
@@ -611,6 +624,44 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
     return lagrangian.lagrangian_bound(inst, inst.stage_values("reserve"), floor,
                                        target=stage_value(inst, start, "reserve"), time_limit=math.inf,
                                        max_iterations=iterations, rows=rows, keep_last=keep_last)
+
+
+def bound_beside_search(inst: Instance) -> int:
+    """Iterations of :class:`BoundBesideSearch` for this round: ``policy.bound_beside_search`` where the quick
+    pricing runs (a full pricing's own iterations bound the reserve stage already) and the search runs one task
+    at a time, so a core is idle; else 0."""
+    p = inst.policy
+    return p.bound_beside_search if quick_pricing_iterations(inst) and p.interleave_batch == 1 else 0
+
+
+class BoundBesideSearch:
+    """The reserve stage's Lagrangian bound, computed in a thread while CP-SAT searches.
+
+    Why: a deterministic search runs CP-SAT's tasks one at a time (``policy.interleave_batch``), so one of the
+    two cores idles through the round's longest part, and the quick pricing's 4 iterations prove nothing (on the
+    district they stop at the flow relaxation, 4 % above the answer).  CP-SAT releases Python's lock while it
+    searches, so the iterations run on the idle core: the round reports a gap proven by itself, not only by a
+    ``bound_seconds`` run afterwards.  A fixed number of iterations, not "until the search ends", so the figure
+    is the same in a replay; it changes no placement.  The bound holds for every answer placing at least the
+    warm start's must-place count (``floor``); Polyak's step aims at the warm start's reserve value."""
+
+    def __init__(self, inst: Instance, rows: lagrangian.SeatRows, floor: int, target: int):
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bound-beside-search")
+        self._future = self._pool.submit(
+            lagrangian.lagrangian_bound, inst, inst.stage_values("reserve"),
+            [(inst.stage_values("must_place"), floor)], target=target, time_limit=math.inf,
+            max_iterations=bound_beside_search(inst), rows=rows, stop=self._stop)
+
+    def result(self) -> tuple[lagrangian.LagrangianBound, float]:
+        """The bound, and the seconds the round waited for it after its search."""
+        t = time.perf_counter()
+        bound = self._future.result()
+        return bound, time.perf_counter() - t
+
+    def close(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True)
 
 
 def guided_start(inst: Instance, start: GroupPlacement, priced: lagrangian.LagrangianBound

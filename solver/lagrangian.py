@@ -26,6 +26,7 @@ solver found) moves ``μ``; the bound reported is the smallest ``L`` seen, so st
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -237,7 +238,8 @@ def _moving_norm(direction: np.ndarray, at: np.ndarray) -> float:
 def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weight, int]] = (), *,
                      target: int, time_limit: float, max_iterations: int = 1000,
                      rows: SeatRows | None = None, patience: int = 10,
-                     deflection: float = 0.8, keep_last: int = 0) -> LagrangianBound:
+                     deflection: float = 0.8, keep_last: int = 0,
+                     stop: threading.Event | None = None) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
     ``target`` is a value some rule-abiding placement reaches (the solver's answer): it steers Polyak's step
@@ -245,6 +247,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     by half after ``patience`` iterations without a better bound; ``deflection`` of the previous direction is
     added to the new subgradient, which damps the zigzag between rows that take turns being violated.
     ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
+    ``stop``: ends the search after the current iteration once set (a bound computed in another thread,
+    :class:`solver.cpsat.BoundBesideSearch`, whose round failed).
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else SeatRows(inst)
@@ -260,7 +264,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     d_mu, d_nu = np.zeros(len(rows)), np.zeros(len(floors))
     best, theta, stall, k = math.inf, 1.0, 0, 0
     recent: deque[np.ndarray] = deque(maxlen=max(1, keep_last))
-    while k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4:
+    while (k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4
+           and not (stop is not None and stop.is_set())):
         k += 1
         bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu)
         recent.append(chosen)

@@ -109,6 +109,11 @@ class Policy:
     #: district the reserve stage climbs by one teacher per task: 0.01 took district seed 10's reserve stage
     #: from 248,787 to 249,928 and seed 8's from 251,474 to 251,633 (README, "Shorter LNS tasks").
     lns_task_seconds: float = 0.01
+    #: Where the quick pricing ran and the search runs one task at a time (leaving a core idle), this many
+    #: Lagrangian iterations of the reserve stage run on that core during the search
+    #: (:class:`solver.cpsat.BoundBesideSearch`): the round proves its own gap instead of leaving that to
+    #: ``bound_seconds`` afterwards.  They change no placement.  0 is off.
+    bound_beside_search: int = 100
     #: Up to this many allowed pairs each stage's gap is also reported against the LP bound with seniority
     #: (:mod:`solver.bounds`); above it that LP takes minutes (a district's is a million rows) and is skipped.
     lp_bound_pairs: int = 10_000
@@ -136,7 +141,7 @@ class Policy:
              f"portfolio must be one of {', '.join(PORTFOLIOS)}, got {self.portfolio!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
               for name, low in (("workers", 1), ("pricing_iterations", 0), ("quick_pricing_iterations", 0),
-                                ("full_model_pairs", 0), ("interleave_batch", 0),
+                                ("full_model_pairs", 0), ("interleave_batch", 0), ("bound_beside_search", 0),
                                 ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
         ]
         if problems := [message for ok, message in checks if not ok]:
@@ -172,6 +177,8 @@ class Policy:
         data.setdefault("lns_task_seconds", 0.1)
         # ... and one recorded before tasks ran one at a time, with CP-SAT's batches
         data.setdefault("interleave_batch", 0)
+        # ... and one recorded before the bound beside the search, without it (its figures as recorded)
+        data.setdefault("bound_beside_search", 0)
         if "portfolio" not in data:
             data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),

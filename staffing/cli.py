@@ -83,6 +83,10 @@ def _print_figures(figures: dict[str, Any]) -> None:
             pricing = solve["pricing"]
             typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
                        f"iterations ({pricing['seconds']} s)")
+        if beside := solve.get("bound_beside_search"):
+            typer.echo(f"  bound beside the search: {beside['iterations']} Lagrangian iterations in {beside['seconds']} s "
+                       f"on the core the search left idle (reserve bound {beside['bound']}; the round waited "
+                       f"{beside['waited']} s for them)")
         if starts := solve.get("warm_starts"):
             values = {name: "/".join(f"{v:,}" for v in starts[name]) for name in ("deferred_acceptance", "guided")}
             typer.echo(f"  warm start: {starts['used'].replace('_', ' ')} (must-place/reserve/welfare: deferred "

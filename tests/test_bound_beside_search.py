@@ -1,0 +1,76 @@
+"""The reserve stage's Lagrangian bound computed beside the search (solver.cpsat.BoundBesideSearch)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from solver import cpsat, solve
+from solver.cpsat import bound_beside_search
+from solver.instance import Instance
+from solver.policy import Policy
+from staffing.seed import generate
+
+#: a small round restricted like a district so that it gets the quick pricing, as the district does
+QUICK = Policy(time_limit=5, full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+
+
+def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_bound():
+    d = generate("small", 3)
+    exact = solve(d, Policy(time_limit=20))
+    assert exact.stats["optimal"]
+    optimum = exact.stats["stages"]["reserve"]["objective"]
+    beside = solve(d, QUICK)
+    without = solve(d, QUICK.with_(bound_beside_search=0))
+    assert beside.assignments == without.assignments  # it changes no placement
+    figures = beside.stats["bound_beside_search"]
+    assert without.stats["bound_beside_search"] is None
+    assert figures["iterations"] == QUICK.bound_beside_search
+    row, before = beside.stats["stages"]["reserve"], without.stats["stages"]["reserve"]
+    # the bound holds for the whole problem, and 100 iterations beat the quick pricing's 4 by far
+    assert optimum <= figures["bound"] == row["lagrangian_bound"] < before["lagrangian_bound"]
+    assert row["lagrangian_iterations"] == QUICK.bound_beside_search
+
+
+def test_it_runs_only_where_the_quick_pricing_does_and_a_core_is_idle():
+    small, district = generate("small", 3), generate("district", 7)
+    assert bound_beside_search(Instance(district, Policy())) == Policy().bound_beside_search == 100
+    assert bound_beside_search(Instance(small, QUICK)) == 100
+    assert bound_beside_search(Instance(district, Policy(interleave_batch=0))) == 0  # both cores search
+    assert bound_beside_search(Instance(district, Policy(deterministic=False))) == 0  # no quick pricing
+    assert bound_beside_search(Instance(small, Policy())) == 0  # exact model: the LP bounds it
+    assert bound_beside_search(Instance(small, QUICK.with_(pricing_iterations=150))) == 0  # full pricing
+
+
+def test_an_error_in_the_search_stops_the_bound_and_leaves_no_thread(monkeypatch):
+    def broken(*args: object, **kwargs: object) -> None:
+        time.sleep(0.2)  # the bound's thread is iterating by now
+        raise RuntimeError("search failed")
+
+    monkeypatch.setattr(cpsat, "_params", broken)
+    t = time.perf_counter()
+    with pytest.raises(RuntimeError, match="search failed"):
+        solve(generate("small", 3), QUICK.with_(bound_beside_search=100_000))
+    assert time.perf_counter() - t < 30  # 100,000 iterations would take many minutes
+    assert not [th for th in threading.enumerate() if th.name.startswith("bound-beside-search")]
+
+
+def test_a_run_recorded_before_the_bound_beside_the_search_replays_without_it_and_a_bad_count_is_refused():
+    recorded = Policy().to_json().replace('"bound_beside_search": 100, ', "")
+    assert "bound_beside_search" not in recorded
+    assert Policy.from_json(recorded).bound_beside_search == 0
+    with pytest.raises(ValueError, match="bound_beside_search must be at least 0, got -1"):
+        Policy(bound_beside_search=-1)
+
+
+def test_the_command_line_says_what_the_bound_beside_the_search_cost(capsys):
+    from staffing.cli import _print_figures
+
+    stats = solve(generate("small", 3), QUICK).stats
+    _print_figures({"placed": 1, "solve": stats})
+    out = capsys.readouterr().out
+    beside = stats["bound_beside_search"]
+    assert f"bound beside the search: 100 Lagrangian iterations in {beside['seconds']} s" in out
+    assert f"reserve bound {beside['bound']}; the round waited {beside['waited']} s" in out
