@@ -412,7 +412,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     sizes = {"components": len(comps), "pairs": len(inst.edges), "pairs_in_model": len(keep),
              "groups": len(inst.groups), "variables": 0, "constraints": 0, "largest_component_pairs": 0}
     remaining = max(1, len(inst.edges))
-    beside = (BoundBesideSearch(inst, rows, floor, stage_value(inst, start, "reserve"))
+    # the start taken: the guided one may place more must-place teachers (a higher floor, a tighter bound)
+    beside_floor = stage_value(inst, start, "must_place")
+    beside = (BoundBesideSearch(inst, rows, beside_floor, stage_value(inst, start, "reserve"))
               if rows is not None and bound_beside_search(inst) else None)
     try:
         for teachers, groups in comps:
@@ -473,9 +475,9 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     lagrange = (_lagrangian_bounds(inst, reports, settled, rows)
                 if stages == STAGES and not with_lp and inst.policy.bound_seconds > 0 else {})
     # the pricing's iterations, and those beside the search, bound the reserve stage too, for every answer
-    # placing at least as many must-place teachers as the warm start (the floor they used)
-    for found in (priced, beside_bound):
-        if (found and reports["must_place"].objective >= floor
+    # placing at least as many must-place teachers as the warm start they used (their floor)
+    for found, at_least in ((priced, floor), (beside_bound, beside_floor)):
+        if (found and reports["must_place"].objective >= at_least
                 and found.bound < getattr(lagrange.get("reserve"), "bound", found.bound + 1)):
             lagrange["reserve"] = found
     stage_stats: dict[str, dict[str, object]] = {}
