@@ -182,7 +182,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           bound_beside_search: Annotated[int, typer.Option(
               help="Lagrangian iterations of the reserve stage's bound run during a deterministic search with "
                    "the quick pricing, on the core it leaves idle, so the round proves its own gap (on the district "
-                   "100 take about 100 s and make the search 15-40 % slower); 0 is off; changes no "
+                   "100 take about 100 s and make the search 14-38 % slower); 0 is off; changes no "
                    "placement")] = 100,
           out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
           database_url: DbOption = None) -> None:
