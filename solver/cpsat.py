@@ -518,7 +518,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
-        # early differed (README, "CP-SAT's last batch")
+        # early differed (benchmarks/RESULTS.md, "CP-SAT's last batch")
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
     }
     return placement, stats
@@ -654,8 +654,8 @@ class BoundBesideSearch:
     is the same in a replay; it changes no placement.  The bound holds for every answer placing at least the
     warm start's must-place count (``floor``); Polyak's step aims at the warm start's reserve value.  The price:
     on the district the search takes 14-38 % more wall time beside it.  A forked process instead of this thread
-    measured cheaper in isolation (+5 % against +14 %) but not in a whole round (README, "The round proves its
-    own gap"), so the simpler thread stays.  ``policy.bound_beside_search`` 0 turns it off."""
+    measured cheaper in isolation (+5 % against +14 %) but not in a whole round (benchmarks/RESULTS.md, "The round
+    proves its own gap"), so the simpler thread stays.  ``policy.bound_beside_search`` 0 turns it off."""
 
     def __init__(self, inst: Instance, rows: lagrangian.SeatRows, floor: int, target: int, iterations: int):
         self._stop = threading.Event()

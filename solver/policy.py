@@ -49,7 +49,8 @@ _LP_HEAVY = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick
 #: * ``pseudo_costs_lns`` (the default since 2026-11-27, late morning): ``lean`` without ``default_lp`` too, so
 #:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
 #:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
-#:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of the README
+#:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of
+#:   benchmarks/RESULTS.md
 #:   reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on the district the
 #:   reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318, 251,422 against
 #:   251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995 and 56,995).
@@ -101,13 +102,13 @@ class Policy:
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
     #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
     #: the other one's finish pushes the shared deterministic clock past the budget, which depends on thread
-    #: timing (README, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the same reserve
-    #: stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
+    #: timing (benchmarks/RESULTS.md, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the
+    #: same reserve stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
     interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
     #: CP-SAT) in a deterministic search.  Shorter tasks mean more neighbourhoods in the same budget, and on the
     #: district the reserve stage climbs by one teacher per task: 0.01 took district seed 10's reserve stage
-    #: from 248,787 to 249,928 and seed 8's from 251,474 to 251,633 (README, "Shorter LNS tasks").
+    #: from 248,787 to 249,928 and seed 8's from 251,474 to 251,633 (benchmarks/RESULTS.md, "Shorter LNS tasks").
     lns_task_seconds: float = 0.01
     #: Where the quick pricing ran and the search runs one task at a time (leaving a core idle), this many
     #: Lagrangian iterations of the reserve stage run on that core during the search
