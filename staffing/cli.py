@@ -69,7 +69,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...])
 
 
 def _print_figures(figures: dict[str, Any]) -> None:
-    from staffing.runs import wall_clock_cuts
+    from staffing.runs import describe_gap, proven_gaps, wall_clock_cuts
 
     shown = {k: v for k, v in figures.items() if k != "solve"}
     width = max(len(k) for k in shown)
@@ -103,6 +103,8 @@ def _print_figures(figures: dict[str, Any]) -> None:
                           f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
             typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
                        f"(gap {row['gap']:.2%}){work}{extra}")
+        for proven in proven_gaps(solve):
+            typer.echo(f"  {describe_gap(proven)}")
         if cut := wall_clock_cuts(solve):
             typer.echo(f"  warning: {cut}", err=True)
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from solver import METHODS, SOLVER_VERSION, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
-from solver.cpsat import WALL_CLOCK_FACTOR, stage_value
+from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
@@ -236,6 +236,62 @@ def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
             "or more, so the cap may have decided where they stopped: these placements may depend on how loaded the "
             "machine was and a replay may differ; solve again on a less busy machine for a replayable run")
 
+
+#: The bounds a stage's figures may carry that hold for every lawful placement, not only for the pairs the model
+#: kept, with the name a reader sees.  CP-SAT's own bound (``model_bound``) joins them only when the model kept
+#: every pair.
+WHOLE_PROBLEM_BOUNDS = (("lp_bound", "LP bound with seniority"),
+                        ("lagrangian_bound", "Lagrangian bound with seniority"),
+                        ("relaxation_bound", "flow relaxation without seniority"))
+
+
+@dataclass(frozen=True)
+class ProvenGap:
+    """How close one stage's answer is proven to be to the best lawful value of that stage."""
+    stage: str
+    objective: int
+    bound: int
+    #: which bound proves it (one of :data:`WHOLE_PROBLEM_BOUNDS`, or CP-SAT's own on an exact model)
+    proven_by: str
+    #: CP-SAT's gap on the pairs the model kept, where that is a different (smaller) statement; else None
+    kept_pairs_gap: float | None = None
+
+    @property
+    def gap(self) -> float:
+        return gap(self.bound, self.objective)
+
+
+def proven_gaps(solve: dict[str, Any]) -> list[ProvenGap]:
+    """Each stage's tightest bound valid for the whole problem, and the gap it proves.
+
+    Why: a run's figures carry up to four bounds per stage, and only some of them hold for every lawful
+    placement (CP-SAT's bound of a restricted model holds for the pairs it kept).  HR, and an auditor reading a
+    recorded run, need the one statement that is true: "no lawful placement does better than this" (for a later
+    stage of the lexicographic objective: none that keeps the earlier stages' values).  Every stage maximises,
+    so the tightest bound is the smallest.  A run recorded without ``restricted_pairs`` is taken
+    as restricted, so its CP-SAT bound is never claimed for the whole problem."""
+    exact = solve.get("restricted_pairs") is False
+    out = []
+    for stage, row in (solve.get("stages") or {}).items():
+        bounds = [(row["model_bound"], "CP-SAT's bound")] if exact else []
+        bounds += [(row[key], name) for key, name in WHOLE_PROBLEM_BOUNDS if row.get(key) is not None]
+        if not bounds:
+            continue
+        bound, name = min(bounds, key=lambda b: b[0])  # on a tie, the first named
+        out.append(ProvenGap(stage, row["objective"], bound, name, None if exact else row.get("gap")))
+    return out
+
+
+
+def describe_gap(proven: ProvenGap) -> str:
+    """One stage's proven gap in words, as the command line and the HR run page give it."""
+    if proven.bound == proven.objective:
+        return f"{proven.stage} {proven.objective:,}: proven optimal ({proven.proven_by} {proven.bound:,})"
+    kept = ("" if proven.kept_pairs_gap is None
+            else "; the best placement on the pairs the model kept" if proven.kept_pairs_gap == 0
+            else f"; within {proven.kept_pairs_gap:.2%} of CP-SAT's bound on the pairs the model kept")
+    return (f"{proven.stage} {proven.objective:,}: proven within {proven.gap:.2%} of the best lawful value "
+            f"({proven.proven_by} {proven.bound:,}{kept})")
 
 @dataclass
 class Replay:
