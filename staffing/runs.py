@@ -49,6 +49,8 @@ def evaluate(district: District, policy: Policy, method: str = "cpsat") -> tuple
     audit = seniority_audit(district, result, inst)
     figures = compute(inst, result, audit)
     figures["rule_violations"] = len(violations)
+    if (floor := reserve_cost_floor(inst, result.stats)) is not None:
+        figures["reserve_cost_floor"] = floor
     figures["solve"] = result.stats
     return inst, result, figures, violations, audit
 
@@ -292,6 +294,22 @@ def describe_gap(proven: ProvenGap) -> str:
             else f"; within {proven.kept_pairs_gap:.2%} of CP-SAT's bound on the pairs the model kept")
     return (f"{proven.stage} {proven.objective:,}: proven within {proven.gap:.2%} of the best lawful value "
             f"({proven.proven_by} {proven.bound:,}{kept})")
+
+
+def reserve_cost_floor(inst: Instance, solve: dict[str, Any]) -> int | None:
+    """The least salary ($) that any lawful placement leaves unplaced, proven by the reserve stage's
+    whole-problem bound (:func:`proven_gaps`); None where the run has no such bound.
+
+    Why: the reserve stage maximises the salary placed, in whole $k, and its gap is a share of that; a budget
+    office reads the reserve cost instead.  Every district employee's salary, less the most the bound allows to
+    be placed, less the hundreds the stage's whole-$k figures leave out for everyone who could be placed, is a
+    floor no placement under the rules goes below."""
+    reserve = next((p for p in proven_gaps(solve) if p.stage == "reserve"), None)
+    if reserve is None:
+        return None
+    employees = [t for t in inst.district.teachers.values() if t.is_district_employee]
+    truncated = sum(t.salary % 1000 for t in employees if t.teacher_id in inst.edges_by_teacher)
+    return max(0, sum(t.salary for t in employees) - 1000 * reserve.bound - truncated)
 
 @dataclass
 class Replay:

@@ -1,9 +1,12 @@
 """The one statement a run's figures allow about each stage: how close it is proven to be to the best lawful
-value (``staffing.runs.proven_gaps``), as the command line and the HR run page give it."""
+value (``staffing.runs.proven_gaps``), as the command line and the HR run page give it, and the same for the
+reserve cost in dollars (``reserve_cost_floor``)."""
 
 from __future__ import annotations
 
-from staffing.runs import describe_gap, proven_gaps
+from solver.instance import Instance
+from solver.policy import Policy
+from staffing.runs import describe_gap, evaluate, proven_gaps, reserve_cost_floor
 
 RESTRICTED = {"restricted_pairs": True, "stages": {
     "must_place": {"objective": 850, "model_bound": 850, "gap": 0.0, "relaxation_bound": 850},
@@ -49,3 +52,23 @@ def test_each_stage_in_words():
         ("welfare 60,997: proven within 14.71% of the best lawful value (flow relaxation without seniority 71,519; "
          "within 0.89% of CP-SAT's bound on the pairs the model kept)"),
     ]
+
+
+def test_the_reserve_cost_floor_is_below_the_solved_round_and_within_the_whole_k_it_rounds(small_district):
+    """The small round is proven optimal, so its reserve cost is the least any lawful placement leaves: the floor
+    is at most that cost, and at most the hundreds the stage's whole-$k figures leave out below it."""
+    inst, _, figures, _, _ = evaluate(small_district, Policy(time_limit=5))
+    employees = [t for t in small_district.teachers.values() if t.is_district_employee]
+    truncated = sum(t.salary % 1000 for t in employees if t.teacher_id in inst.edges_by_teacher)
+    assert 0 < figures["reserve_cost"] - figures["reserve_cost_floor"] <= truncated
+    _, _, baseline, _, _ = evaluate(small_district, Policy(time_limit=5), method="teacher_da")
+    assert "reserve_cost_floor" not in baseline  # no bound, no floor
+
+
+def test_a_looser_bound_lowers_the_floor_by_its_salary(small_district):
+    inst = Instance(small_district, Policy())
+    def floor(bound: int) -> int | None:
+        return reserve_cost_floor(inst, {"restricted_pairs": True, "stages": {"reserve": {
+            "objective": 4_000, "model_bound": 4_000, "gap": 0.0, "relaxation_bound": bound}}})
+    assert floor(4_010) - floor(4_020) == 10_000
+    assert reserve_cost_floor(inst, {"stages": {}}) is None

@@ -103,12 +103,14 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     hr = as_("hr")
     r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
     assert r.status_code == 200 and "Placement run #1" in r.text and "rule violations" in r.text
-    assert "<li>reserve 4,249: proven optimal (CP-SAT&#39;s bound 4,249)</li>" in hr.get("/hr/runs/1").text
+    page = hr.get("/hr/runs/1").text
+    assert "<li>reserve 4,249: proven optimal (CP-SAT&#39;s bound 4,249)</li>" in page
+    assert "no lawful placement leaves less than $434,000" in page
     assert hr.get("/hr/runs/1/status").headers.get("HX-Refresh") == "true"
     assert hr.get("/hr/runs/1?kind=forced").status_code == 200
     hr.post("/api/runs", json={"scenario": "all_mutual_consent", "time_limit": 5})
     compare = hr.get("/hr/compare?a=1&b=2")
-    assert "must_place_placed" in compare.text and "run #2" in compare.text
+    assert "must_place_placed" in compare.text and "run #2" in compare.text and "reserve_cost_floor" in compare.text
     first = hr.post("/api/runs/1/publish").json()
     again = hr.post("/api/runs/1/publish").json()
     assert first["newly_published"] is True and again["newly_published"] is False

@@ -189,8 +189,8 @@ def placements(session: Session, run_id: int, school_id: str = "", kind: str = "
     return list(session.exec(query.order_by(Placement.teacher_id)))
 
 
-COMPARED = ("placed", "unplaced", "must_place_placed", "return_rights_honoured", "reserve_cost", "reserve_teachers",
-            "teacher_satisfaction", "committee_top_share", "blocking_pairs", "seniority_overrides",
+COMPARED = ("placed", "unplaced", "must_place_placed", "return_rights_honoured", "reserve_cost", "reserve_cost_floor",
+            "reserve_teachers", "teacher_satisfaction", "committee_top_share", "blocking_pairs", "seniority_overrides",
             "interview_shortfalls", "rule_violations", "forced_by_model")
 
 
