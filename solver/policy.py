@@ -50,10 +50,10 @@ _LP_HEAVY = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick
 #:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
 #:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
 #:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of
-#:   benchmarks/RESULTS.md
-#:   reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on the district the
-#:   reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318, 251,422 against
-#:   251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995 and 56,995).
+#:   benchmarks/RESULTS.md reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on
+#:   the district the reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318,
+#:   251,422 against 251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995
+#:   and 56,995).
 PORTFOLIOS: dict[str, tuple[str, ...]] = {"full": (), "lean": _LP_HEAVY, "pseudo_costs_lns": (*_LP_HEAVY, "default_lp")}
 
 

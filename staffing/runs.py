@@ -270,8 +270,8 @@ def proven_gaps(solve: dict[str, Any]) -> list[ProvenGap]:
     placement (CP-SAT's bound of a restricted model holds for the pairs it kept).  HR, and an auditor reading a
     recorded run, need the one statement that is true: "no lawful placement does better than this" (for a later
     stage of the lexicographic objective: none that keeps the earlier stages' values).  Every stage maximises,
-    so the tightest bound is the smallest.  A run recorded without ``restricted_pairs`` is taken
-    as restricted, so its CP-SAT bound is never claimed for the whole problem."""
+    so the tightest bound is the smallest.  A run recorded without ``restricted_pairs`` is taken as restricted,
+    so its CP-SAT bound is never claimed for the whole problem."""
     exact = solve.get("restricted_pairs") is False
     out = []
     for stage, row in (solve.get("stages") or {}).items():
@@ -282,7 +282,6 @@ def proven_gaps(solve: dict[str, Any]) -> list[ProvenGap]:
         bound, name = min(bounds, key=lambda b: b[0])  # on a tie, the first named
         out.append(ProvenGap(stage, row["objective"], bound, name, None if exact else row.get("gap")))
     return out
-
 
 
 def describe_gap(proven: ProvenGap) -> str:
@@ -310,6 +309,7 @@ def reserve_cost_floor(inst: Instance, solve: dict[str, Any]) -> int | None:
     employees = [t for t in inst.district.teachers.values() if t.is_district_employee]
     truncated = sum(t.salary % 1000 for t in employees if t.teacher_id in inst.edges_by_teacher)
     return max(0, sum(t.salary for t in employees) - 1000 * reserve.bound - truncated)
+
 
 @dataclass
 class Replay:
