@@ -18,6 +18,7 @@ from solver.checker import check
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import scenario
+from staffing.runs import describe_gap, proven_gaps
 from staffing.seed import generate
 
 
@@ -73,6 +74,8 @@ def main() -> None:
                 print("    bound beside the search:", json.dumps(stats["bound_beside_search"]))
             for stage, s in stats["stages"].items():  # type: ignore[union-attr]
                 print(f"    stage {stage:<10} {json.dumps(s)}")
+            for proven in proven_gaps(stats):
+                print(f"    {describe_gap(proven)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MiB")
 
