@@ -13,8 +13,10 @@ from solver.instance import Instance
 from solver.policy import Policy
 from staffing.seed import generate
 
-#: a small round restricted like a district so that it gets the quick pricing, as the district does
-QUICK = Policy(time_limit=5, full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+#: a small round restricted like a district so that it gets the quick pricing, as the district does with the
+#: settled pricing off
+QUICK = Policy(time_limit=5, full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0,
+               settled_pricing_iterations=0)
 
 
 def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_bound():
@@ -36,7 +38,9 @@ def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_b
 
 def test_it_runs_only_where_the_quick_pricing_does_and_a_core_is_idle():
     small, district = generate("small", 3), generate("district", 7)
-    assert bound_beside_search(Instance(district, Policy())) == Policy().bound_beside_search == 100
+    district_quick = Policy(settled_pricing_iterations=0)
+    assert bound_beside_search(Instance(district, district_quick)) == Policy().bound_beside_search == 100
+    assert bound_beside_search(Instance(district, Policy())) == 0  # the settled pricing's iterations bound it
     assert bound_beside_search(Instance(small, QUICK)) == 100
     # the gates below on the small round: a district instance takes seconds to build
     assert bound_beside_search(Instance(small, QUICK.with_(interleave_batch=0))) == 0  # both cores search

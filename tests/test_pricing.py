@@ -6,7 +6,8 @@ import pytest
 
 from solver import solve
 from solver.checker import check
-from solver.cpsat import ARCS_PER_SECOND, _params, pricing_iterations, quick_pricing_iterations
+from solver.cpsat import (ARCS_PER_SECOND, _params, pricing_iterations, quick_pricing_iterations,
+                          settled_pricing_iterations)
 from solver.instance import Instance
 from solver.lagrangian import arc_count
 from solver.policy import Policy
@@ -28,7 +29,8 @@ def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
     restricted = POLICY.with_(full_model_pairs=0, indifferent_pairs=1)
     exact = solve(d, POLICY)
     assert exact.stats["optimal"]
-    without = solve(d, restricted.with_(pricing_iterations=0, quick_pricing_iterations=0))
+    without = solve(d, restricted.with_(pricing_iterations=0, quick_pricing_iterations=0,
+                                        settled_pricing_iterations=0))
     priced = solve(d, restricted.with_(guided_start=False))  # its start's pairs would join too (test_warm_start)
     assert without.stats["pricing"] is None
     pricing = priced.stats["pricing"]
@@ -104,11 +106,16 @@ def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
         Policy(portfolio="fast")
 
 
-def test_300_school_rounds_and_the_district_get_the_quick_pricing_within_30_s():
-    """Where the README's 30 s figures come from."""
+def test_300_school_rounds_and_the_district_get_the_settled_pricing_within_30_s():
+    """Where the README's 30 s figures come from: the settled pricing, or with it off the quick pricing."""
     default = Policy()
-    for inst in (Instance(generate("mid", 1), default), Instance(generate("district", 7), default)):
-        assert (pricing_iterations(inst), quick_pricing_iterations(inst)) == (0, default.quick_pricing_iterations)
+    for d in (generate("mid", 1), generate("district", 7)):
+        inst = Instance(d, default)
+        assert (pricing_iterations(inst), settled_pricing_iterations(inst), quick_pricing_iterations(inst)) == (
+            0, default.settled_pricing_iterations, 0)
+        quick = Instance(d, default.with_(settled_pricing_iterations=0))
+        assert (settled_pricing_iterations(quick), quick_pricing_iterations(quick)) == (
+            0, default.quick_pricing_iterations)
 
 
 def test_the_quick_pricing_puts_the_pairs_of_its_last_assignment_in_the_model():
@@ -116,7 +123,7 @@ def test_the_quick_pricing_puts_the_pairs_of_its_last_assignment_in_the_model():
     Lagrangian assignment join the model, and the reserve stage reaches the exact optimum (4,512 against 4,460)."""
     d = generate("small", 3)
     exact = solve(d, POLICY)
-    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0, settled_pricing_iterations=0)
     without = solve(d, policy.with_(quick_pricing_iterations=0))
     quick = solve(d, policy)
     pricing = quick.stats["pricing"]
@@ -130,15 +137,19 @@ def test_the_quick_pricing_runs_where_the_full_pricing_does_not_fit_and_its_own_
     per_iteration = arc_count(inst) / (ARCS_PER_SECOND * POLICY.pricing_share)  # seconds of limit per iteration
     full, quick = POLICY.pricing_iterations * per_iteration, POLICY.quick_pricing_iterations * per_iteration
 
-    def chosen(limit: float, **knobs: object) -> tuple[int, int]:
+    def chosen(limit: float, **knobs: object) -> tuple[int, int, int]:
         at = Instance(inst.district, POLICY.with_(time_limit=limit, **knobs))
-        return pricing_iterations(at), quick_pricing_iterations(at)
+        return pricing_iterations(at), settled_pricing_iterations(at), quick_pricing_iterations(at)
 
-    assert chosen(full * 1.01) == (POLICY.pricing_iterations, 0)
-    assert chosen(full * 0.99) == chosen(quick * 1.01) == (0, POLICY.quick_pricing_iterations)
-    assert chosen(quick * 0.99) == (0, 0)
-    assert chosen(full * 0.99, quick_pricing_iterations=0) == (0, 0)
-    assert chosen(full * 0.99, deterministic=False) == (0, 0)  # the wall clock buys too little search there
+    quick_only = {"settled_pricing_iterations": 0}
+    assert chosen(full * 1.01) == (POLICY.pricing_iterations, 0, 0)
+    # the settled pricing runs where the quick one would, and in its place
+    assert chosen(full * 0.99) == chosen(quick * 1.01) == (0, POLICY.settled_pricing_iterations, 0)
+    assert chosen(full * 0.99, **quick_only) == chosen(quick * 1.01, **quick_only) == (
+        0, 0, POLICY.quick_pricing_iterations)
+    assert chosen(quick * 0.99) == chosen(quick * 0.99, **quick_only) == (0, 0, 0)
+    assert chosen(full * 0.99, quick_pricing_iterations=0, **quick_only) == (0, 0, 0)
+    assert chosen(full * 0.99, deterministic=False) == (0, 0, 0)  # the wall clock buys too little search there
 
 
 def test_the_command_line_says_how_many_pairs_were_priced(capsys):
@@ -156,10 +167,41 @@ def test_a_quick_priced_round_is_deterministic():
     """The iterations are counted, not timed, and the search's budget is fixed by the snapshot and the policy:
     the same pairs, placements and work twice."""
     d = generate("small", 3)
-    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0, settled_pricing_iterations=0)
     first, second = solve(d, policy), solve(d, policy)
     assert first.stats["pricing"]["iterations"] == policy.quick_pricing_iterations
     assert first.assignments == second.assignments
     assert first.stats["pricing"]["pairs_added"] == second.stats["pricing"]["pairs_added"]
     for stage, row in first.stats["stages"].items():
         assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
+
+
+def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage():
+    """The round of the first test, restricted the same way, with the settled pricing (the default where the
+    full pricing does not fit): charged to the search's budget as the quick pricing is, the pairs of their last
+    assignment join the model, their bound proves the reserve stage, and the round is deterministic."""
+    d = generate("small", 3)
+    exact = solve(d, POLICY)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
+    settled, again = solve(d, policy), solve(d, policy)
+    quick = solve(d, policy.with_(settled_pricing_iterations=0))
+    pricing = settled.stats["pricing"]
+    assert pricing["kind"] == "settled" and pricing["pairs_added"] > 0
+    # charged as the quick pricing's iterations are, so the search gets the same budget either way
+    charged = (pricing["charged_iterations"], quick.stats["pricing"]["charged_iterations"])
+    assert charged == (policy.quick_pricing_iterations, policy.quick_pricing_iterations)
+    assert settled.stats["bound_beside_search"] is None  # its iterations bound the stage already
+    row = settled.stats["stages"]["reserve"]
+    assert reserve(settled) == reserve(exact) <= row["lagrangian_bound"] < quick.stats["stages"]["reserve"][
+        "lagrangian_bound"] + 1  # at least as tight as the quick pricing's 4 iterations and the bound beside
+    assert check(d, settled.assignments, policy) == []
+    assert settled.assignments == again.assignments
+    assert pricing["iterations"] <= policy.settled_pricing_iterations  # it stops early once it meets its target
+
+
+def test_a_run_recorded_before_the_settled_pricing_replays_with_the_quick_pricing():
+    recorded = Policy().to_json().replace('"settled_pricing_iterations": 100, ', "")
+    assert Policy.from_json(recorded).settled_pricing_iterations == 0
+    assert Policy.from_json(Policy().to_json()).settled_pricing_iterations == 100
+    with pytest.raises(ValueError, match="settled_pricing_iterations must be at least 0, got -1"):
+        Policy(settled_pricing_iterations=-1)
