@@ -211,29 +211,17 @@ def test_side_by_side_runs_cp_sat_s_tasks_two_at_a_time_and_a_differing_replay_s
     assert not (env / "z.csv").exists()
 
 
-def test_place_records_the_iterations_of_the_bound_beside_the_search_and_refuses_a_negative_count(env, db_url):
+@pytest.mark.parametrize("flag, knob", [("--bound-beside-search", "bound_beside_search"),
+                                        ("--settled-pricing", "settled_pricing_iterations")])
+def test_place_records_a_count_of_lagrangian_iterations_and_refuses_a_negative_one(env, db_url, flag, knob):
     from staffing.runs import get_run
 
     run("import", str(ROOT / "seed_data" / "small"))
     assert run("place", "--time-limit", "5", "--out", "p.csv").exit_code == 0
-    assert run("place", "--time-limit", "5", "--bound-beside-search", "0", "--out", "p.csv").exit_code == 0
+    assert run("place", "--time-limit", "5", flag, "0", "--out", "p.csv").exit_code == 0
     with session_scope(db_url) as session:
-        counts = [Policy.from_json(get_run(session, i).policy_json).bound_beside_search for i in (1, 2)]
-    assert counts == [Policy().bound_beside_search, 0]  # the policy's default unless asked
-    bad = runner.invoke(app, ["place", "--bound-beside-search", "-1", "--out", "z.csv"])
-    assert bad.exit_code == 2 and "bound_beside_search must be at least 0, got -1" in bad.output
-    assert not (env / "z.csv").exists()
-
-
-def test_place_records_the_settled_pricing_s_iterations_and_refuses_a_negative_count(env, db_url):
-    from staffing.runs import get_run
-
-    run("import", str(ROOT / "seed_data" / "small"))
-    assert run("place", "--time-limit", "5", "--out", "p.csv").exit_code == 0
-    assert run("place", "--time-limit", "5", "--settled-pricing", "0", "--out", "p.csv").exit_code == 0
-    with session_scope(db_url) as session:
-        counts = [Policy.from_json(get_run(session, i).policy_json).settled_pricing_iterations for i in (1, 2)]
-    assert counts == [Policy().settled_pricing_iterations, 0]  # the policy's default unless asked
-    bad = runner.invoke(app, ["place", "--settled-pricing", "-1", "--out", "z.csv"])
-    assert bad.exit_code == 2 and "settled_pricing_iterations must be at least 0, got -1" in bad.output
+        counts = [getattr(Policy.from_json(get_run(session, i).policy_json), knob) for i in (1, 2)]
+    assert counts == [getattr(Policy(), knob), 0]  # the policy's default unless asked
+    bad = runner.invoke(app, ["place", flag, "-1", "--out", "z.csv"])
+    assert bad.exit_code == 2 and f"{knob} must be at least 0, got -1" in bad.output
     assert not (env / "z.csv").exists()
