@@ -6,8 +6,13 @@ import pytest
 
 from solver import solve
 from solver.checker import check
-from solver.cpsat import (ARCS_PER_SECOND, _params, pricing_iterations, quick_pricing_iterations,
-                          settled_pricing_iterations)
+from solver.cpsat import (
+    ARCS_PER_SECOND,
+    _params,
+    pricing_iterations,
+    quick_pricing_iterations,
+    settled_pricing_iterations,
+)
 from solver.instance import Instance
 from solver.lagrangian import arc_count
 from solver.policy import Policy
@@ -176,7 +181,7 @@ def test_a_quick_priced_round_is_deterministic():
         assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
 
 
-def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage():
+def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
     """The round of the first test, restricted the same way, with the settled pricing (the default where the
     full pricing does not fit): charged to the search's budget as the quick pricing is, the pairs of their last
     assignment join the model, their bound proves the reserve stage, and the round is deterministic."""
@@ -196,6 +201,10 @@ def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage():
         "lagrangian_bound"] + 1  # at least as tight as the quick pricing's 4 iterations and the bound beside
     assert check(d, settled.assignments, policy) == []
     assert settled.assignments == again.assignments
+    from staffing.cli import _print_figures
+
+    _print_figures({"placed": 1, "solve": settled.stats})
+    assert "4 of them charged to the search's budget" in capsys.readouterr().out
     assert pricing["iterations"] <= policy.settled_pricing_iterations  # it stops early once it meets its target
 
 
