@@ -408,8 +408,8 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None) -
     after_search = min(2.0, 0.1 * limit) + (min(5.0, 0.15 * limit) if with_lp else 0.0)
     deadline = t0 + limit - after_search
     # the pricing's share of the limit at nominal speed (not as measured), so the search's deterministic budget
-    # stays a pure function of the instance and the policy
-    # the settled pricing takes the quick pricing's place and its charge, so the search keeps its budget
+    # stays a pure function of the instance and the policy; the settled pricing takes the quick pricing's place
+    # and its charge, so the search keeps its budget
     charged = inst.policy.quick_pricing_iterations if pricing == "settled" else priced.iterations if priced else 0
     nominal_pricing = nominal_seconds(inst, charged)
     searched = max(1, len(stages) - len(settled))
