@@ -14,6 +14,7 @@ from staffing.domain import District
 from solver import cpsat, matching
 from solver.instance import Instance
 from solver.policy import Policy
+from solver.progress import Progress, silent
 from solver.result import Result, to_result
 
 SOLVER_VERSION = "cpsat-lex-1"
@@ -28,21 +29,28 @@ METHODS = ("cpsat", *BASELINES)
 
 
 def solve(district: District, policy: Policy | None = None, method: str = "cpsat",
-          instance: Instance | None = None) -> Result:
-    """Place the pool.  ``method`` is ``cpsat`` (the product) or one of the baselines."""
+          instance: Instance | None = None, progress: Progress = silent) -> Result:
+    """Place the pool.  ``method`` is ``cpsat`` (the product) or one of the baselines; ``progress`` hears what
+    the round is doing (:mod:`solver.progress`) and changes nothing in it."""
     if method != "cpsat" and method not in BASELINES:
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     with _no_cycle_collection():
         t0 = time.perf_counter()
+        if instance is None:
+            progress("building the instance", f"{len(district.teachers):,} teachers, "
+                                              f"{len(district.vacancies):,} vacancies")
         inst = instance or Instance(district, policy)
         build = time.perf_counter() - t0
         if method == "cpsat":
+            progress("warm start", "teacher-proposing deferred acceptance")
             start = matching.teacher_proposing(inst)
-            placement, stats = cpsat.solve(inst, start, started=t0)
+            placement, stats = cpsat.solve(inst, start, started=t0, progress=progress)
         else:
+            progress("baseline", method)
             placement, stats = BASELINES[method](inst), {"solver": method}
         stats["build_time"] = round(build, 3)
         stats["total_time"] = round(time.perf_counter() - t0, 3)
+        progress("explaining placements", f"{len(inst.teachers):,} teachers")
         return to_result(inst, placement, method, stats)
 
 

@@ -29,7 +29,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,7 +239,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
                      target: int, time_limit: float, max_iterations: int = 1000,
                      rows: SeatRows | None = None, patience: int = 10,
                      deflection: float = 0.8, keep_last: int = 0,
-                     stop: threading.Event | None = None) -> LagrangianBound:
+                     stop: threading.Event | None = None,
+                     on_iteration: Callable[[int, int], None] | None = None) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
     ``target`` is a value some rule-abiding placement reaches (the solver's answer): it steers Polyak's step
@@ -248,7 +249,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     added to the new subgradient, which damps the zigzag between rows that take turns being violated.
     ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
     ``stop``: ends the search after the current iteration once set (a bound computed in another thread,
-    :class:`solver.cpsat.BoundBesideSearch`, whose round failed).
+    :class:`solver.cpsat.BoundBesideSearch`, whose round failed).  ``on_iteration(k, bound)``: told after each
+    iteration (progress for a person waiting; it changes nothing).
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else SeatRows(inst)
@@ -275,7 +277,9 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
             stall += 1
             if stall >= patience:
                 theta, stall = theta / 2, 0
-        if math.floor(best + 1e-6 * max(1.0, abs(best))) <= target:
+        if on_iteration is not None:
+            on_iteration(k, _whole(best))
+        if _whole(best) <= target:
             break
         g_mu = rows.slack(chosen)
         pairs = rows.arc_pair[chosen]
@@ -289,8 +293,12 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         step = theta * (bound - target) / norm
         mu = np.maximum(0.0, mu - step * d_mu)
         nu = np.maximum(0.0, nu - step * d_nu)
-    # stage values are integers: an upper bound on one rounds down, past a margin for floating-point noise
     kept = keep_last and k
     pairs = frozenset(np.unique(rows.arc_pair[np.concatenate(recent)]).tolist()) if kept else frozenset()
     last = tuple(rows.arc_pair[recent[-1]].tolist()) if kept else ()
-    return LagrangianBound(math.floor(best + 1e-6 * max(1.0, abs(best))), k, time.perf_counter() - t0, pairs, last)
+    return LagrangianBound(_whole(best), k, time.perf_counter() - t0, pairs, last)
+
+
+def _whole(bound: float) -> int:
+    """Stage values are integers: an upper bound on one rounds down, past a margin for floating-point noise."""
+    return math.floor(bound + 1e-6 * max(1.0, abs(bound)))
