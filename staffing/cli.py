@@ -11,7 +11,8 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,11 +26,35 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 DbOption = Annotated[str | None, typer.Option("--database-url", envvar="STAFFING_DATABASE_URL",
                                               help="SQLAlchemy URL; default: SQLite file staffing.db here")]
+ProgressOption = Annotated[bool, typer.Option("--progress/--quiet",
+                                              help="say on stderr what the solve is doing while it runs")]
+#: Seconds between two progress lines of the same step (a new step is always shown at once).
+PROGRESS_INTERVAL = 5.0
 
 
 def fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def progress_lines(show: bool) -> Iterator[Callable[[str, str], None]]:
+    """A progress listener (:mod:`solver.progress`) that writes to stderr, with the seconds since the start.
+
+    Why: a district round runs for minutes, and HR at a terminal should see it working and where.  stderr, so
+    that stdout keeps only the figures, which scripts read."""
+    from solver.progress import Throttled, describe, silent
+
+    if not show:
+        yield silent
+        return
+    t0 = time.monotonic()
+    lines = Throttled(lambda step, detail: typer.echo(f"  [{time.monotonic() - t0:4.0f} s] {describe(step, detail)}",
+                                                      err=True), PROGRESS_INTERVAL)
+    try:
+        yield lines
+    finally:
+        lines.flush()
 
 
 @contextmanager
@@ -196,7 +221,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                    "its own gap (on the district 100 take about 100 s and make the search 14-38 % slower); 0 is "
                    "off; changes no placement")] = 100,
           out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
-          database_url: DbOption = None) -> None:
+          database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
     from staffing.db import session_scope
@@ -209,8 +234,9 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                                        interleave_batch=0 if side_by_side else 1,
                                        bound_beside_search=bound_beside_search,
                                        settled_pricing_iterations=settled_pricing)
-        with session_scope(_db(database_url)) as session:
-            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method)
+        with session_scope(_db(database_url)) as session, progress_lines(progress) as listener:
+            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method,
+                                    progress=listener)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
     typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
     _print_figures(outcome.figures)
@@ -254,7 +280,7 @@ def placements(run: Annotated[int | None, typer.Option(help="run id; default the
 
 
 @app.command()
-def replay(run_id: int, database_url: DbOption = None) -> None:
+def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Re-solve a recorded run from its stored snapshot and compare the placements."""
     from staffing.db import session_scope
     from staffing.runs import get_run, replay as do_replay, wall_clock_cuts
@@ -262,7 +288,8 @@ def replay(run_id: int, database_url: DbOption = None) -> None:
     with user_errors():
         with session_scope(_db(database_url)) as session:
             record = get_run(session, run_id)
-            outcome = do_replay(session, record)
+            with progress_lines(progress) as listener:
+                outcome = do_replay(session, record, listener)
     if outcome.diffs:
         policy = json.loads(record.policy_json)
         if not policy.get("deterministic", True):

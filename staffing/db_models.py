@@ -150,6 +150,9 @@ class PlacementRun(SQLModel, table=True):
     #: "pid@host" of the process solving a web run while it is running: a run whose process is gone was
     #: interrupted (server restart, crash) and is marked failed instead of being polled for ever
     solver_process: str | None = None
+    #: what the solver is doing while the run is running ("reserve stage: best 251,903 so far, ..."), for the run
+    #: page; cleared when the run ends
+    progress: str | None = None
     figures_json: str = "{}"
     published_at: datetime | None = None
     published_by: str | None = None

@@ -24,6 +24,7 @@ from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
+from solver.progress import Progress, silent
 from solver.result import Assignment, Result
 from staffing.db_models import Placement, PlacementRun, PoolEntry, PoolStatusChange, VacancyRow, utcnow
 from staffing.domain import District
@@ -41,11 +42,16 @@ class RunOutcome:
     audit: list[AuditRow]
 
 
-def evaluate(district: District, policy: Policy, method: str = "cpsat") -> tuple[Instance, Result, dict, list, list]:
-    """Solve, check, audit and compute figures: the pure part of a run, also used by the analysis."""
+def evaluate(district: District, policy: Policy, method: str = "cpsat",
+             progress: Progress = silent) -> tuple[Instance, Result, dict, list, list]:
+    """Solve, check, audit and compute figures: the pure part of a run, also used by the analysis.  ``progress``
+    hears each step (:mod:`solver.progress`)."""
+    progress("building the instance", f"{len(district.teachers):,} teachers, {len(district.vacancies):,} vacancies")
     inst = Instance(district, policy)
-    result = solve(district, policy, method=method, instance=inst)
+    result = solve(district, policy, method=method, instance=inst, progress=progress)
+    progress("checking the rules", "an independent check of every placement")
     violations = check(district, result.assignments, policy)
+    progress("seniority audit", "every more senior teacher passed over, and why")
     audit = seniority_audit(district, result, inst)
     figures = compute(inst, result, audit)
     figures["rule_violations"] = len(violations)
@@ -76,11 +82,11 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     return run
 
 
-def solve_run(run: PlacementRun) -> tuple[Result, dict[str, object]]:
+def solve_run(run: PlacementRun, progress: Progress = silent) -> tuple[Result, dict[str, object]]:
     """Solve a started run on its own stored snapshot; touches no database, so no transaction is held open
     while the solver works."""
     district, policy = run_snapshot(run)
-    _, result, figures, _, _ = evaluate(district, policy, run.solver_version.split("/")[-1])
+    _, result, figures, _, _ = evaluate(district, policy, run.solver_version.split("/")[-1], progress)
     return result, figures
 
 
@@ -94,17 +100,18 @@ def store_result(session: Session, run_id: int, result: Result, figures: dict[st
     for start in range(0, len(rows), 5000):
         session.execute(insert(Placement), rows[start:start + 5000])
     run.figures_json = json.dumps(figures, default=str)
-    run.status, run.solver_process = "done", None
+    run.status, run.solver_process, run.progress = "done", None, None
     session.add(run)
     session.flush()
     return run
 
 
-def run_placement(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat") -> RunOutcome:
+def run_placement(session: Session, policy: Policy, actor: str = "cli", method: str = "cpsat",
+                  progress: Progress = silent) -> RunOutcome:
     """Start, solve and record a run in the caller's transaction: either the whole run is recorded or nothing."""
     run = start_run(session, policy, actor, method)
     district, policy = run_snapshot(run)
-    _, result, figures, violations, audit = evaluate(district, policy, method)
+    _, result, figures, violations, audit = evaluate(district, policy, method, progress)
     return RunOutcome(store_result(session, run.id, result, figures), result, figures, violations, audit)
 
 
@@ -112,7 +119,7 @@ def fail_run(session: Session, run_id: int, message: str) -> None:
     """Mark a running run failed with the reason; a finished run is never turned into a failed one."""
     run = session.get(PlacementRun, run_id)
     if run is not None and run.status == "running":
-        run.status, run.solver_process = "failed", None
+        run.status, run.solver_process, run.progress = "failed", None, None
         run.figures_json = json.dumps({"error": message})
         session.add(run)
 
@@ -126,6 +133,12 @@ def claim_run(session: Session, run_id: int, process: str) -> None:
     """Record which process is solving a running run (a finished run keeps no process)."""
     session.execute(update(PlacementRun).where(PlacementRun.id == run_id, PlacementRun.status == "running")
                     .values(solver_process=process))
+
+
+def note_progress(session: Session, run_id: int, text: str) -> None:
+    """Record what the solver of a running run is doing (a finished run keeps none)."""
+    session.execute(update(PlacementRun).where(PlacementRun.id == run_id, PlacementRun.status == "running")
+                    .values(progress=text))
 
 
 def waiting_for_solver(run: PlacementRun) -> bool:
@@ -330,7 +343,7 @@ class Replay:
         return not self.recorded_violations and all(a == b for a, b in self.objectives.values())
 
 
-def replay(session: Session, run: PlacementRun) -> Replay:
+def replay(session: Session, run: PlacementRun, progress: Progress = silent) -> Replay:
     """Re-solve a run from its stored snapshot and policy; list every teacher whose post differs (teacher,
     recorded vacancy, replayed vacancy) and compare the two placements stage by stage."""
     district, policy = run_snapshot(run)
@@ -338,7 +351,7 @@ def replay(session: Session, run: PlacementRun) -> Replay:
     # the extra bound proves things about the placements but never changes them: not worth minutes again
     policy = policy.with_(bound_seconds=0.0)
     inst = Instance(district, policy)  # built once: the solve's, then the stage values' (seconds on a district)
-    result = solve(district, policy, method=method, instance=inst)
+    result = solve(district, policy, method=method, instance=inst, progress=progress)
     recorded = stored_result(session, run).assignments
     before = {a.teacher_id: a.vacancy_id for a in recorded}
     diffs = [(a.teacher_id, before.get(a.teacher_id), a.vacancy_id) for a in result.assignments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,13 @@ def test_import_place_audit_replay(env, db_url):
     assert " deterministic)" in placed.output  # the work each searched stage did, which a replay must repeat
     # the small round's model keeps every pair, so CP-SAT's own proof holds for the whole problem
     assert "  reserve 4,249: proven optimal (CP-SAT's bound 4,249)" in placed.output.splitlines()
+    # what the solve was doing, on stderr with the seconds since the start; stdout keeps only the figures
+    steps = [line.split("] ", 1)[1] for line in placed.stderr.splitlines()]
+    assert steps[0] == "building the instance: 100 teachers, 110 vacancies"
+    assert any(step.startswith("reserve stage: best ") for step in steps)
+    assert steps[-1] == "seniority audit: every more senior teacher passed over, and why"
+    assert all(re.match(r"  \[ *\d+ s\] ", line) for line in placed.stderr.splitlines())
+    assert "building the instance" not in placed.stdout
     rows = read(env / "placements.csv")
     assert list(rows[0]) == ["teacher_id", "vacancy_id", "school_id", "kind", "reason"]
     assert len(rows) == 100
@@ -55,8 +63,9 @@ def test_import_place_audit_replay(env, db_url):
     audit = run("audit", "--out", "audit.csv")
     assert audit.exit_code == 0 and "0 violation(s)" in audit.output
     assert read(env / "audit.csv")[0]["lawful_reason"]
-    replay = run("replay", "1")
-    assert replay.exit_code == 0 and "reproduces all placements" in replay.output
+    replay = run("replay", "1", "--quiet")
+    assert replay.exit_code == 0 and "reproduces all placements" in replay.output and not replay.stderr
+    assert "welfare stage" in run("replay", "1").stderr
     assert "district_rules" in run("runs").output
     with session_scope(db_url) as session:  # a web run whose solver process crashed
         crashed = start_run(session, Policy(time_limit=5), "hr")

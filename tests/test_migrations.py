@@ -25,11 +25,12 @@ def test_a_step_back_from_the_newest_revision_keeps_the_runs(db_url, small_distr
         run_id = start_run(s, Policy(time_limit=5), "hr").id
     cfg = alembic_config(db_url)
     command.downgrade(cfg, "-1")
-    assert "solver_process" not in _columns(db_url, "placement_run")
+    columns = _columns(db_url, "placement_run")
+    assert "progress" not in columns and "solver_process" in columns
     init_db(db_url)
     with session_scope(db_url) as s:
         run = s.get(PlacementRun, run_id)
-        assert run.status == "running" and run.solver_process is None and run.snapshot
+        assert run.status == "running" and run.progress is None and run.snapshot
 
 
 def test_every_revision_downgrades_to_an_empty_schema_and_upgrades_again(db_url):
@@ -37,4 +38,4 @@ def test_every_revision_downgrades_to_an_empty_schema_and_upgrades_again(db_url)
     command.downgrade(cfg, "base")
     assert set(inspect(get_engine(db_url)).get_table_names()) <= {"alembic_version"}
     init_db(db_url)
-    assert "solver_process" in _columns(db_url, "placement_run")
+    assert {"solver_process", "progress"} <= _columns(db_url, "placement_run")

@@ -187,6 +187,34 @@ def test_a_run_waits_for_a_free_solver_and_the_page_says_so(as_, db_url):
     assert hr.get(f"/api/runs/{run_id}").json()["status"] == "done"
 
 
+def test_the_page_of_a_running_run_says_what_its_solver_is_doing(as_, db_url, monkeypatch):
+    hr = as_("hr")
+    with session_scope(db_url) as s:
+        run_id = start_run(s, Policy(time_limit=5), "hr").id
+    runner.ProgressNotes(db_url, run_id)("reserve stage", "best 4,210 so far, bound on the pairs kept 4,249")
+    status = hr.get(f"/hr/runs/{run_id}/status").text
+    assert "Solving run" in status and "reserve stage: best 4,210 so far, bound on the pairs kept 4,249" in status
+    assert hr.get(f"/api/runs/{run_id}").json()["progress"].startswith("reserve stage: best 4,210")
+
+    # the child's own work (here in this process): a note at each step, and none left once the run is done
+    notes: list[str] = []
+    note = runner.note_progress
+    monkeypatch.setattr(runner, "note_progress", lambda session, rid, text: (notes.append(text), note(session, rid, text)))
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL", 0.0)  # every note, not one a second
+    runner.solve_and_store(db_url, run_id)
+    assert notes[0].startswith("building the instance") and notes[-1].startswith("seniority audit")
+    assert any(n.startswith("welfare stage: best ") for n in notes)
+    finished = hr.get(f"/api/runs/{run_id}").json()
+    assert finished["status"] == "done" and finished["progress"] is None
+    runner.ProgressNotes(db_url, run_id)("welfare stage", "late")  # a finished run keeps no progress
+    assert hr.get(f"/api/runs/{run_id}").json()["progress"] is None
+
+
+def test_a_progress_note_that_cannot_be_written_does_not_stop_the_solve(tmp_path, caplog):
+    runner.ProgressNotes(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}", 1)("reserve stage", "searching")
+    assert "could not record its progress" in caplog.text
+
+
 @pytest.mark.parametrize(("value", "slots"), [("3", 3), ("1", 1), ("0", 1), ("two", 1), ("-2", 1)])
 def test_solver_slots_come_from_the_environment_and_a_bad_value_means_one(monkeypatch, value, slots):
     monkeypatch.setenv("STAFFING_SOLVER_SLOTS", value)

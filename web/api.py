@@ -41,7 +41,8 @@ class RankingBody(BaseModel):
 def _run_json(run) -> dict:
     return {"id": run.id, "status": run.status, "scenario": run.scenario, "solver_version": run.solver_version,
             "created_at": run.created_at, "created_by": run.created_by, "snapshot_hash": run.snapshot_hash,
-            "published_at": run.published_at, "published_by": run.published_by, "figures": views.run_figures(run)}
+            "published_at": run.published_at, "published_by": run.published_by, "progress": run.progress,
+            "figures": views.run_figures(run)}
 
 
 @router.post("/login")

@@ -16,13 +16,25 @@ from fastapi import BackgroundTasks, HTTPException
 from fastapi.responses import FileResponse
 
 from solver.policy import scenario
+from solver.progress import Throttled, describe
 from staffing.db import session_scope
-from staffing.runs import claim_run, fail_run, get_run, solve_run, start_run, store_result, this_process
+from staffing.runs import (
+    claim_run,
+    fail_run,
+    get_run,
+    note_progress,
+    solve_run,
+    start_run,
+    store_result,
+    this_process,
+)
 
 log = logging.getLogger(__name__)
 MAX_TIME_LIMIT = 300.0
 #: The Lagrangian bound stops on its own on a 1,000-school district within about 10 minutes of work.
 MAX_BOUND_SECONDS = 900.0
+#: Seconds between two progress notes of the same step in the database (the run page polls every second).
+PROGRESS_INTERVAL = 1.0
 
 
 def _solver_slots() -> int:
@@ -127,13 +139,31 @@ def solve_recorded_run(url: str, run_id: int, target: Callable[[str, int], None]
                                       "placed: start the run again, and report the run number if it happens again")
 
 
+class ProgressNotes:
+    """A progress listener (:mod:`solver.progress`) that writes the run's ``progress`` for its page, each note in a
+    short transaction of its own.
+
+    A note that cannot be written (the database briefly locked or unreachable) is logged and skipped: progress is
+    for the person waiting, and must never fail the solve it describes."""
+
+    def __init__(self, url: str, run_id: int):
+        self.url, self.run_id = url, run_id
+
+    def __call__(self, step: str, detail: str = "") -> None:
+        try:
+            with session_scope(self.url) as session:
+                note_progress(session, self.run_id, describe(step, detail))
+        except Exception:  # progress must never fail the solve: see the class docstring
+            log.warning("placement run %s: could not record its progress", self.run_id, exc_info=True)
+
+
 def solve_and_store(url: str, run_id: int) -> None:
     """The child's work: read the run, solve with no transaction open (a long solve must not hold locks), store
     the result; a Python error fails the run with its message."""
     try:
         with session_scope(url) as session:
             run = get_run(session, run_id)
-        result, figures = solve_run(run)
+        result, figures = solve_run(run, Throttled(ProgressNotes(url, run_id), PROGRESS_INTERVAL))
         with session_scope(url) as session:
             store_result(session, run_id, result, figures)
     except Exception as exc:  # a failed solve must show on the page, not vanish in a log
