@@ -209,17 +209,17 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
               help="after the search, seconds spent proving how close the answer is to the best lawful one "
                    "(Lagrangian bound with seniority, for rounds too big for the exact LP); changes no "
                    "placement")] = 0.0,
-          settled_pricing: Annotated[int, typer.Option(
+          settled_pricing: Annotated[int | None, typer.Option(
               help="Lagrangian iterations run before a deterministic search on rounds too large for the full "
                    "pricing (300 schools and more at 30 s), charged to its budget as the quick pricing's 4: the "
                    "pairs of their last relaxed assignment join the model and their bound proves the reserve "
                    "stage's gap (on the district 100 take about 85 s); 0 is off, which runs the quick pricing and "
-                   "the bound beside the search instead")] = 100,
-          bound_beside_search: Annotated[int, typer.Option(
+                   "the bound beside the search instead; default: the scenario's")] = None,
+          bound_beside_search: Annotated[int | None, typer.Option(
               help="with --settled-pricing 0: Lagrangian iterations of the reserve stage's bound run during a "
                    "deterministic search with the quick pricing, on the core it leaves idle, so the round proves "
                    "its own gap (on the district 100 take about 100 s and make the search 14-38 % slower); 0 is "
-                   "off; changes no placement")] = 100,
+                   "off; changes no placement; default: the scenario's")] = None,
           out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
@@ -230,10 +230,11 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
     with user_errors():
         if parallel and side_by_side:
             raise ValueError("--side-by-side is a way of running the deterministic search: leave out --parallel")
+        iterations = {knob: count for knob, count in (("settled_pricing_iterations", settled_pricing),
+                                                      ("bound_beside_search", bound_beside_search))
+                      if count is not None}
         policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
-                                       interleave_batch=0 if side_by_side else 1,
-                                       bound_beside_search=bound_beside_search,
-                                       settled_pricing_iterations=settled_pricing)
+                                       interleave_batch=0 if side_by_side else 1, **iterations)
         with session_scope(_db(database_url)) as session, progress_lines(progress) as listener:
             outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method,
                                     progress=listener)
