@@ -18,6 +18,7 @@ import pandas as pd
 
 from solver.figures import interview_shortfalls
 from solver.policy import SCENARIOS, Policy
+from solver.progress import Progress, silent
 from staffing.domain import District
 from staffing.rules import AUTONOMY_ORDER
 from staffing.runs import evaluate
@@ -95,15 +96,19 @@ def measure(district: District, policy: Policy, draw: int = 0) -> tuple[list[dic
 
 
 def run_tradeoffs(size: str = "small", seed: int = 7, draws: int = 3, scenarios: Sequence[str] = DEFAULT_SCENARIOS,
-                  time_limit: float = 5.0, district: District | None = None) -> TradeoffReport:
-    """Every scenario on ``draws`` districts (seeds ``seed``, ``seed+1``, ...), or on one given district."""
+                  time_limit: float = 5.0, district: District | None = None,
+                  progress: Progress = silent) -> TradeoffReport:
+    """Every scenario on ``draws`` districts (seeds ``seed``, ``seed+1``, ...), or on one given district;
+    ``progress`` hears which round is solving (:mod:`solver.progress`)."""
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         raise KeyError(f"unknown scenario(s) {', '.join(unknown)}: choose from {', '.join(SCENARIOS)}")
     by_model, totals = [], []
     districts = [district] if district is not None else [generate(size, seed + d) for d in range(draws)]
     for draw, d in enumerate(districts):
-        for name in scenarios:
+        for i, name in enumerate(scenarios, 1):
+            of_draws = f", draw {draw + 1} of {len(districts)}" if len(districts) > 1 else ""
+            progress("solving scenarios", f"{name} ({i} of {len(scenarios)}){of_draws}")
             rows, total = measure(d, SCENARIOS[name].with_(time_limit=time_limit), draw)
             by_model += rows
             totals.append(total)
@@ -220,8 +225,10 @@ What each scenario changes:</p><ul>{descriptions}</ul>
     return path
 
 
-def current_district_report(district: District, folder: Path, time_limit: float = 3.0) -> Path:
+def current_district_report(district: District, folder: Path, time_limit: float = 3.0,
+                            progress: Progress = silent) -> Path:
     """The analysis on one given district (the web app's HR page uses the pool in the database)."""
-    return write_report(run_tradeoffs(district=district, time_limit=time_limit), folder,
-                        title="Staffing-autonomy trade-offs on the current pool")
+    report = run_tradeoffs(district=district, time_limit=time_limit, progress=progress)
+    progress("writing the report", "table, plots and page")
+    return write_report(report, folder, title="Staffing-autonomy trade-offs on the current pool")
 

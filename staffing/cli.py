@@ -372,14 +372,16 @@ def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid o
               draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
               time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,
               scenario: Annotated[list[str] | None, typer.Option(help="scenario to include (repeat); default all")] = None,
-              out: Annotated[Path, typer.Option(help="report folder")] = Path("report")) -> None:
+              out: Annotated[Path, typer.Option(help="report folder")] = Path("report"),
+              progress: ProgressOption = True) -> None:
     """Staffing-autonomy trade-offs by school model: table (CSV), plots (PNG/SVG) and an HTML report."""
     from staffing.analysis import DEFAULT_SCENARIOS, run_tradeoffs, write_report
 
     with user_errors():
         if draws < 1:
             raise ValueError("--draws must be at least 1")
-        report = run_tradeoffs(size, seed, draws, scenario or DEFAULT_SCENARIOS, time_limit)
+        with progress_lines(progress) as listener:
+            report = run_tradeoffs(size, seed, draws, scenario or DEFAULT_SCENARIOS, time_limit, progress=listener)
         path = write_report(report, out)
     typer.echo(f"wrote {path} ({draws} draw(s), {len(scenario or DEFAULT_SCENARIOS)} scenarios)")
     summary = report.summary()

@@ -57,8 +57,12 @@ def test_pareto_front_keeps_only_undominated_scenarios():
 def test_report_is_reproducible_and_complete(tmp_path):
     scenarios = ("district_rules", "all_traditional", "all_mutual_consent")
     first = run_tradeoffs("small", seed=11, draws=2, scenarios=scenarios, time_limit=3)
-    again = run_tradeoffs("small", seed=11, draws=2, scenarios=scenarios, time_limit=3)
+    heard: list[str] = []
+    again = run_tradeoffs("small", seed=11, draws=2, scenarios=scenarios, time_limit=3,
+                          progress=lambda step, detail: heard.append(f"{step}: {detail}"))
     assert first.totals.equals(again.totals)
+    assert heard == [f"solving scenarios: {name} ({i} of 3), draw {draw} of 2"
+                     for draw in (1, 2) for i, name in enumerate(scenarios, 1)]
     assert list(first.summary().index) == list(scenarios)
     assert set(first.totals["rule_violations"]) == {0}
     page = write_report(first, tmp_path / "report")

@@ -357,6 +357,26 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
     assert union.get("/hr/tradeoffs").status_code == 403 and union.post("/hr/tradeoffs").status_code == 403
 
 
+def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url, monkeypatch):
+    hr = as_("hr")
+    report_dir = hr.app.state.report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    (report_dir / "running").write_text("hr")  # as the analysis's process leaves them while it solves
+    (report_dir / "progress.txt").write_text("solving scenarios: all_traditional (3 of 8)")
+    assert "solving scenarios: all_traditional (3 of 8)" in hr.get("/hr/tradeoffs/status").text
+    assert "all_traditional (3 of 8)" in hr.get("/hr/tradeoffs").text
+
+    notes: list[str] = []  # the analysis's own work (here in this process): a note a round, none left at the end
+    replace = runner._replace
+    monkeypatch.setattr(runner, "_replace", lambda path, text: (notes.append(text), replace(path, text)))
+    runner.compute_tradeoffs(db_url, report_dir)
+    assert notes[0].startswith("solving scenarios: district_rules (1 of ") and len(notes) > 2
+    assert notes[-1] == "writing the report: table, plots and page"
+    state = runner.tradeoff_state(report_dir)
+    assert state["ready"] and not state["running"] and state["progress"] is None
+    assert not (report_dir / "progress.txt").exists()
+
+
 def test_committee_member_reads_own_school_votes_but_cannot_edit_the_committee_list(as_):
     c1 = as_("c1")
     assert c1.get("/", follow_redirects=False).headers["location"] == "/schools/S0001"

@@ -153,7 +153,7 @@ def hr_run_tradeoffs(request: Request, background: BackgroundTasks, user: User =
 def hr_tradeoffs_status(request: Request, user: User = HR) -> Response:
     state = tradeoff_state(request.app.state.report_dir)
     if state["running"]:
-        return render(request, "_tradeoffs_progress.html", user)
+        return render(request, "_tradeoffs_progress.html", user, progress=state["progress"])
     return Response(status_code=200, headers={"HX-Refresh": "true"})
 
 

@@ -189,7 +189,10 @@ def tradeoff_state(report_dir: Path) -> dict[str, object]:
             "teacher_satisfaction", "seniority_overrides")]
         table = frame[keep].round(3)
     error = (report_dir / "error.txt").read_text() if (report_dir / "error.txt").exists() else None
-    return {"running": (report_dir / "running").exists(), "ready": summary.exists(), "table": table, "error": error}
+    running = (report_dir / "running").exists()
+    step = report_dir / "progress.txt"
+    return {"running": running, "ready": summary.exists(), "table": table, "error": error,
+            "progress": step.read_text() if running and step.exists() else None}
 
 
 def start_tradeoffs(url: str, report_dir: Path, background: BackgroundTasks, actor: str) -> None:
@@ -216,6 +219,7 @@ def compute_tradeoffs(url: str, report_dir: Path) -> None:
     from staffing.store import load_district
 
     fresh, current = report_dir / "next", report_dir / "current"
+    step = report_dir / "progress.txt"
     try:
         (report_dir / "error.txt").unlink(missing_ok=True)
         with session_scope(url) as session:
@@ -223,14 +227,22 @@ def compute_tradeoffs(url: str, report_dir: Path) -> None:
         if not district.vacancies:
             raise ValueError("there are no open vacancies in the pool")
         shutil.rmtree(fresh, ignore_errors=True)
-        current_district_report(district, fresh)
+        current_district_report(district, fresh, progress=lambda what, detail: _replace(step, describe(what, detail)))
         shutil.rmtree(current, ignore_errors=True)
         fresh.rename(current)
     except Exception as exc:  # shown on the page
         log.exception("trade-off analysis failed")
         (report_dir / "error.txt").write_text(f"{type(exc).__name__}: {exc}")
     finally:
+        step.unlink(missing_ok=True)
         (report_dir / "running").unlink(missing_ok=True)
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole (a new file renamed over the old), so the polling page never reads half."""
+    part = path.with_suffix(".part")
+    part.write_text(text)
+    part.replace(path)
 
 
 def report_file(report_dir: Path, name: str) -> FileResponse:
