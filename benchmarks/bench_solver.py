@@ -18,8 +18,37 @@ from solver.checker import check
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import scenario
+from solver.progress import describe
 from staffing.runs import describe_gap, proven_gaps
 from staffing.seed import generate
+
+
+class Timeline:
+    """Where a round's wall time goes, from the steps it reports (:mod:`solver.progress`): seconds per step, a
+    step that comes back (one per component) adding up.  ``show`` also prints each step as it starts."""
+
+    def __init__(self, show: bool = False):
+        self.show = show
+        self.t0 = self.at = time.perf_counter()
+        self.step: str | None = None
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, step: str, detail: str = "") -> None:
+        if step != self.step:
+            self.end()
+            self.step = step
+            if self.show:
+                print(f"      [{self.at - self.t0:6.1f} s] {describe(step, detail)}", flush=True)
+
+    def end(self) -> None:
+        now = time.perf_counter()
+        if self.step is not None:
+            self.seconds[self.step] = self.seconds.get(self.step, 0.0) + now - self.at
+        self.at = now
+
+    def summary(self) -> str:
+        self.end()
+        return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.seconds.items())
 
 
 def main() -> None:
@@ -34,6 +63,7 @@ def main() -> None:
     parser.add_argument("--bound-seconds", type=float, default=0.0,
                         help="after the search, seconds spent on the Lagrangian bound with seniority (the "
                              "cpsat row's seconds then include them; the model's wall_time does not)")
+    parser.add_argument("--progress", action="store_true", help="print each step of the cpsat round as it starts")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -56,7 +86,8 @@ def main() -> None:
     print(" ".join(f"{h:>13}" for h in header))
     for method in METHODS:
         t0 = time.perf_counter()
-        result = solve(district, policy, method=method, instance=inst)
+        timeline = Timeline(args.progress)
+        result = solve(district, policy, method=method, instance=inst, progress=timeline)
         seconds = time.perf_counter() - t0
         violations = check(district, result.assignments, policy)
         figures = compute(inst, result, seniority_audit(district, result, inst))
@@ -76,6 +107,7 @@ def main() -> None:
                 print(f"    stage {stage:<10} {json.dumps(s)}")
             for proven in proven_gaps(stats):
                 print(f"    {describe_gap(proven)}")
+            print(f"    where the wall time went: {timeline.summary()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MiB")
 
