@@ -1,6 +1,6 @@
 """Solver benchmark on a generated district: model size, wall time, gaps, and the baselines side by side.
 
-    .venv/bin/python benchmarks/bench_solver.py --size district --time-limit 30 [--bound-seconds 600] [--parallel]
+    .venv/bin/python benchmarks/bench_solver.py --size district --time-limit 30 [--bound-seconds 600] [--parallel] [--progress]
 
 Prints figures; asserts nothing (targets live here, not in unit tests).
 """
