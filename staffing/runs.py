@@ -12,6 +12,7 @@ import os
 import socket
 import zlib
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -139,6 +140,13 @@ def note_progress(session: Session, run_id: int, text: str) -> None:
     """Record what the solver of a running run is doing (a finished run keeps none)."""
     session.execute(update(PlacementRun).where(PlacementRun.id == run_id, PlacementRun.status == "running")
                     .values(progress=text))
+
+
+def seconds_since_start(run: PlacementRun) -> int:
+    """How long ago a run was started, in whole seconds (a database may hand back its time without the zone:
+    it is UTC)."""
+    started = run.created_at if run.created_at.tzinfo else run.created_at.replace(tzinfo=timezone.utc)
+    return max(0, int((utcnow() - started).total_seconds()))
 
 
 def waiting_for_solver(run: PlacementRun) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -194,6 +195,7 @@ def test_the_page_of_a_running_run_says_what_its_solver_is_doing(as_, db_url, mo
     runner.ProgressNotes(db_url, run_id)("reserve stage", "best 4,210 so far, bound on the pairs kept 4,249")
     status = hr.get(f"/hr/runs/{run_id}/status").text
     assert "Solving run" in status and "reserve stage: best 4,210 so far, bound on the pairs kept 4,249" in status
+    assert re.search(r"started \d+ s ago", status)
     assert hr.get(f"/api/runs/{run_id}").json()["progress"].startswith("reserve stage: best 4,210")
 
     # the child's own work (here in this process): a note at each step, and none left once the run is done
@@ -208,6 +210,17 @@ def test_the_page_of_a_running_run_says_what_its_solver_is_doing(as_, db_url, mo
     assert finished["status"] == "done" and finished["progress"] is None
     runner.ProgressNotes(db_url, run_id)("welfare stage", "late")  # a finished run keeps no progress
     assert hr.get(f"/api/runs/{run_id}").json()["progress"] is None
+
+
+def test_a_run_knows_how_long_ago_it_started_whether_or_not_the_database_kept_the_time_zone():
+    from datetime import timedelta
+
+    from staffing.db_models import utcnow
+    from staffing.runs import seconds_since_start
+
+    started = utcnow() - timedelta(seconds=90)
+    assert seconds_since_start(PlacementRun(created_at=started)) in (90, 91)
+    assert seconds_since_start(PlacementRun(created_at=started.replace(tzinfo=None))) in (90, 91)
 
 
 def test_a_progress_note_that_cannot_be_written_does_not_stop_the_solve(tmp_path, caplog):
