@@ -19,7 +19,7 @@ from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import scenario
 from solver.progress import describe
-from staffing.runs import describe_gap, proven_gaps
+from staffing.runs import describe_gap, proven_gaps, reserve_cost_floor
 from staffing.seed import generate
 
 
@@ -107,6 +107,8 @@ def main() -> None:
                 print(f"    stage {stage:<10} {json.dumps(s)}")
             for proven in proven_gaps(stats):
                 print(f"    {describe_gap(proven)}")
+            if (floor := reserve_cost_floor(inst, stats)) is not None:
+                print(f"    reserve cost ${figures['reserve_cost']:,}; no lawful placement leaves less than ${floor:,}")
             print(f"    where the wall time went: {timeline.summary()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MiB")

@@ -599,7 +599,8 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
         step = f"proving the {stage_step(stage)}'s gap"
         out[stage] = lagrangian.lagrangian_bound(
             inst, weight, floors, target=reports[stage].objective, time_limit=inst.policy.bound_seconds / len(searched),
-            rows=rows, on_iteration=lambda k, bound: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"))
+            rows=rows, on_iteration=lambda k, bound: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"),
+            auction_eps=inst.policy.auction_eps)
         floors.append((weight, reports[stage].objective))
     return out
 
@@ -698,7 +699,8 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
     return lagrangian.lagrangian_bound(inst, inst.stage_values("reserve"), floor,
                                        target=stage_value(inst, start, "reserve"), time_limit=math.inf,
                                        max_iterations=iterations, rows=rows, keep_last=keep_last,
-                                       patience=patience, on_iteration=on_iteration)
+                                       patience=patience, on_iteration=on_iteration,
+                                       auction_eps=inst.policy.auction_eps)
 
 
 def bound_beside_search(inst: Instance) -> int:
@@ -735,7 +737,8 @@ class BoundBesideSearch:
         self._future = self._pool.submit(
             lagrangian.lagrangian_bound, inst, inst.stage_values("reserve"),
             [(inst.stage_values("must_place"), floor)], target=target, time_limit=math.inf,
-            max_iterations=iterations, rows=rows, stop=self._stop, patience=BESIDE_PATIENCE)
+            max_iterations=iterations, rows=rows, stop=self._stop, patience=BESIDE_PATIENCE,
+            auction_eps=inst.policy.auction_eps)
 
     def result(self) -> tuple[lagrangian.LagrangianBound, float]:
         """The bound, and the seconds the round waited for it after its search."""

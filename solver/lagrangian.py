@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solver.auction import Auction
 from solver.bounds import Weight
 from solver.instance import Instance
 from solver.matching import max_weight_assignment
@@ -42,6 +43,9 @@ from solver.matching import max_weight_assignment
 _SCALE = 1000.0
 #: a level above every real one: "not placed" never reaches
 _NOWHERE = 1 << 20
+#: With relaxed assignments by auction (``auction_eps``), every this many iterations (and the first and the
+#: last) is an exact flow, whose value is a proven bound.
+EXACT_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class SeatRows:
         self.node_lo, self.node_hi = _runs(key[self.by_node], self.arc_node * _NOWHERE + self.arc_position,
                                            self.arc_node * _NOWHERE + _NOWHERE - 1, "right")
         self._return_rows(first_arc, per_pair)
+        self._auction: Auction | None = None  # laid out on the first relaxed assignment by auction
 
     def _return_rows(self, first_arc: np.ndarray, per_pair: np.ndarray) -> None:
         """R-RETURN rows (:attr:`solver.instance.Instance.return_rows`), after the seat rows, as sparse (row, arc,
@@ -192,8 +197,14 @@ class SeatRows:
         returns = np.bincount(self.rr_row, self.rr_coef * on[self.rr_arc], len(self.rr_rhs)) - self.rr_rhs
         return np.concatenate([reach + ahead - 1, returns])
 
-    def assign(self, weights: np.ndarray) -> np.ndarray:
-        """A max-weight assignment of teachers to seats: the chosen arcs."""
+    def assign(self, weights: np.ndarray, eps: int = 0) -> np.ndarray:
+        """A max-weight assignment of teachers to seats (the chosen arcs): exact (a min-cost flow), or with
+        ``eps`` ≥ 1 within ``eps`` per teacher of the maximum (an auction, :mod:`solver.auction`)."""
+        if eps:
+            if self._auction is None:
+                self._auction = Auction(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
+                                        self.node_capacity)
+            return self._auction.assign(weights, eps)
         return max_weight_assignment(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
                                      self.node_capacity, weights)
 
@@ -215,17 +226,20 @@ class SeatRows:
 
 
 def evaluate(rows: SeatRows, value: np.ndarray, mu: np.ndarray, floor_w: Sequence[np.ndarray] = (),
-             floor_v: np.ndarray | None = None, nu: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+             floor_v: np.ndarray | None = None, nu: np.ndarray | None = None,
+             eps: int = 0) -> tuple[float, np.ndarray]:
     """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v``, and arcs attaining it (seated
     in priority order where that changes nothing, for the subgradient).
 
     Never below the true ``L`` (weights are rounded up for the flow), so it is an upper bound for any ``μ, ν ≥
-    0``: that is what the tests check against the LP with random multipliers."""
+    0``: that is what the tests check against the LP with random multipliers.  With ``eps`` ≥ 1 the assignment
+    is an auction's, and the value is *not* a bound: it lies below ``L`` by at most ``eps`` thousandths of a
+    weight unit per teacher."""
     nu = np.zeros(len(floor_w)) if nu is None else nu
     floor_v = np.zeros(len(floor_w)) if floor_v is None else floor_v
     w = value + sum((n * fw for n, fw in zip(nu, floor_w)), np.zeros(len(value)))
     scaled = np.ceil((w[rows.arc_pair] + rows.bonus(mu)) * _SCALE).astype(np.int64)
-    chosen = rows.assign(scaled)
+    chosen = rows.assign(scaled, eps)
     bound = scaled[chosen].sum() / _SCALE - float(mu @ rows.rhs) - float(nu @ floor_v)
     return bound, rows.in_priority_order(chosen, scaled)
 
@@ -240,7 +254,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
                      rows: SeatRows | None = None, patience: int = 10,
                      deflection: float = 0.8, keep_last: int = 0,
                      stop: threading.Event | None = None,
-                     on_iteration: Callable[[int, int], None] | None = None) -> LagrangianBound:
+                     on_iteration: Callable[[int, int], None] | None = None,
+                     auction_eps: int = 0) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
     ``target`` is a value some rule-abiding placement reaches (the solver's answer): it steers Polyak's step
@@ -250,7 +265,10 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
     ``stop``: ends the search after the current iteration once set (a bound computed in another thread,
     :class:`solver.cpsat.BoundBesideSearch`, whose round failed).  ``on_iteration(k, bound)``: told after each
-    iteration (progress for a person waiting; it changes nothing).
+    iteration (progress for a person waiting; it changes nothing).  ``auction_eps`` ≥ 1: the relaxed assignments
+    are an auction's, within that many thousandths of a weight unit per teacher of the maximum, except every
+    :data:`EXACT_EVERY`-th, the first and the last, which are exact flows; the subgradient steers by all of them,
+    and the bound reported is the smallest exact one.
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else SeatRows(inst)
@@ -265,14 +283,18 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     mu, nu = np.zeros(len(rows)), np.zeros(len(floors))
     d_mu, d_nu = np.zeros(len(rows)), np.zeros(len(floors))
     best, theta, stall, k = math.inf, 1.0, 0, 0
+    seen = math.inf  # the smallest value seen, exact or not: what the step's halving goes by
     recent: deque[np.ndarray] = deque(maxlen=max(1, keep_last))
     while (k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4
            and not (stop is not None and stop.is_set())):
         k += 1
-        bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu)
+        exact = not auction_eps or k == 1 or k % EXACT_EVERY == 0 or k == max_iterations
+        bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)
         recent.append(chosen)
-        if bound < best - 1e-9:
-            best, stall = bound, 0
+        if exact and bound < best - 1e-9:
+            best = bound
+        if bound < seen - 1e-9:
+            seen, stall = bound, 0
         else:
             stall += 1
             if stall >= patience:
