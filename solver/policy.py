@@ -95,9 +95,10 @@ class Policy:
     #: Where the quick pricing would run, this many Lagrangian iterations run instead, before the search, charged
     #: to its deterministic budget as the quick pricing's 4 were (:func:`solver.cpsat.settled_pricing_iterations`):
     #: the pairs of their last relaxed assignment join the model and guide the second warm start, and their bound
-    #: is the round's proven reserve bound.  On the district they take about 85 s and take the reserve stage
-    #: within 0.13-0.33 % of its bound on six generated districts, against 0.36-0.83 % with the quick pricing.  0
-    #: is off (the quick pricing, and the bound beside the search).
+    #: is the round's proven reserve bound.  On the district they take about 25 s by auction (``auction_eps``; 85 s
+    #: by exact flows) and take the reserve stage within 0.10-0.29 % of the best bounds known on six generated
+    #: districts, against 0.36-0.83 % with the quick pricing.  0 is off (the quick pricing, and the bound beside
+    #: the search).
     settled_pricing_iterations: int = 100
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound

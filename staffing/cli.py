@@ -213,7 +213,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
               help="Lagrangian iterations run before a deterministic search on rounds too large for the full "
                    "pricing (300 schools and more at 30 s), charged to its budget as the quick pricing's 4: the "
                    "pairs of their last relaxed assignment join the model and their bound proves the reserve "
-                   "stage's gap (on the district 100 take about 85 s); 0 is off, which runs the quick pricing and "
+                   "stage's gap (on the district 100 take about 25 s); 0 is off, which runs the quick pricing and "
                    "the bound beside the search instead; default: the scenario's")] = None,
           bound_beside_search: Annotated[int | None, typer.Option(
               help="with --settled-pricing 0: Lagrangian iterations of the reserve stage's bound run during a "
