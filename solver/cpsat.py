@@ -666,8 +666,9 @@ def settled_pricing_iterations(inst: Instance) -> int:
     (step halved after :data:`BESIDE_PATIENCE` stalls, the bound beside the search's setting) took the reserve
     stage of six generated districts (seeds 7-12, 2026-11-27, night) to 251,903, 252,046, 250,825, 251,190,
     258,120 and 248,773 -- 0.13-0.33 % from their bounds, against 0.36-0.83 % with the quick pricing's pairs, the
-    same search budget and about a minute more wall time.  The pairs of the 20th iteration (step halved after 10
-    stalls) helped far less, +203 on average: it is the settled multipliers that matter.
+    same search budget and about a minute more wall time (by exact flows; by auction, ``policy.auction_eps``, the
+    iterations take about 23 s, and the six districts came to 0.10-0.29 %).  The pairs of the 20th iteration
+    (step halved after 10 stalls) helped far less, +203 on average: it is the settled multipliers that matter.
     They take the quick pricing's place and its charge to the deterministic budget (4 iterations at nominal
     speed), so the search keeps the budget it had; the rest is not charged, because at nominal speed 100
     iterations are 89 s and would leave the search nothing.  Like the bound beside the search they are a fixed
