@@ -41,6 +41,18 @@ def test_shipped_seed_bundle_is_what_the_generator_writes(env):
         assert (env / "fresh" / f.name).read_text() == f.read_text(), f.name
 
 
+def test_tradeoffs_writes_the_report_and_says_which_scenario_it_is_solving(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no database: the analysis draws its own districts
+    made = run("tradeoffs", "--draws", "1", "--time-limit", "2", "--scenario", "district_rules",
+               "--scenario", "all_traditional", "--out", "report")
+    assert made.exit_code == 0 and "wrote report/report.html (1 draw(s), 2 scenarios)" in made.stdout
+    steps = [line.split("] ", 1)[1] for line in made.stderr.splitlines()]
+    assert steps == ["solving scenarios: district_rules (1 of 2)", "solving scenarios: all_traditional (2 of 2)"]
+    quiet = run("tradeoffs", "--draws", "1", "--time-limit", "2", "--scenario", "district_rules", "--quiet",
+                "--out", "report")
+    assert quiet.exit_code == 0 and not quiet.stderr
+
+
 def test_import_place_audit_replay(env, db_url):
     assert run("import", str(ROOT / "seed_data" / "small")).exit_code == 0
     placed = run("place", "--time-limit", "5", "--out", "placements.csv")
