@@ -294,6 +294,11 @@ class ComponentModel:
         return {tid: g for (tid, g), var in self.y.items() if solver.boolean_value(var)}
 
 
+#: Components with less than this share of the pairs are not reported one by one (:mod:`solver.progress`): they
+#: are solved in moments, and a small round of many components would otherwise say five things about each.
+PROGRESS_COMPONENT_SHARE = 0.1
+
+
 def stage_step(stage: str) -> str:
     """How progress names a stage's search: ``"must-place stage"``."""
     return f"{stage.replace('_', '-')} stage"
@@ -453,10 +458,11 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
               if beside_iterations else None)
     try:
         for c, (teachers, groups) in enumerate(comps, 1):
-            within = f" (component {c} of {len(comps)})" if len(comps) > 1 else ""
-            progress("building the model", f"{len(keep):,} of {len(inst.edges):,} pairs{within}")
-            comp = ComponentModel(inst, teachers, groups, keep, placed)
             pairs = sum(len(inst.edges_by_teacher[t]) for t in teachers)
+            within = f" (component {c} of {len(comps)})" if len(comps) > 1 else ""
+            told = progress if pairs >= PROGRESS_COMPONENT_SHARE * len(inst.edges) else silent
+            told("building the model", f"{len(keep):,} of {len(inst.edges):,} pairs{within}")
+            comp = ComponentModel(inst, teachers, groups, keep, placed)
             sizes["variables"] += len(comp.model.proto.variables)
             sizes["constraints"] += len(comp.model.proto.constraints)
             sizes["largest_component_pairs"] = max(sizes["largest_component_pairs"], pairs)
@@ -474,7 +480,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
                 report = reports[stage]
                 report.components += 1
                 if stage in settled:  # proven optimal by the relaxation bound: nothing to search
-                    progress(stage_step(stage), f"the warm start is proven optimal{within}")
+                    told(stage_step(stage), f"the warm start is proven optimal{within}")
                     value = bound = stage_value(inst, current, stage)
                     report.optimal_components += 1
                 else:
@@ -484,10 +490,10 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
                     seconds = budget if inst.policy.deterministic else share / (len(stages) - k)
                     solver = _params(inst, seconds)
                     step = stage_step(stage)
-                    progress(step, f"searching{within}, up to {seconds:.3g} "
+                    told(step, f"searching{within}, up to {seconds:.3g} "
                                    f"{'deterministic ' if inst.policy.deterministic else ''}seconds")
                     t_stage = time.perf_counter()
-                    status = solver.solve(comp.model, None if progress is silent else _Found(progress, step, within))
+                    status = solver.solve(comp.model, None if told is silent else _Found(told, step, within))
                     spent = time.perf_counter() - t_stage
                     share -= spent
                     used = solver.response_proto.deterministic_time
