@@ -605,8 +605,8 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
         step = f"proving the {stage_step(stage)}'s gap"
         out[stage] = lagrangian.lagrangian_bound(
             inst, weight, floors, target=reports[stage].objective, time_limit=inst.policy.bound_seconds / len(searched),
-            rows=rows, on_iteration=lambda k, bound: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"),
-            auction_eps=inst.policy.auction_eps)
+            rows=rows, auction_eps=inst.policy.auction_eps,
+            on_iteration=lambda k, bound, step=step: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"))
         floors.append((weight, reports[stage].objective))
     return out
 
