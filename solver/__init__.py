@@ -36,10 +36,7 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     with _no_cycle_collection():
         t0 = time.perf_counter()
-        if instance is None:
-            progress("building the instance", f"{len(district.teachers):,} teachers, "
-                                              f"{len(district.vacancies):,} vacancies")
-        inst = instance or Instance(district, policy)
+        inst = instance or build_instance(district, policy, progress)
         build = time.perf_counter() - t0
         if method == "cpsat":
             progress("warm start", "teacher-proposing deferred acceptance")
@@ -52,6 +49,12 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         stats["total_time"] = round(time.perf_counter() - t0, 3)
         progress("explaining placements", f"{len(inst.teachers):,} teachers")
         return to_result(inst, placement, method, stats)
+
+
+def build_instance(district: District, policy: Policy | None = None, progress: Progress = silent) -> Instance:
+    """The solver's view of a snapshot, told to ``progress`` first: on a district it takes seconds."""
+    progress("building the instance", f"{len(district.teachers):,} teachers, {len(district.vacancies):,} vacancies")
+    return Instance(district, policy)
 
 
 @contextmanager

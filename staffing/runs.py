@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from solver import METHODS, SOLVER_VERSION, solve
+from solver import METHODS, SOLVER_VERSION, build_instance, solve
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
 from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value
@@ -47,8 +47,7 @@ def evaluate(district: District, policy: Policy, method: str = "cpsat",
              progress: Progress = silent) -> tuple[Instance, Result, dict, list, list]:
     """Solve, check, audit and compute figures: the pure part of a run, also used by the analysis.  ``progress``
     hears each step (:mod:`solver.progress`)."""
-    progress("building the instance", f"{len(district.teachers):,} teachers, {len(district.vacancies):,} vacancies")
-    inst = Instance(district, policy)
+    inst = build_instance(district, policy, progress)
     result = solve(district, policy, method=method, instance=inst, progress=progress)
     progress("checking the rules", "an independent check of every placement")
     violations = check(district, result.assignments, policy)
@@ -358,7 +357,8 @@ def replay(session: Session, run: PlacementRun, progress: Progress = silent) -> 
     method = run.solver_version.split("/")[-1]
     # the extra bound proves things about the placements but never changes them: not worth minutes again
     policy = policy.with_(bound_seconds=0.0)
-    inst = Instance(district, policy)  # built once: the solve's, then the stage values' (seconds on a district)
+    # built once: the solve's, then the stage values' (seconds on a district)
+    inst = build_instance(district, policy, progress)
     result = solve(district, policy, method=method, instance=inst, progress=progress)
     recorded = stored_result(session, run).assignments
     before = {a.teacher_id: a.vacancy_id for a in recorded}
