@@ -54,6 +54,14 @@ def _forward_auction(n: int, m: int, indptr: np.ndarray, seat: np.ndarray, weigh
     return arc_of
 
 
+def runs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each index ``i`` repeated ``counts[i]`` times, and each copy's number within its run: how a network's
+    pairs become arcs, one per seat of their group (:class:`solver.lagrangian.SeatRows`), and its arcs unit seats
+    here."""
+    index = np.repeat(np.arange(len(counts)), counts)
+    return index, np.arange(len(index)) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 class Auction:
     """The arcs of one flow network (teacher number -> node with a capacity, as
     :func:`solver.matching.max_weight_assignment` takes them), laid out once for the auction: each node of
@@ -62,9 +70,7 @@ class Auction:
     def __init__(self, n_teachers: int, arc_teacher: np.ndarray, arc_node: np.ndarray, node_capacity: np.ndarray):
         capacity = node_capacity.astype(np.int64)
         first_seat = np.concatenate([[0], np.cumsum(capacity)[:-1]])
-        copies = capacity[arc_node]
-        arc = np.repeat(np.arange(len(arc_node)), copies)  # the network's arc behind each auction arc
-        copy = np.arange(len(arc)) - np.repeat(np.cumsum(copies) - copies, copies)
+        arc, copy = runs(capacity[arc_node])  # the network's arc behind each auction arc, and which unit seat
         seat = first_seat[arc_node[arc]] + copy
         order = np.lexsort((seat, arc_teacher[arc]))
         self.arc, self.seat = arc[order], seat[order]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.auction import Auction
+from solver.auction import Auction, runs
 from solver.bounds import Weight
 from solver.instance import Instance
 from solver.matching import max_weight_assignment
@@ -102,8 +102,7 @@ class SeatRows:
         # arcs: one per pair and seat of its group
         per_pair = seats[g_of]
         first_arc = np.cumsum(per_pair) - per_pair
-        self.arc_pair = np.repeat(np.arange(n), per_pair)
-        self.arc_seat = np.arange(len(self.arc_pair)) - np.repeat(first_arc, per_pair)
+        self.arc_pair, self.arc_seat = runs(per_pair)
         self.arc_teacher, self.arc_group = t_of[self.arc_pair], g_of[self.arc_pair]
         self.arc_node = first_node[self.arc_group] + self.arc_seat
         self.arc_level, self.arc_position = level[self.arc_pair], position[self.arc_pair]
