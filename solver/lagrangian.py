@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from solver.auction import Auction, runs
 from solver.bounds import Weight
@@ -77,6 +78,71 @@ def arc_count(inst: Instance) -> int:
     """Arcs of the flow each iteration solves (one per pair and seat of its group), known before building
     :class:`SeatRows`: what an iteration costs."""
     return int(seats_per_group(inst)[inst.edge_arrays[1]].sum())
+
+
+@njit(cache=True, nogil=True)
+def _prefix(values: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """0 followed by the running sums of ``values[order]``, added one by one as ``np.cumsum`` adds them."""
+    out = np.empty(len(order) + 1)
+    out[0] = total = 0.0
+    for i in range(len(order)):
+        total += values[order[i]]
+        out[i + 1] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _bonus(mu: np.ndarray, n_seat_rows: int, by_level: np.ndarray, by_seat: np.ndarray, by_node: np.ndarray,
+           has_ahead: np.ndarray, level_lo: np.ndarray, level_hi: np.ndarray, own_lo: np.ndarray,
+           arc_seat: np.ndarray, node_lo: np.ndarray, node_hi: np.ndarray, rr_row: np.ndarray,
+           rr_arc: np.ndarray, rr_coef: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:meth:`SeatRows.bonus` in one pass (the iterations' second largest cost after the assignments)."""
+    seat_mu = mu[:n_seat_rows]
+    reach = _prefix(seat_mu, by_level)
+    own = _prefix(seat_mu, by_seat)
+    ahead = _prefix(has_ahead * seat_mu, by_node)
+    out = np.zeros(len(arc_seat))
+    for r in range(len(rr_arc)):  # R-RETURN rows, summed per arc in their order
+        out[rr_arc[r]] += mu[n_seat_rows + rr_row[r]] * rr_coef[r]
+    for a in range(len(arc_seat)):
+        first = own_lo[a]
+        out[a] = (reach[level_hi[a]] - reach[level_lo[a]] - (own[first + arc_seat[a]] - own[first])
+                  + ahead[node_hi[a]] - ahead[node_lo[a]] + out[a])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _slack(chosen: np.ndarray, n_teachers: int, n_nodes: int, arc_teacher: np.ndarray, arc_level: np.ndarray,
+           arc_group: np.ndarray, arc_seat: np.ndarray, arc_node: np.ndarray, arc_position: np.ndarray,
+           teacher: np.ndarray, group: np.ndarray, seat: np.ndarray, row_level: np.ndarray, row_node: np.ndarray,
+           row_position: np.ndarray, has_ahead: np.ndarray, rr_row: np.ndarray, rr_arc: np.ndarray,
+           rr_coef: np.ndarray, rr_rhs: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:meth:`SeatRows.slack` in one pass."""
+    placed_level = np.full(n_teachers, _NOWHERE, np.int64)
+    placed_group = np.full(n_teachers, -1, np.int64)
+    placed_seat = np.zeros(n_teachers, np.int64)
+    holder = np.full(n_nodes, _NOWHERE, np.int64)  # seniority seats hold one teacher
+    on = np.zeros(len(arc_teacher))
+    for c in chosen:
+        t = arc_teacher[c]
+        placed_level[t], placed_group[t], placed_seat[t] = arc_level[c], arc_group[c], arc_seat[c]
+        holder[arc_node[c]] = arc_position[c]
+        on[c] = 1.0
+    n_rows = len(teacher)
+    out = np.empty(n_rows + len(rr_rhs))
+    for r in range(n_rows):
+        t = teacher[r]
+        if placed_group[t] == group[r]:
+            reach = placed_seat[t] <= seat[r]
+        else:
+            reach = placed_level[t] <= row_level[r]
+        ahead = has_ahead[r] * (holder[row_node[r]] < row_position[r])
+        out[r] = reach + ahead - 1
+    returns = np.zeros(len(rr_rhs))
+    for r in range(len(rr_arc)):
+        returns[rr_row[r]] += rr_coef[r] * on[rr_arc[r]]
+    out[n_rows:] = returns - rr_rhs
+    return out
 
 
 class SeatRows:
@@ -167,34 +233,17 @@ class SeatRows:
 
     def bonus(self, mu: np.ndarray) -> np.ndarray:
         """What each arc earns from the relaxed rows at multipliers ``mu``."""
-        mu, mu_return = mu[:len(self.teacher)], mu[len(self.teacher):]
-        returns = np.bincount(self.rr_arc, mu_return[self.rr_row] * self.rr_coef, len(self.arc_pair))
-        reach = np.concatenate([[0.0], np.cumsum(mu[self.by_level])])
-        own = np.concatenate([[0.0], np.cumsum(mu[self.by_seat])])
-        ahead = np.concatenate([[0.0], np.cumsum((self.has_ahead * mu)[self.by_node])])
-        return (reach[self.level_hi] - reach[self.level_lo] - (own[self.own_lo + self.arc_seat] - own[self.own_lo])
-                + ahead[self.node_hi] - ahead[self.node_lo] + returns)
+        return _bonus(np.ascontiguousarray(mu, np.float64), len(self.teacher), self.by_level, self.by_seat,
+                      self.by_node, self.has_ahead, self.level_lo, self.level_hi, self.own_lo, self.arc_seat,
+                      self.node_lo, self.node_hi, self.rr_row, self.rr_arc, self.rr_coef)
 
     def slack(self, chosen: np.ndarray) -> np.ndarray:
         """Left-hand side minus right-hand side of every row at the assignment ``chosen`` (arc indices):
         negative = violated."""
-        n_t = len(self.inst.teacher_index)
-        placed_level = np.full(n_t, _NOWHERE, np.int64)
-        placed_group = np.full(n_t, -1, np.int64)
-        placed_seat = np.zeros(n_t, np.int64)
-        t = self.arc_teacher[chosen]
-        placed_level[t], placed_group[t], placed_seat[t] = (self.arc_level[chosen], self.arc_group[chosen],
-                                                            self.arc_seat[chosen])
-        at_group = placed_group[self.teacher] == self.group
-        reach = np.where(at_group, placed_seat[self.teacher] <= self.seat,
-                         placed_level[self.teacher] <= self.row_level)
-        holder = np.full(len(self.node_capacity), _NOWHERE, np.int64)
-        holder[self.arc_node[chosen]] = self.arc_position[chosen]  # seniority seats hold one teacher
-        ahead = self.has_ahead * (holder[self.row_node] < self.row_position)
-        on = np.zeros(len(self.arc_pair))
-        on[chosen] = 1.0
-        returns = np.bincount(self.rr_row, self.rr_coef * on[self.rr_arc], len(self.rr_rhs)) - self.rr_rhs
-        return np.concatenate([reach + ahead - 1, returns])
+        return _slack(np.ascontiguousarray(chosen, np.int64), len(self.inst.teacher_index), len(self.node_capacity),
+                      self.arc_teacher, self.arc_level, self.arc_group, self.arc_seat, self.arc_node,
+                      self.arc_position, self.teacher, self.group, self.seat, self.row_level, self.row_node,
+                      self.row_position, self.has_ahead, self.rr_row, self.rr_arc, self.rr_coef, self.rr_rhs)
 
     def assign(self, weights: np.ndarray, eps: int = 0) -> np.ndarray:
         """A max-weight assignment of teachers to seats (the chosen arcs): exact (a min-cost flow), or with

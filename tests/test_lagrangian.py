@@ -6,6 +6,7 @@ in test_bounds."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,6 +90,33 @@ def test_return_right_rows_of_two_post_groups_are_priced_per_seat_and_per_group(
         mu = rng.uniform(0, 30, len(rows)) * rng.integers(0, 2, len(rows))
         assert evaluate(rows, reserve.astype(float), mu)[0] >= lp - 1e-6
     assert lp <= lagrangian_bound(inst, reserve, target=found, time_limit=5, rows=rows).bound <= lp + 1
+
+
+@pytest.mark.parametrize("size, seed", [("small", 3), ("small", 7)])
+def test_the_bonuses_and_slacks_are_those_of_the_seat_rows_written_out_one_by_one(size, seed):
+    """The compiled prefix-sum arithmetic (``SeatRows.bonus``, ``SeatRows.slack``) against the rows' coefficients
+    written out as a matrix from their definition: an arc of teacher t is in t's row at group g, seat k, level l
+    when it reaches -- at g, a seat up to k; elsewhere, a school t ranks at least as high (level up to l) -- or
+    when it holds that row's seat with higher priority (rows with ``has_ahead``)."""
+    inst = Instance(generate(size, seed), POLICY)
+    rows = SeatRows(inst)
+    n_seat_rows = len(rows.teacher)
+    same_teacher = rows.teacher[:, None] == rows.arc_teacher[None, :]
+    at_group = rows.group[:, None] == rows.arc_group[None, :]
+    reach = np.where(at_group, rows.arc_seat[None, :] <= rows.seat[:, None],
+                     rows.arc_level[None, :] <= rows.row_level[:, None]) & same_teacher
+    ahead = ((rows.has_ahead[:, None] == 1) & (rows.arc_node[None, :] == rows.row_node[:, None])
+             & (rows.arc_position[None, :] < rows.row_position[:, None]))
+    matrix = (reach.astype(float) + ahead)
+    returns = np.zeros((len(rows) - n_seat_rows, len(rows.arc_pair)))
+    np.add.at(returns, (rows.rr_row, rows.rr_arc), rows.rr_coef)
+    matrix = np.vstack([matrix, returns])
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        mu = rng.uniform(0, 30, len(rows)) * rng.integers(0, 2, len(rows))
+        assert np.allclose(rows.bonus(mu), mu @ matrix)
+        chosen = rows.assign(rng.integers(-5, 20, len(rows.arc_pair)))  # an assignment, random weights
+        assert np.array_equal(rows.slack(chosen), matrix[:, chosen].sum(axis=1) - rows.rhs)
 
 
 def test_a_group_is_reseated_in_priority_order_only_where_that_weighs_as_much():
