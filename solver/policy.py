@@ -103,8 +103,9 @@ class Policy:
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
     #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
-    #: settled pricing takes 23 s instead of 76-93 s, and the reserve stage came out higher on every district
-    #: measured (``benchmarks/RESULTS.md``, *The pricing's assignments by auction*).
+    #: settled pricing takes 23 s instead of 76-93 s, and the reserve stage came out higher on five of the six
+    #: districts measured, 51 lower on the sixth (``benchmarks/RESULTS.md``, *The pricing's assignments by
+    #: auction*).
     auction_eps: int = 100
     #: Where pairs are priced, a second warm start: deferred acceptance guided by the pricing's last relaxed
     #: assignment (:func:`solver.cpsat.guided_start`); the search starts from the better of the two.
