@@ -100,6 +100,13 @@ class Policy:
     #: districts, against 0.36-0.83 % with the quick pricing.  0 is off (the quick pricing, and the bound beside
     #: the search).
     settled_pricing_iterations: int = 100
+    #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
+    #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
+    #: rounds at 30 s, the district from about 51 s.  Measured on the district at 60 s, it took the reserve stage
+    #: from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves that bound), for welfare lower by
+    #: 470-1,045; at 45 s it left the searches only CP-SAT's presolve.  0 is off, as in parallel runs recorded
+    #: before it.
+    parallel_pricing_share: float = 0.35
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
     #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
@@ -149,6 +156,8 @@ class Policy:
             (0 <= self.bound_seconds < math.inf,
              f"bound_seconds must be 0 (off) or a positive, finite number of seconds, got {self.bound_seconds}"),
             (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),
+            (0 <= self.parallel_pricing_share <= 1,
+             f"parallel_pricing_share must be between 0 and 1, got {self.parallel_pricing_share}"),
             (0 < self.lns_task_seconds < math.inf,
              f"lns_task_seconds must be a positive, finite number of seconds, got {self.lns_task_seconds}"),
             (self.objective in ("lexicographic", "weighted"),
@@ -199,6 +208,8 @@ class Policy:
         data.setdefault("bound_beside_search", 0)
         # ... and one recorded before the settled pricing, with the quick pricing
         data.setdefault("settled_pricing_iterations", 0)
+        # ... and a parallel one recorded before parallel rounds priced pairs, without
+        data.setdefault("parallel_pricing_share", 0.0)
         # ... and one recorded before relaxed assignments by auction, with exact flows
         data.setdefault("auction_eps", 0)
         if "portfolio" not in data:

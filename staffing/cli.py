@@ -201,7 +201,10 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
           parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (a 30 s "
                                                       "round takes 30 s, but answers are weaker on large rounds "
-                                                      "and a replay may differ)")] = False,
+                                                      "and a replay may differ); where they fit a third of the "
+                                                      "limit, the settled pricing's iterations run inside it "
+                                                      "(300-school rounds at 30 s, the district from about "
+                                                      "51 s)")] = False,
           side_by_side: Annotated[bool, typer.Option(
               help="run CP-SAT's tasks two at a time, side by side, instead of one at a time: a replay may then "
                    "differ where the last batch of a search stopped")] = False,
@@ -210,8 +213,8 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                    "(Lagrangian bound with seniority, for rounds too big for the exact LP); changes no "
                    "placement")] = 0.0,
           settled_pricing: Annotated[int | None, typer.Option(
-              help="Lagrangian iterations run before a deterministic search on rounds too large for the full "
-                   "pricing (300 schools and more at 30 s), charged to its budget as the quick pricing's 4: the "
+              help="Lagrangian iterations run before the search on rounds too large for the full pricing "
+                   "(300 schools and more at 30 s), charged to a deterministic budget as the quick pricing's 4: the "
                    "pairs of their last relaxed assignment join the model and their bound proves the reserve "
                    "stage's gap (on the district 100 take about 25 s); 0 is off, which runs the quick pricing and "
                    "the bound beside the search instead; default: the scenario's")] = None,

@@ -8,6 +8,7 @@ from solver import solve
 from solver.checker import check
 from solver.cpsat import (
     ARCS_PER_SECOND,
+    AUCTION_COST,
     _params,
     pricing_iterations,
     quick_pricing_iterations,
@@ -112,7 +113,8 @@ def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
 
 
 def test_300_school_rounds_and_the_district_get_the_settled_pricing_within_30_s():
-    """Where the README's 30 s figures come from: the settled pricing, or with it off the quick pricing."""
+    """Where the README's 30 s figures come from: the settled pricing, or with it off the quick pricing; and in
+    parallel rounds, the settled pricing from 30 s on 300 schools and from about 51 s on the district."""
     default = Policy()
     for d in (generate("mid", 1), generate("district", 7)):
         inst = Instance(d, default)
@@ -121,6 +123,11 @@ def test_300_school_rounds_and_the_district_get_the_settled_pricing_within_30_s(
         quick = Instance(d, default.with_(settled_pricing_iterations=0))
         assert (settled_pricing_iterations(quick), quick_pricing_iterations(quick)) == (
             0, default.quick_pricing_iterations)
+    parallel = default.with_(deterministic=False)
+    assert settled_pricing_iterations(Instance(generate("mid", 1), parallel)) == default.settled_pricing_iterations
+    district = generate("district", 7)
+    assert settled_pricing_iterations(Instance(district, parallel)) == 0
+    assert settled_pricing_iterations(Instance(district, parallel.with_(time_limit=60))) == 100
 
 
 def test_the_quick_pricing_puts_the_pairs_of_its_last_assignment_in_the_model():
@@ -154,7 +161,15 @@ def test_the_quick_pricing_runs_where_the_full_pricing_does_not_fit_and_its_own_
         0, 0, POLICY.quick_pricing_iterations)
     assert chosen(quick * 0.99) == chosen(quick * 0.99, **quick_only) == (0, 0, 0)
     assert chosen(full * 0.99, quick_pricing_iterations=0, **quick_only) == (0, 0, 0)
-    assert chosen(full * 0.99, deterministic=False) == (0, 0, 0)  # the wall clock buys too little search there
+    # a parallel round runs no quick pricing (its wall clock buys too little search), but the settled pricing where
+    # its iterations by auction fit its share of the limit
+    parallel = (POLICY.settled_pricing_iterations * AUCTION_COST * arc_count(inst) / ARCS_PER_SECOND
+                / POLICY.parallel_pricing_share)
+    assert chosen(parallel * 1.01, deterministic=False) == (0, POLICY.settled_pricing_iterations, 0)
+    assert chosen(parallel * 0.99, deterministic=False) == (0, 0, 0)
+    assert chosen(parallel * 1.01, deterministic=False, auction_eps=0) == (0, 0, 0)  # flows cost five times more
+    assert chosen(parallel * 1.01, deterministic=False, parallel_pricing_share=0.0) == (0, 0, 0)
+    assert chosen(full * 1.01, deterministic=False) == (POLICY.pricing_iterations, 0, 0)
 
 
 def test_the_command_line_says_how_many_pairs_were_priced(capsys):
@@ -210,6 +225,31 @@ def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
     _print_figures({"placed": 1, "solve": settled.stats})
     assert "4 of them charged to the search's budget" in capsys.readouterr().out
     assert pricing["iterations"] <= policy.settled_pricing_iterations  # it stops early once it meets its target
+
+
+def test_a_parallel_round_prices_pairs_inside_its_limit_and_proves_its_reserve_gap():
+    """The settled pricing in a wall-clock round: its iterations count against the limit (none is "charged" to a
+    deterministic budget there), the pairs of its last assignment join the model, and its bound is the round's
+    proven reserve bound, which plain parallel rounds lacked."""
+    d = generate("small", 3)
+    exact = solve(d, POLICY)
+    policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0, deterministic=False,
+                          time_limit=10)
+    priced, plain = solve(d, policy), solve(d, policy.with_(parallel_pricing_share=0.0))
+    pricing = priced.stats["pricing"]
+    assert pricing["kind"] == "settled" and pricing["pairs_added"] > 0
+    assert pricing["charged_iterations"] == pricing["iterations"]
+    assert reserve(priced) == reserve(exact) <= priced.stats["stages"]["reserve"]["lagrangian_bound"]
+    assert check(d, priced.assignments, policy) == []
+    assert plain.stats["pricing"] is None and "lagrangian_bound" not in plain.stats["stages"]["reserve"]
+
+
+def test_a_parallel_run_recorded_before_parallel_rounds_priced_pairs_replays_without():
+    recorded = Policy().to_json().replace('"parallel_pricing_share": 0.35, ', "")
+    assert Policy.from_json(recorded).parallel_pricing_share == 0.0
+    assert Policy.from_json(Policy().to_json()).parallel_pricing_share == 0.35
+    with pytest.raises(ValueError, match="parallel_pricing_share must be between 0 and 1, got 2"):
+        Policy(parallel_pricing_share=2)
 
 
 def test_a_run_recorded_before_the_settled_pricing_replays_with_the_quick_pricing():
