@@ -687,9 +687,10 @@ def settled_pricing_iterations(inst: Instance) -> int:
     count, so a replay repeats them.  Their bound is reported as the round's proven reserve bound.
 
     A parallel round had only CP-SAT's own bound on its pairs to show (4 % from the flow relaxation on the
-    district).  With the settled pricing inside its wall-clock limit it proves its reserve gap, and at 60 s the
-    district's reserve stage came within 0.41-1.94 % of the bound against 1.27-2.04 % without (seeds 7-12 and 7,
-    8, 10, 12); a 300-school round at 30 s within 0.37 % against +420 and +520 lower without."""
+    district).  With the settled pricing inside its wall-clock limit it proves its reserve gap.  At 60 s the
+    district's reserve stage came within 0.41-1.94 % of that bound (seeds 7-12), against 1.27-2.04 % without the
+    pricing (seeds 7, 8, 10, 12); two 300-school rounds at 30 s came within 0.37 %, 420 and 520 above the same
+    rounds without it."""
     p = inst.policy
     if quick_pricing_fits(inst):
         return p.settled_pricing_iterations

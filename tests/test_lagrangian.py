@@ -107,7 +107,7 @@ def test_the_bonuses_and_slacks_are_those_of_the_seat_rows_written_out_one_by_on
                      rows.arc_level[None, :] <= rows.row_level[:, None]) & same_teacher
     ahead = ((rows.has_ahead[:, None] == 1) & (rows.arc_node[None, :] == rows.row_node[:, None])
              & (rows.arc_position[None, :] < rows.row_position[:, None]))
-    matrix = (reach.astype(float) + ahead)
+    matrix = reach.astype(float) + ahead
     returns = np.zeros((len(rows) - n_seat_rows, len(rows.arc_pair)))
     np.add.at(returns, (rows.rr_row, rows.rr_arc), rows.rr_coef)
     matrix = np.vstack([matrix, returns])
