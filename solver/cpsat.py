@@ -409,9 +409,13 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
             (quick_pricing_iterations(inst), 1, 10, "quick"))
         if iterations:
             rows = lagrangian.SeatRows(inst)
+            # a deterministic round's iterations are a fixed count (a replay repeats them); a wall-clock round's
+            # stop after PARALLEL_PRICING_CAP of its limit, so that on a slow machine its searches keep the rest
+            until = math.inf if inst.policy.deterministic else PARALLEL_PRICING_CAP * inst.policy.time_limit
             priced = price_pairs(inst, start, iterations, rows, assignments, patience,
                                  lambda k, bound: progress("pricing pairs", f"Lagrangian iteration {k} of "
-                                                                            f"{iterations}, reserve bound {bound:,}"))
+                                                                            f"{iterations}, reserve bound {bound:,}"),
+                                 time_limit=until)
     floor = stage_value(inst, start, "must_place")  # the must-place floor the pricing's bound holds for
     first, starts = start, None
     if priced and inst.policy.guided_start:
@@ -620,6 +624,11 @@ ARCS_PER_SECOND = 800_000
 #: averaged over the pricing (one iteration in ten is still a flow): the district's 100 iterations took 17-24 s
 #: by auction (2026-11-27, night), against 89 s at nominal speed by flows.
 AUCTION_COST = 0.2
+#: The longest a parallel round's pricing runs, as a share of its wall-clock limit, however many iterations are
+#: left (at least one runs).  It is chosen to take about a third (``policy.parallel_pricing_share``) at nominal
+#: speed, and took 17-25 s of the district's 60 s; on a machine twice as slow this keeps the searches from
+#: getting nothing.
+PARALLEL_PRICING_CAP = 0.5
 #: How many of the last relaxed assignments give their pairs to the model (20 of 150 measured best).
 PRICED_ASSIGNMENTS = 20
 
@@ -708,8 +717,8 @@ def nominal_seconds(inst: Instance, iterations: int) -> float:
 
 
 def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: lagrangian.SeatRows,
-                keep_last: int, patience: int = 10,
-                on_iteration: Callable[[int, int], None] | None = None) -> lagrangian.LagrangianBound:
+                keep_last: int, patience: int = 10, on_iteration: Callable[[int, int], None] | None = None,
+                time_limit: float = math.inf) -> lagrangian.LagrangianBound:
     """Which left-out pairs the reserve stage needs, priced by Lagrangian relaxation of the rules.
 
     The restricted model keeps the pairs teachers asked for and a few "indifferent" ones per teacher; the
@@ -724,7 +733,7 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
     valid)."""
     floor = [(inst.stage_values("must_place"), stage_value(inst, start, "must_place"))]
     return lagrangian.lagrangian_bound(inst, inst.stage_values("reserve"), floor,
-                                       target=stage_value(inst, start, "reserve"), time_limit=math.inf,
+                                       target=stage_value(inst, start, "reserve"), time_limit=time_limit,
                                        max_iterations=iterations, rows=rows, keep_last=keep_last,
                                        patience=patience, on_iteration=on_iteration,
                                        auction_eps=inst.policy.auction_eps)

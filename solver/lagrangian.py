@@ -310,7 +310,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     and ends the search early when the bound meets it (then the answer is proven optimal).  The step shrinks
     by half after ``patience`` iterations without a better bound; ``deflection`` of the previous direction is
     added to the new subgradient, which damps the zigzag between rows that take turns being violated.
-    ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
+    ``time_limit`` (seconds) ends the search after the iteration that passes it; the first iteration always
+    runs.  ``keep_last``: also return the pairs of the last that many assignments (:attr:`LagrangianBound.pairs`).
     ``stop``: ends the search after the current iteration once set (a bound computed in another thread,
     :class:`solver.cpsat.BoundBesideSearch`, whose round failed).  ``on_iteration(k, bound)``: told after each
     iteration (progress for a person waiting; it changes nothing).  ``auction_eps`` ≥ 1: the relaxed assignments
@@ -333,8 +334,8 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     best, theta, stall, k = math.inf, 1.0, 0, 0
     seen = math.inf  # the smallest value seen, exact or not: what the step's halving goes by
     recent: deque[np.ndarray] = deque(maxlen=max(1, keep_last))
-    while (k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4
-           and not (stop is not None and stop.is_set())):
+    while k == 0 or (k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4
+                     and not (stop is not None and stop.is_set())):  # at least one: a bound needs a value
         k += 1
         exact = not auction_eps or k == 1 or k % EXACT_EVERY == 0 or k == max_iterations
         bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)

@@ -10,12 +10,14 @@ from solver.cpsat import (
     ARCS_PER_SECOND,
     AUCTION_COST,
     _params,
+    price_pairs,
     pricing_iterations,
     quick_pricing_iterations,
     settled_pricing_iterations,
 )
 from solver.instance import Instance
-from solver.lagrangian import arc_count
+from solver.lagrangian import SeatRows, arc_count
+from solver.matching import teacher_proposing
 from solver.policy import Policy
 from staffing.seed import generate
 
@@ -242,6 +244,17 @@ def test_a_parallel_round_prices_pairs_inside_its_limit_and_proves_its_reserve_g
     assert reserve(priced) == reserve(exact) <= priced.stats["stages"]["reserve"]["lagrangian_bound"]
     assert check(d, priced.assignments, policy) == []
     assert plain.stats["pricing"] is None and "lagrangian_bound" not in plain.stats["stages"]["reserve"]
+
+
+def test_a_pricing_out_of_time_stops_after_its_first_iteration_with_a_valid_bound_and_pairs():
+    """What a parallel round's pricing does when its share of the wall clock is gone (``PARALLEL_PRICING_CAP``):
+    one iteration, not the 100 it was given, whose bound still holds and whose assignment still prices pairs."""
+    d = generate("small", 3)
+    inst = Instance(d, POLICY.with_(full_model_pairs=0))
+    start = teacher_proposing(inst)
+    priced = price_pairs(inst, start, 100, SeatRows(inst), 1, time_limit=0.0)
+    assert priced.iterations == 1 and priced.pairs and priced.assignment
+    assert reserve(solve(d, POLICY)) <= priced.bound
 
 
 def test_a_parallel_run_recorded_before_parallel_rounds_priced_pairs_replays_without():
