@@ -322,8 +322,9 @@ class _Found(cp_model.CpSolverSolutionCallback):
 def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = inst.policy
-    if p.deterministic:
+    if p.deterministic or p.portfolio_in_parallel:
         solver.parameters.ignore_subsolvers.extend(PORTFOLIOS[p.portfolio])
+        solver.parameters.lns_initial_deterministic_limit = p.lns_task_seconds
     solver.parameters.random_seed = p.seed
     solver.parameters.num_workers = max(1, p.workers)
     solver.parameters.linearization_level = p.linearization_level
@@ -337,7 +338,6 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         # which is what makes a recorded run replayable
         solver.parameters.interleave_search = True
         solver.parameters.interleave_batch_size = p.interleave_batch
-        solver.parameters.lns_initial_deterministic_limit = p.lns_task_seconds
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
         # a wall-clock cap only against a pathological search; a deterministic second costs one to four wall
         # seconds on an idle machine and several times that on a busy one, so the cap must stay far above that
@@ -625,7 +625,7 @@ ARCS_PER_SECOND = 800_000
 #: by auction (2026-11-27, night), against 89 s at nominal speed by flows.
 AUCTION_COST = 0.2
 #: The longest a parallel round's pricing runs, as a share of its wall-clock limit, however many iterations are
-#: left (at least one runs).  It is chosen to take about a third (``policy.parallel_pricing_share``) at nominal
+#: left (at least one runs).  It is chosen to take at most 40 % (``policy.parallel_pricing_share``) at nominal
 #: speed, and took 17-25 s of the district's 60 s; on a machine twice as slow this keeps the searches from
 #: getting nothing.
 PARALLEL_PRICING_CAP = 0.5

@@ -102,11 +102,11 @@ class Policy:
     settled_pricing_iterations: int = 100
     #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
     #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
-    #: rounds at 30 s, the district from about 51 s.  Measured on the district at 60 s, it took the reserve stage
-    #: from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves that bound), for welfare lower by
-    #: 470-1,045; at 45 s it left the searches only CP-SAT's presolve.  0 is off, as in parallel runs recorded
-    #: before it.
-    parallel_pricing_share: float = 0.35
+    #: rounds at 30 s, the district from about 45 s.  Measured on the district at 60 s with CP-SAT's default
+    #: portfolio, it took the reserve stage from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves
+    #: that bound); with ``portfolio_in_parallel`` at 45 s, from 1.04 % and 1.12 % to 0.36 % and 0.62 % (seeds
+    #: 7 and 8).  Welfare is lower, as the searches get less time.  0 is off, as in parallel runs recorded before.
+    parallel_pricing_share: float = 0.4
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
     #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
@@ -120,6 +120,12 @@ class Policy:
     #: The CP-SAT workers a deterministic search runs (:data:`PORTFOLIOS`): without the LP-heavy full-problem
     #: ones, which on the district spend whole batches of the budget on LP solves.
     portfolio: str = "pseudo_costs_lns"
+    #: A parallel (wall-clock) round runs ``portfolio`` and ``lns_task_seconds`` too, on both cores at once.
+    #: Measured on the district at 60 s with the settled pricing, it took the reserve stage from 0.41-1.94 % of
+    #: the bound to 0.22-0.40 % on all six districts (seeds 7-12; the deterministic rounds' own answers or
+    #: within 260 of them, in 60 s instead of 150-180 s), and welfare to within 1 % of the deterministic rounds'.
+    #: Off, CP-SAT's default portfolio for two workers and its LNS task length, as parallel runs recorded before.
+    portfolio_in_parallel: bool = True
     #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
     #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
@@ -128,7 +134,7 @@ class Policy:
     #: same reserve stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
     interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
-    #: CP-SAT) in a deterministic search.  Shorter tasks mean more neighbourhoods in the same budget, and on the
+    #: CP-SAT) in a deterministic search (and a parallel one, ``portfolio_in_parallel``).  Shorter tasks mean more neighbourhoods in the same budget, and on the
     #: district the reserve stage climbs by one teacher per task: 0.01 took district seed 10's reserve stage
     #: from 248,787 to 249,928 and seed 8's from 251,474 to 251,633 (benchmarks/RESULTS.md, "Shorter LNS tasks").
     lns_task_seconds: float = 0.01
@@ -208,8 +214,10 @@ class Policy:
         data.setdefault("bound_beside_search", 0)
         # ... and one recorded before the settled pricing, with the quick pricing
         data.setdefault("settled_pricing_iterations", 0)
-        # ... and a parallel one recorded before parallel rounds priced pairs, without
+        # ... and a parallel one recorded before parallel rounds priced pairs, without; and before they ran the
+        # deterministic rounds' portfolio, with CP-SAT's
         data.setdefault("parallel_pricing_share", 0.0)
+        data.setdefault("portfolio_in_parallel", False)
         # ... and one recorded before relaxed assignments by auction, with exact flows
         data.setdefault("auction_eps", 0)
         if "portfolio" not in data:
