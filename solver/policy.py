@@ -122,9 +122,9 @@ class Policy:
     portfolio: str = "pseudo_costs_lns"
     #: A parallel (wall-clock) round runs ``portfolio`` and ``lns_task_seconds`` too, on both cores at once.
     #: Measured on the district at 60 s with the settled pricing, it took the reserve stage from 0.41-1.94 % of
-    #: the bound to 0.22-0.40 % on all six districts (seeds 7-12; the deterministic rounds' own answers or
-    #: within 260 of them, in 60 s instead of 150-180 s), and welfare to within 1 % of the deterministic rounds'.
-    #: Off, CP-SAT's default portfolio for two workers and its LNS task length, as parallel runs recorded before.
+    #: the bound to 0.22-0.49 % in 12 of 13 runs over six districts (seed 10 once 0.72 %), in 60 s where the
+    #: deterministic round takes 150-180 s, with welfare within 1 % of the deterministic rounds'.  Off, CP-SAT's
+    #: default portfolio for two workers and its LNS task length, as in parallel runs recorded before.
     portfolio_in_parallel: bool = True
     #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
@@ -134,9 +134,10 @@ class Policy:
     #: same reserve stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
     interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
-    #: CP-SAT) in a deterministic search (and a parallel one, ``portfolio_in_parallel``).  Shorter tasks mean more neighbourhoods in the same budget, and on the
-    #: district the reserve stage climbs by one teacher per task: 0.01 took district seed 10's reserve stage
-    #: from 248,787 to 249,928 and seed 8's from 251,474 to 251,633 (benchmarks/RESULTS.md, "Shorter LNS tasks").
+    #: CP-SAT) in a deterministic search, and in a parallel one with ``portfolio_in_parallel``.  Shorter tasks mean
+    #: more neighbourhoods in the same budget, and on the district the reserve stage climbs by one teacher per
+    #: task: 0.01 took district seed 10's reserve stage from 248,787 to 249,928 and seed 8's from 251,474 to
+    #: 251,633 (benchmarks/RESULTS.md, "Shorter LNS tasks").
     lns_task_seconds: float = 0.01
     #: Where the quick pricing ran and the search runs one task at a time (leaving a core idle), this many
     #: Lagrangian iterations of the reserve stage run on that core during the search
