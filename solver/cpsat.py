@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+from numba import njit
 from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
@@ -63,27 +65,39 @@ def gap(bound: int, value: int) -> float:
 
 
 def components(inst: Instance) -> list[tuple[list[str], list[int]]]:
-    """Connected components of the teacher-group pair graph (union-find), largest first."""
-    parent: dict[object, object] = {}
+    """Connected components of the teacher-group pair graph, largest first (teachers and groups sorted)."""
+    t_of, g_of = inst.edge_arrays
+    tids = list(inst.teacher_index)  # sorted, numbered as in ``edge_arrays``
+    root = _roots(len(tids) + len(inst.groups), t_of, len(tids) + g_of)
+    members: dict[int, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+    for t, tid in enumerate(tids):
+        members[int(root[t])][0].append(tid)
+    for g in sorted(inst.edges_by_group):
+        members[int(root[len(tids) + g])][1].append(g)
+    return sorted(members.values(), key=lambda c: (-len(c[0]) - len(c[1]), c[0][:1]))
 
-    def find(x: object) -> object:
-        parent.setdefault(x, x)
+
+@njit(cache=True)
+def _roots(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled; via components
+    """Union-find over nodes ``0..n-1`` joined by the edges ``a[k]-b[k]``: each node's root.  Compiled: a
+    district's 500,000 pairs took 0.85 s in Python."""
+    parent = np.arange(n)
+    for k in range(len(a)):
+        x, y = a[k], b[k]
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
-        return x
-
-    for e in inst.edges:
-        a, b = find(("t", e.teacher_id)), find(("g", e.group))
-        if a != b:
-            parent[a] = b
-    members: dict[object, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
-    for node in list(parent):
-        kind, key = node  # type: ignore[misc]
-        bucket = members[find(node)]
-        (bucket[0] if kind == "t" else bucket[1]).append(key)  # type: ignore[arg-type]
-    comps = [(sorted(ts), sorted(gs)) for ts, gs in members.values()]
-    return sorted(comps, key=lambda c: (-len(c[0]) - len(c[1]), c[0][:1]))
+        while parent[y] != y:
+            parent[y] = parent[parent[y]]
+            y = parent[y]
+        if x != y:
+            parent[x] = y
+    for i in range(n):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        parent[i] = r
+    return parent
 
 
 def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] = ()) -> set[tuple[str, int]]:
@@ -108,28 +122,35 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
         return {(e.teacher_id, e.group) for e in inst.edges}
     keep: set[tuple[str, int]] = {(tid, g) for tid, g in start.items()}
     keep.update((e.teacher_id, e.group) for e in relaxed)
-    standing: dict[tuple[str, int], int] = {}  # indifferent candidates ahead in the group's priority order
-    for g, candidates in inst.candidate_levels.items():
-        ahead = 0
-        for tid, level in candidates:
-            standing[(tid, g)] = ahead
-            ahead += indifferent(inst, tid, level)
-    for tid, es in inst.edges_by_teacher.items():
-        choices = []
-        for e in es:
-            if not indifferent(inst, tid, e.level) or "return_right" in e.kinds:
-                keep.add((tid, e.group))
-            else:
-                choices.append((standing[(tid, e.group)] / inst.groups[e.group].capacity, e.group))
-        choices.sort()
-        keep.update((tid, g) for _, g in choices[: inst.policy.indifferent_pairs])
+    edges = inst.edges
+    t_of, g_of = inst.edge_arrays
+    unasked = indifferent(inst)
+    # indifferent candidates ahead of each pair in its group's priority order: a running count along the
+    # pairs sorted by (group, priority), less the count where the group starts
+    order = np.lexsort((inst.pair_priority, g_of))
+    ahead = np.cumsum(unasked[order]) - unasked[order]
+    first = np.searchsorted(g_of[order], g_of[order], "left")
+    standing = np.empty(len(edges), np.int64)
+    standing[order] = ahead - ahead[first]
+    return_right = np.fromiter(("return_right" in e.kinds for e in edges), bool, len(edges))
+    chosen = ~unasked | return_right
+    # each teacher's other pairs: the ``policy.indifferent_pairs`` best by (standing per post, group)
+    capacity = np.array([g.capacity for g in inst.groups], np.int64)
+    choices = np.nonzero(~chosen)[0]
+    ratio = standing[choices] / capacity[g_of[choices]]
+    choices = choices[np.lexsort((g_of[choices], ratio, t_of[choices]))]
+    teacher = t_of[choices]
+    rank = np.arange(len(choices)) - np.searchsorted(teacher, teacher, "left")
+    chosen[choices[rank < inst.policy.indifferent_pairs]] = True
+    keep.update((edges[i].teacher_id, edges[i].group) for i in np.nonzero(chosen)[0].tolist())
     return keep
 
 
-def indifferent(inst: Instance, teacher_id: str, level: int) -> bool:
-    """A pair the teacher did not ask for: no list at all, or a school missing from the list (a forced
-    placement of a must-place teacher)."""
-    return not inst.has_list(teacher_id) or level >= UNLISTED
+def indifferent(inst: Instance) -> np.ndarray:
+    """Per pair (aligned with ``edges``): one the teacher did not ask for -- no list at all, or a school missing
+    from the list (a forced placement of a must-place teacher)."""
+    return np.fromiter((not inst.has_list(e.teacher_id) or e.level >= UNLISTED for e in inst.edges), bool,
+                       len(inst.edges))
 
 
 class ComponentModel:

@@ -126,11 +126,13 @@ class Instance:
         self.edges: list[Edge] = self._edges()
         self.edges_by_teacher: dict[str, list[Edge]] = defaultdict(list)
         self.edges_by_group: dict[int, list[Edge]] = defaultdict(list)
+        self._pairs_by_group: dict[int, list[int]] = defaultdict(list)  # the same, as indices into ``edges``
         self._position: dict[tuple[str, int], int] = {}
         self._stage_values: dict[str, np.ndarray] = {}
         for i, e in enumerate(self.edges):
             self.edges_by_teacher[e.teacher_id].append(e)
             self.edges_by_group[e.group].append(e)
+            self._pairs_by_group[e.group].append(i)
             self._position[(e.teacher_id, e.group)] = i
 
     # -- the terms of RULES.md ---------------------------------------------------------------------------------
@@ -275,21 +277,37 @@ class Instance:
                 np.fromiter((e.group for e in self.edges), np.int64, len(self.edges)))
 
     @cached_property
+    def priority_order(self) -> dict[int, list[int]]:
+        """Each group's allowed pairs (indices into ``edges``), best priority first: the one sort every
+        priority question below reads (a priority ends with the teacher id, so there are no ties)."""
+        edges = self.edges
+        return {g: sorted(pairs, key=lambda i, group=self.groups[g]: self.priority(edges[i].teacher_id, group))
+                for g, pairs in self._pairs_by_group.items()}
+
+    @cached_property
     def candidates(self) -> dict[int, list[str]]:
         """Each group's allowed teachers, best priority first."""
-        return {g: sorted((e.teacher_id for e in es), key=lambda tid: self.priority(tid, self.groups[g]))
-                for g, es in self.edges_by_group.items()}
+        edges = self.edges
+        return {g: [edges[i].teacher_id for i in pairs] for g, pairs in self.priority_order.items()}
 
     @cached_property
     def candidate_levels(self) -> dict[int, list[tuple[str, int]]]:
         """Each group's candidates in priority order with how they rank the group's school."""
-        return {g: [(tid, self.edges[self._position[(tid, g)]].level) for tid in tids]
-                for g, tids in self.candidates.items()}
+        edges = self.edges
+        return {g: [(edges[i].teacher_id, edges[i].level) for i in pairs] for g, pairs in self.priority_order.items()}
+
+    @cached_property
+    def pair_priority(self) -> np.ndarray:
+        """Each pair's position in its group's priority order (0 is best), aligned with ``edges``."""
+        out = np.zeros(len(self.edges), np.int64)
+        for pairs in self.priority_order.values():
+            out[pairs] = np.arange(len(pairs))
+        return out
 
     @cached_property
     def priority_rank(self) -> dict[tuple[str, int], int]:
         """(teacher, group) -> position in the group's priority order (0 is best)."""
-        return {(tid, g): i for g, tids in self.candidates.items() for i, tid in enumerate(tids)}
+        return {(e.teacher_id, e.group): r for e, r in zip(self.edges, self.pair_priority.tolist())}
 
     @cached_property
     def return_rows(self) -> list[ReturnRow]:

@@ -157,8 +157,7 @@ class SeatRows:
         n = len(edges)
         t_of, g_of = inst.edge_arrays
         level = np.fromiter((e.level for e in edges), np.int64, n)
-        rank = inst.priority_rank
-        position = np.fromiter((rank[(e.teacher_id, e.group)] for e in edges), np.int64, n)
+        position = inst.pair_priority
         seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
         capacity = np.array([g.capacity for g in inst.groups], np.int64)
         seats = seats_per_group(inst)
@@ -173,19 +172,21 @@ class SeatRows:
         self.arc_node = first_node[self.arc_group] + self.arc_seat
         self.arc_level, self.arc_position = level[self.arc_pair], position[self.arc_pair]
 
-        index = inst.teacher_index
-        rows: list[tuple[int, int, int, int, int, int]] = []  # teacher, level, group, position, seat, ahead
-        for g, candidates in inst.candidate_levels.items():
-            if not seniority[g]:
-                continue
-            q = int(capacity[g])
-            for i, (tid, lvl) in enumerate(candidates):
-                t = index[tid]
-                rows.extend((t, lvl, g, i, k, 1) for k in range(q))
-                if i < q:  # fewer than q candidates ahead: the group cannot be full, the candidate must reach
-                    rows.append((t, lvl, g, i, q - 1, 0))
-        cols = np.array(rows, np.int64).reshape(-1, 6).T
-        self.teacher, self.row_level, self.group, self.row_position, self.seat, self.has_ahead = cols
+        # the rows: each candidate of a seniority-order group (groups in ``priority_order``'s order, candidates
+        # in priority order) has one row per seat k (ahead = 1), and the first q candidates one more at the last
+        # seat without "ahead" (fewer than q candidates ahead: the group cannot be full, the candidate must reach)
+        order = [pairs for g, pairs in inst.priority_order.items() if seniority[g]]
+        pair = np.fromiter((i for pairs in order for i in pairs), np.int64)
+        q = capacity[g_of[pair]]
+        extra = position[pair] < q
+        self.has_ahead = np.ones(int((q + extra).sum()), np.int64)
+        row_pair, self.seat = runs(q + extra)
+        last = self.seat == q[row_pair]  # the row past the seats: the must-reach row
+        self.seat = np.where(last, self.seat - 1, self.seat)
+        self.has_ahead[last] = 0
+        row_pair = pair[row_pair]
+        self.teacher, self.row_level, self.group = t_of[row_pair], level[row_pair], g_of[row_pair]
+        self.row_position = position[row_pair]
         self.row_node = first_node[self.group] + self.seat
         width = int(seats.max(initial=1)) + 1
         # an arc earns the rows of its teacher at a level >= its own: a run in (teacher, level) order ...
