@@ -366,6 +366,7 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         solver.parameters.max_time_in_seconds = wall_clock_cap(seconds)
     else:
         solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+        solver.parameters.max_presolve_iterations = p.parallel_presolve_iterations
     return solver
 
 

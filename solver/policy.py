@@ -126,6 +126,11 @@ class Policy:
     #: deterministic round takes 150-180 s, with welfare within 1 % of the deterministic rounds'.  Off, CP-SAT's
     #: default portfolio for two workers and its LNS task length, as in parallel runs recorded before.
     portfolio_in_parallel: bool = True
+    #: CP-SAT's presolve passes (``max_presolve_iterations``, 3 in CP-SAT) in a parallel round.  On the district
+    #: each stage's presolve took 5-7 s of a 30 s round's 8 s stages, and one pass leaves the search 2-3 s more of
+    #: them (benchmarks/RESULTS.md, *One presolve pass*).  Deterministic rounds keep CP-SAT's three, so that the
+    #: answers recorded replay as they were.
+    parallel_presolve_iterations: int = 1
     #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
     #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
@@ -173,7 +178,7 @@ class Policy:
              f"portfolio must be one of {', '.join(PORTFOLIOS)}, got {self.portfolio!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
               for name, low in (("workers", 1), ("pricing_iterations", 0), ("quick_pricing_iterations", 0),
-                                ("auction_eps", 0),
+                                ("auction_eps", 0), ("parallel_presolve_iterations", 1),
                                 ("settled_pricing_iterations", 0),
                                 ("full_model_pairs", 0), ("interleave_batch", 0), ("bound_beside_search", 0),
                                 ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
@@ -219,6 +224,8 @@ class Policy:
         # deterministic rounds' portfolio, with CP-SAT's
         data.setdefault("parallel_pricing_share", 0.0)
         data.setdefault("portfolio_in_parallel", False)
+        # ... and before they ran one presolve pass, with CP-SAT's three
+        data.setdefault("parallel_presolve_iterations", 3)
         # ... and one recorded before relaxed assignments by auction, with exact flows
         data.setdefault("auction_eps", 0)
         if "portfolio" not in data:

@@ -119,6 +119,18 @@ def test_a_parallel_round_runs_the_deterministic_rounds_portfolio_and_task_lengt
     assert list(off.ignore_subsolvers) == [] and off.lns_initial_deterministic_limit == 0.1  # CP-SAT's own
 
 
+def test_a_parallel_round_presolves_once_a_deterministic_one_and_one_recorded_before_as_cp_sat_does():
+    small = generate("small", 3)
+    assert _params(Instance(small, Policy(deterministic=False)), 1.0).parameters.max_presolve_iterations == 1
+    assert _params(Instance(small, Policy()), 1.0).parameters.max_presolve_iterations == 3  # CP-SAT's own
+    recorded = Policy(deterministic=False).to_json().replace('"parallel_presolve_iterations": 1, ', "")
+    assert "parallel_presolve_iterations" not in recorded
+    old = Instance(small, Policy.from_json(recorded))
+    assert _params(old, 1.0).parameters.max_presolve_iterations == 3
+    with pytest.raises(ValueError, match="parallel_presolve_iterations must be at least 1, got 0"):
+        Policy(parallel_presolve_iterations=0)
+
+
 def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
     with pytest.raises(ValueError, match="portfolio must be one of full, lean, pseudo_costs_lns, got 'fast'"):
         Policy(portfolio="fast")
