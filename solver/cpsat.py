@@ -648,8 +648,8 @@ ARCS_PER_SECOND = 800_000
 AUCTION_COST = 0.2
 #: The longest a parallel round's pricing runs, as a share of its wall-clock limit, however many iterations are
 #: left (at least one runs).  It is chosen to take at most 40 % (``policy.parallel_pricing_share``) at nominal
-#: speed, and took 17-25 s of the district's 60 s; on a machine twice as slow this keeps the searches from
-#: getting nothing.
+#: speed, and took 17-25 s of the district's 60 s (2026-11-27; 18.5-31 s the next night, when it sometimes cut
+#: the pricing short); on a machine twice as slow this keeps the searches from getting nothing.
 PARALLEL_PRICING_CAP = 0.5
 #: How many of the last relaxed assignments give their pairs to the model (20 of 150 measured best).
 PRICED_ASSIGNMENTS = 20

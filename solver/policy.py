@@ -127,9 +127,9 @@ class Policy:
     #: default portfolio for two workers and its LNS task length, as in parallel runs recorded before.
     portfolio_in_parallel: bool = True
     #: CP-SAT's presolve passes (``max_presolve_iterations``, 3 in CP-SAT) in a parallel round.  On the district
-    #: each stage's presolve took 5-7 s of a 30 s round's 8 s stages, and one pass leaves the search 2-3 s more of
-    #: them (benchmarks/RESULTS.md, *One presolve pass*).  Deterministic rounds keep CP-SAT's three, so that the
-    #: answers recorded replay as they were.
+    #: each stage's presolve took 5-7 s of a 30 s round's 8 s stages, and one pass leaves the search 2-3 s more
+    #: of them (benchmarks/RESULTS.md, *A faster preparation, one presolve pass*).  Deterministic rounds keep
+    #: CP-SAT's three, so that the answers recorded replay as they were.
     parallel_presolve_iterations: int = 1
     #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
