@@ -126,13 +126,11 @@ class Instance:
         self.edges: list[Edge] = self._edges()
         self.edges_by_teacher: dict[str, list[Edge]] = defaultdict(list)
         self.edges_by_group: dict[int, list[Edge]] = defaultdict(list)
-        self._pairs_by_group: dict[int, list[int]] = defaultdict(list)  # the same, as indices into ``edges``
         self._position: dict[tuple[str, int], int] = {}
         self._stage_values: dict[str, np.ndarray] = {}
         for i, e in enumerate(self.edges):
             self.edges_by_teacher[e.teacher_id].append(e)
             self.edges_by_group[e.group].append(e)
-            self._pairs_by_group[e.group].append(i)
             self._position[(e.teacher_id, e.group)] = i
 
     # -- the terms of RULES.md ---------------------------------------------------------------------------------
@@ -280,9 +278,10 @@ class Instance:
     def priority_order(self) -> dict[int, list[int]]:
         """Each group's allowed pairs (indices into ``edges``), best priority first: the one sort every
         priority question below reads (a priority ends with the teacher id, so there are no ties)."""
-        edges = self.edges
-        return {g: sorted(pairs, key=lambda i, group=self.groups[g]: self.priority(edges[i].teacher_id, group))
-                for g, pairs in self._pairs_by_group.items()}
+        edges, position = self.edges, self._position
+        return {g: sorted((position[(e.teacher_id, g)] for e in es),
+                          key=lambda i, group=self.groups[g]: self.priority(edges[i].teacher_id, group))
+                for g, es in self.edges_by_group.items()}
 
     @cached_property
     def candidates(self) -> dict[int, list[str]]:
