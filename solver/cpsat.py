@@ -135,9 +135,8 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
     return_right = np.fromiter(("return_right" in e.kinds for e in edges), bool, len(edges))
     chosen = ~unasked | return_right
     # each teacher's other pairs: the ``policy.indifferent_pairs`` best by (standing per post, group)
-    capacity = np.array([g.capacity for g in inst.groups], np.int64)
     choices = np.nonzero(~chosen)[0]
-    ratio = standing[choices] / capacity[g_of[choices]]
+    ratio = standing[choices] / inst.group_capacity[g_of[choices]]
     choices = choices[np.lexsort((g_of[choices], ratio, t_of[choices]))]
     teacher = t_of[choices]
     rank = np.arange(len(choices)) - np.searchsorted(teacher, teacher, "left")

@@ -275,6 +275,11 @@ class Instance:
                 np.fromiter((e.group for e in self.edges), np.int64, len(self.edges)))
 
     @cached_property
+    def group_capacity(self) -> np.ndarray:
+        """Posts of each posting group, by group index (for array-based algorithms)."""
+        return np.array([g.capacity for g in self.groups], np.int64)
+
+    @cached_property
     def priority_order(self) -> dict[int, list[int]]:
         """Each group's allowed pairs (indices into ``edges``), best priority first: the one sort every
         priority question below reads (a priority ends with the teacher id, so there are no ties)."""

@@ -159,7 +159,7 @@ class SeatRows:
         level = np.fromiter((e.level for e in edges), np.int64, n)
         position = inst.pair_priority
         seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
-        capacity = np.array([g.capacity for g in inst.groups], np.int64)
+        capacity = inst.group_capacity
         seats = seats_per_group(inst)
         first_node = np.concatenate([[0], np.cumsum(seats)[:-1]]).astype(np.int64)
         self.node_capacity = np.repeat(np.where(seniority, 1, capacity), seats)

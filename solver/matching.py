@@ -97,8 +97,7 @@ def school_proposing(inst: Instance) -> GroupPlacement:
 def max_weight_pairs(inst: Instance, weights: np.ndarray) -> np.ndarray:
     """Indices (into ``inst.edges``) of a max-weight assignment under capacity and the allowed pairs only."""
     t_of, g_of = inst.edge_arrays
-    capacity = np.array([g.capacity for g in inst.groups], np.int64)
-    return max_weight_assignment(len(inst.teacher_index), t_of, g_of, capacity, weights)
+    return max_weight_assignment(len(inst.teacher_index), t_of, g_of, inst.group_capacity, weights)
 
 
 def max_weight_assignment(n_teachers: int, arc_teacher: np.ndarray, arc_node: np.ndarray,
