@@ -156,7 +156,7 @@ class SeatRows:
         edges = inst.edges
         n = len(edges)
         t_of, g_of = inst.edge_arrays
-        level = np.fromiter((e.level for e in edges), np.int64, n)
+        level = inst.pair_level
         position = inst.pair_priority
         seniority = np.array([g.rules.seniority_order for g in inst.groups], bool)
         capacity = inst.group_capacity

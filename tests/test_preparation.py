@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from solver.cpsat import components, model_pairs
 from solver.instance import UNLISTED, Instance
 from solver.lagrangian import SeatRows
-from solver.matching import teacher_proposing
+from solver.matching import proposal_order, teacher_order_key, teacher_proposing
 from solver.policy import Policy
 from tests.test_properties import districts
 
@@ -114,3 +114,15 @@ def test_each_pairs_priority_is_its_place_in_the_groups_candidates(d):
     for i, e in enumerate(inst.edges):
         assert inst.pair_priority[i] == inst.candidates[e.group].index(e.teacher_id)
         assert inst.priority_rank[(e.teacher_id, e.group)] == inst.pair_priority[i]
+
+
+@settings(max_examples=80, deadline=None)
+@given(districts(), st.randoms(use_true_random=False))
+def test_each_teachers_proposals_follow_the_teacher_order_key(d, rnd):
+    """Deferred acceptance's proposal order, with and without a guide (any teacher -> any group, allowed or not)."""
+    inst = Instance(d, POLICY)
+    guide = {tid: rnd.randrange(len(inst.groups)) for tid in inst.teachers if inst.groups and rnd.random() < 0.5}
+    for g in (None, guide):
+        assert proposal_order(inst, g) == {
+            tid: [e.group for e in sorted(es, key=lambda e: teacher_order_key(inst, e, g))]
+            for tid, es in inst.edges_by_teacher.items()}
