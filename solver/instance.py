@@ -296,7 +296,7 @@ class Instance:
         school = {s: i for i, s in enumerate(self.district.schools)}
         former = np.array([school.get(self.teachers[tid].former_school_id, -1) for tid in self.teacher_index],
                           np.int64)
-        at = np.array([school.get(g.school_id, -2) for g in self.groups], np.int64)
+        at = np.array([school[g.school_id] for g in self.groups], np.int64)
         t_of, g_of = self.edge_arrays
         return former[t_of] == at[g_of]
 
