@@ -153,8 +153,6 @@ class SeatRows:
 
     def __init__(self, inst: Instance):
         self.inst = inst
-        edges = inst.edges
-        n = len(edges)
         t_of, g_of = inst.edge_arrays
         level = inst.pair_level
         position = inst.pair_priority
