@@ -148,8 +148,8 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
 def indifferent(inst: Instance) -> np.ndarray:
     """Per pair (aligned with ``edges``): one the teacher did not ask for -- no list at all, or a school missing
     from the list (a forced placement of a must-place teacher)."""
-    return np.fromiter((not inst.has_list(e.teacher_id) or e.level >= UNLISTED for e in inst.edges), bool,
-                       len(inst.edges))
+    no_list = np.fromiter((not inst.has_list(tid) for tid in inst.teacher_index), bool, len(inst.teacher_index))
+    return no_list[inst.edge_arrays[0]] | (inst.pair_level >= UNLISTED)
 
 
 class ComponentModel:
