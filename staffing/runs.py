@@ -259,6 +259,26 @@ def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
             "machine was and a replay may differ; solve again on a less busy machine for a replayable run")
 
 
+#: Why a parallel round may not replay exactly (``place --parallel``, or "both cores" on the runs page).
+PARALLEL_SEARCH = ("it was solved on both cores against the wall clock (a parallel round): where the time limit "
+                   "stopped a search, its placements depend on how fast the machine was, and a replay may differ")
+
+
+def search_mode(run: PlacementRun) -> str:
+    """"parallel" for a CP-SAT round searched on both cores against the wall clock, else "deterministic" (the
+    baselines are, whatever their policy says)."""
+    parallel = run.solver_version.endswith("/cpsat") and not json.loads(run.policy_json).get("deterministic", True)
+    return "parallel" if parallel else "deterministic"
+
+
+def replay_caveat(run: PlacementRun) -> str | None:
+    """Why a recorded run may not replay exactly, or None: a parallel round, or a deterministic one whose
+    searches the wall-clock cap may have ended."""
+    if search_mode(run) == "parallel":
+        return PARALLEL_SEARCH
+    return wall_clock_cuts(json.loads(run.figures_json or "{}").get("solve") or {})
+
+
 #: The bounds a stage's figures may carry that hold for every lawful placement, not only for the pairs the model
 #: kept, with the name a reader sees.  CP-SAT's own bound (``model_bound``) joins them only when the model kept
 #: every pair.

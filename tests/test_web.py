@@ -256,11 +256,13 @@ def test_bad_run_form_input_is_an_inline_error_not_a_500(as_):
                            ({"scenario": "anarchy"}, "unknown scenario"),
                            ({"method": "guess"}, "unknown method"),
                            ({"bound_seconds": "later"}, "seconds to prove the gap must be a number"),
-                           ({"bound_seconds": "-1"}, "between 0 (off) and 900")]:
+                           ({"bound_seconds": "-1"}, "between 0 (off) and 900"),
+                           ({"search": "fastest"}, "search must be one of deterministic, parallel")]:
         r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", **data})
         assert r.status_code == 422 and expected in r.text, data
     assert hr.post("/api/runs", json={"time_limit": 0}).status_code == 422
     assert hr.post("/api/runs", json={"time_limit": 5, "bound_seconds": 901}).status_code == 422
+    assert hr.post("/api/runs", json={"time_limit": 5, "search": "fastest"}).status_code == 422
 
 
 def test_hr_can_ask_for_seconds_proving_the_gap_and_the_run_records_them(as_, db_url):
@@ -272,6 +274,27 @@ def test_hr_can_ask_for_seconds_proving_the_gap_and_the_run_records_them(as_, db
     with session_scope(db_url) as s:
         policies = [Policy.from_json(r.policy_json) for r in s.exec(select(PlacementRun).order_by(PlacementRun.id))]
     assert [p.bound_seconds for p in policies] == [12.5, 0.0]
+
+
+def test_hr_can_run_a_parallel_round_which_is_recorded_and_flagged_as_not_replayable(as_, db_url):
+    """A parallel round (both cores, against the wall clock) is what ends a district round within its limit; its
+    policy records the mode, and its page and the runs list say a replay may differ, as they do not for a
+    deterministic round or a baseline."""
+    hr = as_("hr")
+    hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat",
+                              "search": "parallel"})
+    hr.post("/api/runs", json={"time_limit": 5, "search": "parallel", "method": "teacher_da"})
+    hr.post("/api/runs", json={"time_limit": 5})
+    with session_scope(db_url) as s:
+        policies = [Policy.from_json(r.policy_json) for r in s.exec(select(PlacementRun).order_by(PlacementRun.id))]
+    assert [p.deterministic for p in policies] == [False, False, True]
+    parallel, baseline, deterministic = (hr.get(f"/hr/runs/{n}").text for n in (1, 2, 3))
+    assert "parallel search, 5 s" in parallel and "Not replayable: it was solved on both cores" in parallel
+    assert "rule violations" in parallel and "0</div><div class=\"l\">rule violations" in parallel
+    assert "Not replayable" not in baseline and "search," not in baseline  # a baseline has no search to speak of
+    assert "deterministic search, 5 s" in deterministic and "Not replayable" not in deterministic
+    assert [r["search"] for r in hr.get("/api/runs").json()] == ["deterministic", "deterministic", "parallel"]
+    assert "<td>parallel</td>" in hr.get("/hr/runs").text
 
 
 def test_principal_ranks_with_clicks_and_bad_input_is_inline(as_, db_url):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from staffing.runs import PoolChanged, get_run, publish_run
+from staffing.runs import PoolChanged, get_run, publish_run, search_mode
 from staffing.committee import NoDecision
 from staffing.services import adopt_committee_decision, set_ballot, set_rankings
 from web import views
@@ -30,6 +31,10 @@ class RunRequest(BaseModel):
     method: str = "cpsat"
     bound_seconds: float = Field(0.0, ge=0, le=MAX_BOUND_SECONDS, description="seconds after the search spent proving the gap "
                                  "(Lagrangian bound with seniority, rounds above 10,000 pairs); 0 is off")
+    search: Literal["deterministic", "parallel"] = Field(
+        "deterministic", description="deterministic: the same pool and policy give the same placements (the run "
+        "replays), but a district round takes several times its limit in wall time; parallel: both cores against "
+        "the wall clock, the round ends within its limit and a replay may differ")
 
 
 class RankingBody(BaseModel):
@@ -40,7 +45,7 @@ class RankingBody(BaseModel):
 
 def _run_json(run) -> dict:
     return {"id": run.id, "status": run.status, "scenario": run.scenario, "solver_version": run.solver_version,
-            "created_at": run.created_at, "created_by": run.created_by, "snapshot_hash": run.snapshot_hash,
+            "search": search_mode(run), "created_at": run.created_at, "created_by": run.created_by, "snapshot_hash": run.snapshot_hash,
             "published_at": run.published_at, "published_by": run.published_by, "progress": run.progress,
             "figures": views.run_figures(run)}
 
@@ -82,7 +87,7 @@ def start_run(body: RunRequest, request: Request, background: BackgroundTasks,
               user: User = Depends(role("hr"))) -> dict:
     try:
         run_id = start_in_background(request.app.state.database_url, background, body.scenario, body.time_limit,
-                                     body.method, user.username, body.bound_seconds)
+                                     body.method, user.username, body.bound_seconds, body.search)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": run_id, "status": "running", "poll": f"/api/runs/{run_id}"}

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from staffing.db import database_url
-from staffing.runs import seconds_since_start, waiting_for_solver
+from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
 from staffing.services import NotFound, StaleVersion
 from staffing.validation import ValidationError
 from web.deps import NotSignedIn
@@ -25,6 +25,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
 templates.env.globals["waiting_for_solver"] = waiting_for_solver
 templates.env.globals["seconds_since_start"] = seconds_since_start
+templates.env.globals["search_mode"] = search_mode
 
 
 def _wants_json(request: Request) -> bool:

@@ -90,11 +90,11 @@ def hr_runs(request: Request, user: User = HR, session: Session = Depends(db)) -
 @router.post("/hr/runs")
 def hr_start_run(request: Request, background: BackgroundTasks, scenario: Annotated[str, Form()] = "district_rules",
                  time_limit: Annotated[str, Form()] = "10", method: Annotated[str, Form()] = "cpsat",
-                 bound_seconds: Annotated[str, Form()] = "0", user: User = HR,
-                 session: Session = Depends(db)) -> Response:
+                 bound_seconds: Annotated[str, Form()] = "0", search: Annotated[str, Form()] = "deterministic",
+                 user: User = HR, session: Session = Depends(db)) -> Response:
     try:
         run_id = start_in_background(request.app.state.database_url, background, scenario, time_limit, method,
-                                     user.username, bound_seconds)
+                                     user.username, bound_seconds, search)
     except ValueError as exc:
         return render(request, "hr_runs.html", user, status=422, runs=views.runs(session), scenarios=SCENARIOS,
                       error=str(exc))

@@ -53,8 +53,19 @@ def _solver_slots() -> int:
 SOLVER_SLOTS = threading.BoundedSemaphore(_solver_slots())
 
 
-def parse_request(name: str, time_limit: str | float, method: str, bound_seconds: str | float = 0.0):
-    """Validate a run request; ValueError says what is wrong in words a form can show."""
+#: How a run's search may spend its time limit, as the runs page offers it (the CLI's ``place --parallel``).
+SEARCHES = {"deterministic": True, "parallel": False}
+
+
+def parse_request(name: str, time_limit: str | float, method: str, bound_seconds: str | float = 0.0,
+                  search: str = "deterministic"):
+    """Validate a run request; ValueError says what is wrong in words a form can show.
+
+    ``search``: "deterministic" (the default: the same pool and policy give the same placements, so the run
+    replays, but a district round takes several times its limit in wall time) or "parallel" (both cores against
+    the wall clock: the round ends within its limit, and a replay may differ)."""
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     try:
         policy = scenario(name)
     except KeyError as exc:
@@ -71,12 +82,12 @@ def parse_request(name: str, time_limit: str | float, method: str, bound_seconds
         raise ValueError(f"seconds to prove the gap must be a number, got {bound_seconds!r}") from None
     if not 0 <= proof <= MAX_BOUND_SECONDS:
         raise ValueError(f"seconds to prove the gap must be between 0 (off) and {MAX_BOUND_SECONDS:.0f}")
-    return policy.with_(time_limit=seconds, bound_seconds=proof), method
+    return policy.with_(time_limit=seconds, bound_seconds=proof, deterministic=SEARCHES[search]), method
 
 
 def start_in_background(url: str, background: BackgroundTasks, name: str, time_limit: str | float, method: str,
-                        actor: str, bound_seconds: str | float = 0.0) -> int:
-    policy, method = parse_request(name, time_limit, method, bound_seconds)
+                        actor: str, bound_seconds: str | float = 0.0, search: str = "deterministic") -> int:
+    policy, method = parse_request(name, time_limit, method, bound_seconds, search)
     with session_scope(url) as session:  # committed before the solve starts, so the page can poll it
         run = start_run(session, policy, actor, method)
         # this server owns the run until its solver process starts: if the server stops first, the run shows

@@ -24,7 +24,7 @@ from staffing.db_models import (
     TeacherRow,
     VacancyRow,
 )
-from staffing.runs import audit_run, describe_gap, proven_gaps, wall_clock_cuts
+from staffing.runs import audit_run, describe_gap, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
 from staffing.services import NotFound, ballots, committee_decision
 
@@ -175,7 +175,7 @@ def run_figures(run: PlacementRun) -> dict:
     """A run's recorded figures, with the warning HR must see before relying on a replay of it and how close
     each stage is proven to be to the best lawful value."""
     figures = json.loads(run.figures_json or "{}")
-    figures["replay_warning"] = wall_clock_cuts(figures.get("solve") or {})
+    figures["replay_warning"] = replay_caveat(run)
     figures["proven_gaps"] = [describe_gap(p) for p in proven_gaps(figures.get("solve") or {})]
     return figures
 
