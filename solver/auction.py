@@ -23,7 +23,7 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def _forward_auction(n: int, m: int, indptr: np.ndarray, seat: np.ndarray, weight: np.ndarray,
-                     eps: int) -> np.ndarray:  # pragma: no cover - compiled; covered through Auction.assign
+                     eps: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled; via Auction.assign
     price = np.zeros(m, np.int64)
     owner = np.full(m, -1, np.int64)
     arc_of = np.full(n, -1, np.int64)  # the arc each teacher holds
@@ -51,7 +51,21 @@ def _forward_auction(n: int, m: int, indptr: np.ndarray, seat: np.ndarray, weigh
             queue[tail] = holder
             tail = (tail + 1) % n
             waiting += 1
-    return arc_of
+    return arc_of, price
+
+
+@njit(cache=True, nogil=True)
+def _dual(n: int, indptr: np.ndarray, seat: np.ndarray, weight: np.ndarray,
+          price: np.ndarray) -> int:  # pragma: no cover - compiled; covered through Auction.assign
+    """The assignment LP's dual value at seat prices ``price``: each teacher's best profit (0 unplaced) plus
+    every seat's price, an upper bound on every assignment's weight (weak duality)."""
+    total = 0
+    for i in range(n):
+        best = 0
+        for a in range(indptr[i], indptr[i + 1]):
+            best = max(best, weight[a] - price[seat[a]])
+        total += best
+    return total + price.sum()
 
 
 def runs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +91,10 @@ class Auction:
         self.indptr = np.searchsorted(arc_teacher[self.arc], np.arange(n_teachers + 1)).astype(np.int64)
         self.n_teachers, self.n_seats = n_teachers, int(capacity.sum())
 
-    def assign(self, weights: np.ndarray, eps: int) -> np.ndarray:
+    def assign(self, weights: np.ndarray, eps: int) -> tuple[np.ndarray, int]:
         """Indices of the network's arcs of an assignment within ``eps`` per teacher of the maximum weight
-        (``weights``: integers, one per arc; ``eps`` ≥ 1)."""
-        held = _forward_auction(self.n_teachers, self.n_seats, self.indptr, self.seat,
-                                np.ascontiguousarray(weights[self.arc], dtype=np.int64), eps)
-        return np.sort(self.arc[held[held >= 0]])
+        (``weights``: integers, one per arc; ``eps`` ≥ 1), and a ceiling on that maximum: the dual value of the
+        auction's final prices, at most ``eps`` per teacher above the assignment's weight."""
+        weight = np.ascontiguousarray(weights[self.arc], dtype=np.int64)
+        held, price = _forward_auction(self.n_teachers, self.n_seats, self.indptr, self.seat, weight, eps)
+        return np.sort(self.arc[held[held >= 0]]), int(_dual(self.n_teachers, self.indptr, self.seat, weight, price))

@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver import bounds, lagrangian, matching
 from solver.instance import UNLISTED, Edge, GroupPlacement, Instance, ReturnRow
-from solver.policy import PORTFOLIOS
+from solver.policy import PORTFOLIOS, Policy
 from solver.progress import Progress, silent
 
 STAGES = ("must_place", "reserve", "welfare")
@@ -513,7 +513,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
                     comp.set_hint(current)
                     comp.model.maximize(expr)
                     budget = work + unused
-                    seconds = budget if inst.policy.deterministic else share / (len(stages) - k)
+                    seconds = budget if inst.policy.deterministic else share * parallel_stage_share(inst.policy, stages, k)
                     solver = _params(inst, seconds)
                     step = stage_step(stage)
                     told(step, f"searching{within}, up to {seconds:.3g} "
@@ -646,9 +646,10 @@ ARCS_PER_SECOND = 800_000
 #: by auction (2026-11-27, night), against 89 s at nominal speed by flows.
 AUCTION_COST = 0.2
 #: The longest a parallel round's pricing runs, as a share of its wall-clock limit, however many iterations are
-#: left (at least one runs).  It is chosen to take at most 40 % (``policy.parallel_pricing_share``) at nominal
+#: left (at least one runs).  It is chosen to take at most 65 % (``policy.parallel_pricing_share``) at nominal
 #: speed, and took 17-25 s of the district's 60 s (2026-11-27; 18.5-31 s the next night, when it sometimes cut
-#: the pricing short); on a machine twice as slow this keeps the searches from getting nothing.
+#: the pricing short; 9-10.5 s of 30 s on 2026-12-05 with one exact flow); on a machine twice as slow this keeps
+#: the searches from getting nothing.
 PARALLEL_PRICING_CAP = 0.5
 #: How many of the last relaxed assignments give their pairs to the model (20 of 150 measured best).
 PRICED_ASSIGNMENTS = 20
@@ -758,7 +759,26 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
                                        target=stage_value(inst, start, "reserve"), time_limit=time_limit,
                                        max_iterations=iterations, rows=rows, keep_last=keep_last,
                                        patience=patience, on_iteration=on_iteration,
-                                       auction_eps=inst.policy.auction_eps)
+                                       auction_eps=inst.policy.auction_eps, exact_every=exact_every(inst.policy))
+
+
+def parallel_stage_share(policy: Policy, stages: tuple[str, ...], k: int) -> float:
+    """The share of a parallel round's search time still left that its ``k``-th stage gets: an equal share,
+    except the reserve stage, which gets ``policy.parallel_reserve_share`` of it when welfare follows.
+
+    Why: the stages are lexicographic, so the reserve stage's value decides more of the round than welfare's,
+    and on the district it is the one still climbing when its half ends (30 s rounds, seeds 8, 10, 11: 0.53 %,
+    1.51 %, 0.51 % from the bound with half, 0.44 %, 0.85 %, 0.47 % with two thirds; welfare about 2 % lower).
+    A search that ends early leaves its time to the next stage."""
+    if stages[k] == "reserve" and k + 1 < len(stages):
+        return policy.parallel_reserve_share
+    return 1 / (len(stages) - k)
+
+
+def exact_every(policy: Policy) -> int:
+    """How often the pricing's relaxed assignment is an exact flow rather than an auction's
+    (:func:`solver.lagrangian.lagrangian_bound`): a parallel round spends less of its wall clock on flows."""
+    return lagrangian.EXACT_EVERY if policy.deterministic else policy.parallel_exact_every
 
 
 def bound_beside_search(inst: Instance) -> int:

@@ -45,7 +45,8 @@ _SCALE = 1000.0
 #: a level above every real one: "not placed" never reaches
 _NOWHERE = 1 << 20
 #: With relaxed assignments by auction (``auction_eps``), every this many iterations (and the first and the
-#: last) is an exact flow, whose value is a proven bound.
+#: last) is an exact flow, whose value is a proven bound (deterministic rounds; parallel ones:
+#: ``policy.parallel_exact_every``).
 EXACT_EVERY = 10
 
 
@@ -244,16 +245,18 @@ class SeatRows:
                       self.arc_position, self.teacher, self.group, self.seat, self.row_level, self.row_node,
                       self.row_position, self.has_ahead, self.rr_row, self.rr_arc, self.rr_coef, self.rr_rhs)
 
-    def assign(self, weights: np.ndarray, eps: int = 0) -> np.ndarray:
-        """A max-weight assignment of teachers to seats (the chosen arcs): exact (a min-cost flow), or with
-        ``eps`` ≥ 1 within ``eps`` per teacher of the maximum (an auction, :mod:`solver.auction`)."""
+    def assign(self, weights: np.ndarray, eps: int = 0) -> tuple[np.ndarray, int]:
+        """A max-weight assignment of teachers to seats (the chosen arcs) and a ceiling on the maximum weight:
+        exact (a min-cost flow; the ceiling is its weight), or with ``eps`` ≥ 1 within ``eps`` per teacher of
+        the maximum (an auction, :mod:`solver.auction`; the ceiling is its prices' dual value)."""
         if eps:
             if self._auction is None:
                 self._auction = Auction(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
                                         self.node_capacity)
             return self._auction.assign(weights, eps)
-        return max_weight_assignment(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
-                                     self.node_capacity, weights)
+        chosen = max_weight_assignment(len(self.inst.teacher_index), self.arc_teacher, self.arc_node,
+                                       self.node_capacity, weights)
+        return chosen, int(weights[chosen].sum())
 
     def in_priority_order(self, chosen: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The same assignment with each group's teachers reseated in priority order wherever that weighs as
@@ -274,21 +277,24 @@ class SeatRows:
 
 def evaluate(rows: SeatRows, value: np.ndarray, mu: np.ndarray, floor_w: Sequence[np.ndarray] = (),
              floor_v: np.ndarray | None = None, nu: np.ndarray | None = None,
-             eps: int = 0) -> tuple[float, np.ndarray]:
-    """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v``, and arcs attaining it (seated
-    in priority order where that changes nothing, for the subgradient).
+             eps: int = 0) -> tuple[float, float, np.ndarray]:
+    """``L(μ, ν)`` for pair values ``value`` and floors ``Σ floor_w ≥ floor_v`` as an assignment reaches it, a
+    proven ceiling on it, and the assignment's arcs (seated in priority order where that changes nothing, for
+    the subgradient).
 
-    Never below the true ``L`` (weights are rounded up for the flow), so it is an upper bound for any ``μ, ν ≥
-    0``: that is what the tests check against the LP with random multipliers.  With ``eps`` ≥ 1 the assignment
-    is an auction's, and the value is *not* a bound: it lies below ``L`` by at most ``eps`` thousandths of a
-    weight unit per teacher."""
+    The ceiling is never below the true ``L`` (weights are rounded up for the flow), so it is an upper bound
+    for any ``μ, ν ≥ 0``: that is what the tests check against the LP with random multipliers.  With ``eps`` = 0
+    the assignment is an exact flow's and the two values are equal.  With ``eps`` ≥ 1 it is an auction's: the
+    first value lies below ``L`` by at most ``eps`` thousandths of a weight unit per teacher, and the ceiling,
+    from the auction's prices, above it by as much."""
     nu = np.zeros(len(floor_w)) if nu is None else nu
     floor_v = np.zeros(len(floor_w)) if floor_v is None else floor_v
     w = value + sum((n * fw for n, fw in zip(nu, floor_w)), np.zeros(len(value)))
     scaled = np.ceil((w[rows.arc_pair] + rows.bonus(mu)) * _SCALE).astype(np.int64)
-    chosen = rows.assign(scaled, eps)
-    bound = scaled[chosen].sum() / _SCALE - float(mu @ rows.rhs) - float(nu @ floor_v)
-    return bound, rows.in_priority_order(chosen, scaled)
+    chosen, ceiling = rows.assign(scaled, eps)
+    constant = float(mu @ rows.rhs) + float(nu @ floor_v)
+    reached = scaled[chosen].sum() / _SCALE - constant
+    return reached, ceiling / _SCALE - constant, rows.in_priority_order(chosen, scaled)
 
 
 def _moving_norm(direction: np.ndarray, at: np.ndarray) -> float:
@@ -302,7 +308,7 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
                      deflection: float = 0.8, keep_last: int = 0,
                      stop: threading.Event | None = None,
                      on_iteration: Callable[[int, int], None] | None = None,
-                     auction_eps: int = 0) -> LagrangianBound:
+                     auction_eps: int = 0, exact_every: int = EXACT_EVERY) -> LagrangianBound:
     """Smallest ``L(μ)`` found for ``Σ weight`` under capacity, consent, R-SENIORITY and the ``floors``.
 
     ``target`` is a value some rule-abiding placement reaches (the solver's answer): it steers Polyak's step
@@ -315,8 +321,10 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     :class:`solver.cpsat.BoundBesideSearch`, whose round failed).  ``on_iteration(k, bound)``: told after each
     iteration (progress for a person waiting; it changes nothing).  ``auction_eps`` ≥ 1: the relaxed assignments
     are an auction's, within that many thousandths of a weight unit per teacher of the maximum, except every
-    :data:`EXACT_EVERY`-th, the first and the last, which are exact flows; the subgradient steers by all of them,
-    and the bound reported is the smallest exact one.
+    ``exact_every``-th, the first and the last, which are exact flows; the subgradient steers by all of them,
+    and the bound reported is the smallest exact one.  ``exact_every`` 0: only the last is an exact flow (its
+    assignment gives the pairs), and the bound is the smallest of every iteration's proven ceiling, the
+    auctions' dual values among them (each at most ``auction_eps`` per teacher above its ``L``).
     """
     t0 = time.perf_counter()
     rows = rows if rows is not None else SeatRows(inst)
@@ -336,11 +344,11 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
     while k == 0 or (k < max_iterations and time.perf_counter() - t0 < time_limit and theta > 1e-4
                      and not (stop is not None and stop.is_set())):  # at least one: a bound needs a value
         k += 1
-        exact = not auction_eps or k == 1 or k % EXACT_EVERY == 0 or k == max_iterations
-        bound, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)
+        exact = not auction_eps or k == max_iterations or bool(exact_every and (k == 1 or k % exact_every == 0))
+        bound, ceiling, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)
         recent.append(chosen)
-        if exact and bound < best - 1e-9:
-            best = bound
+        if (exact or not exact_every) and ceiling < best - 1e-9:
+            best = ceiling
         if bound < seen - 1e-9:
             seen, stall = bound, 0
         else:

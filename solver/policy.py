@@ -102,11 +102,13 @@ class Policy:
     settled_pricing_iterations: int = 100
     #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
     #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
-    #: rounds at 30 s, the district from about 45 s.  Measured on the district at 60 s with CP-SAT's default
+    #: rounds at 30 s, the district from about 28 s (0.4 until 2026-12-05, the district from about 45 s: with
+    #: ``parallel_exact_every`` 0 its 100 iterations took 9-10.5 s of a 30 s round, about half their nominal
+    #: time, and gave 5 of 6 districts their 0.5 %).  Measured on the district at 60 s with CP-SAT's default
     #: portfolio, it took the reserve stage from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves
     #: that bound); with ``portfolio_in_parallel`` at 45 s, from 1.04 % and 1.12 % to 0.36 % and 0.62 % (seeds
     #: 7 and 8).  Welfare is lower, as the searches get less time.  0 is off, as in parallel runs recorded before.
-    parallel_pricing_share: float = 0.4
+    parallel_pricing_share: float = 0.65
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
     #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
@@ -114,6 +116,15 @@ class Policy:
     #: districts measured, 51 lower on the sixth (``benchmarks/RESULTS.md``, *The pricing's assignments by
     #: auction*).
     auction_eps: int = 100
+    #: In a parallel round's pricing, every this many iterations is an exact flow, as every tenth is in a
+    #: deterministic round (:data:`solver.lagrangian.EXACT_EVERY`); 0: only the last, and the bound comes from the
+    #: auctions' dual values (:func:`solver.lagrangian.lagrangian_bound`).  On the district the ten exact flows
+    #: took 5 of the pricing's 13-16 s, which a 30 s round needs for its reserve search (benchmarks/RESULTS.md,
+    #: *The district's 0.5 % in 30 s of wall time*).
+    parallel_exact_every: int = 0
+    #: The share of a parallel round's search time left that its reserve stage gets when the welfare stage
+    #: follows (:func:`solver.cpsat.parallel_stage_share`); the other stages share equally.
+    parallel_reserve_share: float = 0.67
     #: Where pairs are priced, a second warm start: deferred acceptance guided by the pricing's last relaxed
     #: assignment (:func:`solver.cpsat.guided_start`); the search starts from the better of the two.
     guided_start: bool = True
@@ -170,6 +181,8 @@ class Policy:
             (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),
             (0 <= self.parallel_pricing_share <= 1,
              f"parallel_pricing_share must be between 0 and 1, got {self.parallel_pricing_share}"),
+            (0 < self.parallel_reserve_share < 1,
+             f"parallel_reserve_share must be between 0 and 1 (both excluded), got {self.parallel_reserve_share}"),
             (0 < self.lns_task_seconds < math.inf,
              f"lns_task_seconds must be a positive, finite number of seconds, got {self.lns_task_seconds}"),
             (self.objective in ("lexicographic", "weighted"),
@@ -178,7 +191,7 @@ class Policy:
              f"portfolio must be one of {', '.join(PORTFOLIOS)}, got {self.portfolio!r}"),
             *((getattr(self, name) >= low, f"{name} must be at least {low}, got {getattr(self, name)}")
               for name, low in (("workers", 1), ("pricing_iterations", 0), ("quick_pricing_iterations", 0),
-                                ("auction_eps", 0), ("parallel_presolve_iterations", 1),
+                                ("auction_eps", 0), ("parallel_exact_every", 0), ("parallel_presolve_iterations", 1),
                                 ("settled_pricing_iterations", 0),
                                 ("full_model_pairs", 0), ("interleave_batch", 0), ("bound_beside_search", 0),
                                 ("indifferent_pairs", 0), ("lp_bound_pairs", 0), ("linearization_level", 0))),
@@ -228,6 +241,10 @@ class Policy:
         data.setdefault("parallel_presolve_iterations", 3)
         # ... and one recorded before relaxed assignments by auction, with exact flows
         data.setdefault("auction_eps", 0)
+        # ... and a parallel one recorded before its pricing bounded by the auctions' duals, with a flow every tenth
+        data.setdefault("parallel_exact_every", 10)
+        # ... and before its reserve stage got two thirds of the search time left, with an equal share
+        data.setdefault("parallel_reserve_share", 0.5)
         if "portfolio" not in data:
             data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),

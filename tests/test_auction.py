@@ -36,11 +36,13 @@ def networks(draw):
 @given(networks(), st.integers(1, 5))
 def test_the_auction_assigns_lawfully_and_within_eps_per_teacher_of_the_maximum(network, eps):
     n_teachers, teacher, node, capacity, weights = network
-    chosen = Auction(n_teachers, teacher, node, capacity).assign(weights, eps)
+    chosen, ceiling = Auction(n_teachers, teacher, node, capacity).assign(weights, eps)
     assert len(set(teacher[chosen].tolist())) == len(chosen)  # a teacher takes at most one seat
     assert (np.bincount(node[chosen], minlength=len(capacity)) <= capacity).all()
     best = weights[max_weight_assignment(n_teachers, teacher, node, capacity, weights)].sum()
     assert best - n_teachers * eps <= weights[chosen].sum() <= best
+    # the prices' dual value is a ceiling on the maximum, and within eps a placed teacher of the assignment
+    assert best <= ceiling <= weights[chosen].sum() + len(chosen) * eps
     assert (weights[chosen] > 0).all()  # nobody is placed where they are worth nothing: unplaced is worth 0
 
 
@@ -54,15 +56,16 @@ def test_with_eps_one_below_the_weights_resolution_the_auction_finds_the_maximum
     teacher, node = teacher[keep], node[keep]
     capacity = rng.integers(1, 3, n_nodes)
     weights = rng.integers(0, 20, len(teacher)) * (n_teachers + 1)
-    chosen = Auction(n_teachers, teacher, node, capacity).assign(weights, 1)
+    chosen, _ = Auction(n_teachers, teacher, node, capacity).assign(weights, 1)
     assert weights[chosen].sum() == weights[max_weight_assignment(n_teachers, teacher, node, capacity, weights)].sum()
 
 
 @settings(max_examples=40, deadline=None)
-@given(districts())
-def test_a_lagrangian_bound_steered_by_auctions_is_still_a_bound(d):
-    """Only the exact flows' values count as the bound: with auctions between them it is never below the LP
-    with seniority (which a value read from an auction could be)."""
+@given(districts(), st.sampled_from([10, 0]))
+def test_a_lagrangian_bound_steered_by_auctions_is_still_a_bound(d, exact_every):
+    """Only proven ceilings count as the bound -- the exact flows' values, and with ``exact_every`` 0 the
+    auctions' dual values: either way it is never below the LP with seniority (which a value read from an
+    auction's assignment could be)."""
     policy = Policy(time_limit=5)
     result = solve(d, policy)
     inst = Instance(d, policy)
@@ -72,7 +75,7 @@ def test_a_lagrangian_bound_steered_by_auctions_is_still_a_bound(d):
         weight, found = inst.stage_values(stage), result.stats["stages"][stage]["objective"]
         lp = seniority_lp_bound(inst, weight, floors)
         bound = lagrangian_bound(inst, weight, floors, target=found, time_limit=5, max_iterations=60, rows=rows,
-                                 auction_eps=500)
+                                 auction_eps=500, exact_every=exact_every)
         assert lp is not None and found <= lp <= bound.bound, stage
         floors.append((weight, found))
 
