@@ -201,10 +201,10 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           method: Annotated[str, typer.Option(help="cpsat, or a baseline: teacher_da, school_da, max_welfare")] = "cpsat",
           parallel: Annotated[bool, typer.Option(help="search on both cores against the wall clock (a 30 s "
                                                       "round takes 30 s, but answers are weaker on large rounds "
-                                                      "and a replay may differ); where they fit 40 % of the "
-                                                      "limit, the settled pricing's iterations run inside it "
-                                                      "(300-school rounds at 30 s, the district from about "
-                                                      "45 s)")] = False,
+                                                      "and a replay may differ); where they fit 65 % of the "
+                                                      "limit at nominal speed, the settled pricing's iterations "
+                                                      "run inside it (300-school rounds at 30 s, the district "
+                                                      "from about 28 s)")] = False,
           side_by_side: Annotated[bool, typer.Option(
               help="run CP-SAT's tasks two at a time, side by side, instead of one at a time: a replay may then "
                    "differ where the last batch of a search stopped")] = False,
