@@ -768,7 +768,7 @@ def parallel_stage_share(policy: Policy, stages: tuple[str, ...], k: int) -> flo
 
     Why: the stages are lexicographic, so the reserve stage's value decides more of the round than welfare's,
     and on the district it is the one still climbing when its half ends (30 s rounds, seeds 8, 10, 11: 0.53 %,
-    1.51 %, 0.51 % from the bound with half, 0.44 %, 0.85 %, 0.47 % with two thirds; welfare about 2 % lower).
+    1.51 %, 0.51 % from the bound with half, 0.44 %, 0.85 %, 0.47 % with two thirds; welfare 0.7-2.2 % lower).
     A search that ends early leaves its time to the next stage."""
     if stages[k] == "reserve" and k + 1 < len(stages):
         return policy.parallel_reserve_share

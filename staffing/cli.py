@@ -287,7 +287,7 @@ def placements(run: Annotated[int | None, typer.Option(help="run id; default the
 def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Re-solve a recorded run from its stored snapshot and compare the placements."""
     from staffing.db import session_scope
-    from staffing.runs import get_run, replay as do_replay, wall_clock_cuts
+    from staffing.runs import get_run, replay as do_replay, search_mode, wall_clock_cuts
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -296,7 +296,7 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
                 outcome = do_replay(session, record, listener)
     if outcome.diffs:
         policy = json.loads(record.policy_json)
-        if not policy.get("deterministic", True):
+        if search_mode(record) == "parallel":
             typer.echo(f"note: run {run_id} was solved in parallel mode (--parallel), which is not reproducible "
                        "when the time limit stops the search", err=True)
         elif policy.get("interleave_batch", 0) != 1:
