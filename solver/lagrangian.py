@@ -345,12 +345,12 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
                      and not (stop is not None and stop.is_set())):  # at least one: a bound needs a value
         k += 1
         exact = not auction_eps or k == max_iterations or bool(exact_every and (k == 1 or k % exact_every == 0))
-        bound, ceiling, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)
+        reached, ceiling, chosen = evaluate(rows, value, mu, floor_w, floor_v, nu, 0 if exact else auction_eps)
         recent.append(chosen)
         if (exact or not exact_every) and ceiling < best - 1e-9:
             best = ceiling
-        if bound < seen - 1e-9:
-            seen, stall = bound, 0
+        if reached < seen - 1e-9:
+            seen, stall = reached, 0
         else:
             stall += 1
             if stall >= patience:
@@ -368,7 +368,7 @@ def lagrangian_bound(inst: Instance, weight: Weight, floors: Sequence[tuple[Weig
         # the rows' subgradient is integral, so a moving one has norm >= 1; a deflected direction that nearly
         # cancels must not turn into a huge step (it overflowed the flow's integer weights on small rounds)
         norm = max(1.0, _moving_norm(d_mu, mu) + _moving_norm(d_nu, nu))
-        step = theta * (bound - target) / norm
+        step = theta * (reached - target) / norm
         mu = np.maximum(0.0, mu - step * d_mu)
         nu = np.maximum(0.0, nu - step * d_nu)
     kept = keep_last and k
