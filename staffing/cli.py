@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from staffing.settings import get_settings
 from staffing.validation import ValidationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -396,34 +397,57 @@ def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid o
 @app.command("demo-users")
 def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
                database_url: DbOption = None) -> None:
-    """Create the demo sign-ins: hr, union, and principal.<school_id> for every school."""
-    from sqlalchemy import delete
-
+    """Create the demo sign-ins (flagged as demo, refused when STAFFING_PRODUCTION is on): hr, union, and
+    principal.<school_id> and member.<school_id> for every school.  An existing account is never changed."""
     from staffing.db import session_scope
-    from staffing.db_models import UserRow
     from web.auth import create_demo_users
 
     with user_errors():
+        if get_settings().production:
+            raise ValueError("STAFFING_PRODUCTION is on: demo accounts could not sign in; create real ones with "
+                             "`staffing add-user`")
         with session_scope(_db(database_url)) as session:
-            session.execute(delete(UserRow))
-            users = create_demo_users(session, password)
-    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id> "
-               f"e.g. {users[-1].username}")
+            users, skipped = create_demo_users(session, password)
+    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id>, "
+               f"member.<school_id>" + (f" e.g. {users[-1].username}" if users else ""))
+    if skipped:
+        typer.echo(f"{len(skipped)} existing account(s) left as they were: {', '.join(skipped[:10])}"
+                   + (" ..." if len(skipped) > 10 else ""))
 
 
 @app.command("add-user")
-def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal or union")],
-             school: Annotated[str | None, typer.Option(help="the principal's school id")] = None,
-             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal, committee or union")],
+             school: Annotated[str | None, typer.Option(help="the principal's or committee member's school id")] = None,
+             display_name: Annotated[str, typer.Option(help="name shown in the app")] = "",
+             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                                   envvar="STAFFING_NEW_PASSWORD",
+                                                   help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
              database_url: DbOption = None) -> None:
-    """Create a sign-in for the web app."""
+    """Create a sign-in for the web app (the password needs STAFFING_MIN_PASSWORD_LENGTH characters, default 10)."""
     from staffing.db import session_scope
     from web.auth import create_user
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
-            create_user(session, username, password, role, school, actor="cli")
+            create_user(session, username, password, role, school, display_name=display_name,
+                        actor=os.environ.get("USER", "cli"))
     typer.echo(f"user {username} ({role}) created")
+
+
+@app.command()
+def passwd(username: str,
+           password: Annotated[str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True,
+                                                 envvar="STAFFING_NEW_PASSWORD",
+                                                 help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
+           database_url: DbOption = None) -> None:
+    """Set a user's password (e.g. a forgotten one) and end all of their sessions."""
+    from staffing.db import session_scope
+    from web.auth import change_password
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            change_password(session, username, None, password, actor=os.environ.get("USER", "cli"))
+    typer.echo(f"password of {username} changed; their sessions were ended")
 
 
 @app.command()
