@@ -7,7 +7,6 @@ its schema is brought up to date (Alembic) before any command touches it.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -29,6 +28,8 @@ DbOption = Annotated[str | None, typer.Option("--database-url", envvar="STAFFING
                                               help="SQLAlchemy URL; default: SQLite file staffing.db here")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--quiet",
                                               help="say on stderr what the solve is doing while it runs")]
+#: Problems printed for a rejected input; the rest are counted.
+MAX_PRINTED = 100
 #: Seconds between two progress lines of the same step (a new step is always shown at once).
 PROGRESS_INTERVAL = 5.0
 
@@ -64,16 +65,27 @@ def user_errors() -> Iterator[None]:
     from staffing.services import NotFound, StaleVersion
     from staffing.store import DistrictExists
 
+    from sqlalchemy.exc import DBAPIError
+
     try:
         yield
     except ValidationError as exc:
-        typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was written:", err=True)
-        for problem in exc.problems:
+        total = len(exc.problems) + exc.more
+        typer.echo(f"error: {total} problem(s) found; nothing was written:", err=True)
+        for problem in exc.problems[:MAX_PRINTED]:
             typer.echo(f"  {problem}", err=True)
+        if total > MAX_PRINTED:
+            typer.echo(f"  ... and {total - MAX_PRINTED} more problem(s) (the first {MAX_PRINTED} are shown)", err=True)
         raise typer.Exit(2) from None
     except (NotFound, StaleVersion, DistrictExists, KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         fail(str(message))
+    except DBAPIError as exc:  # busy past the retries, unreachable, or a value the database refuses
+        from staffing.db import is_busy
+
+        if is_busy(exc):
+            fail("the database is busy: another program kept it locked; nothing was changed, try again")
+        fail(f"the database refused the operation, nothing was changed: {str(exc.orig).strip().splitlines()[0]}")
 
 
 def _db(url: str | None) -> str:
@@ -85,12 +97,12 @@ def _db(url: str | None) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from staffing.csvsafe import write_rows
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: ("" if r.get(k) is None else r.get(k)) for k in columns} for r in rows)
+        write_rows(fh, rows, columns)  # formula-like text cells neutralised (staffing.csvsafe)
     tmp.replace(path)  # never a half-written file
 
 
@@ -167,16 +179,21 @@ def import_cmd(folder: Path,
                database_url: DbOption = None) -> None:
     """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
     from staffing.bundle import read_bundle
-    from staffing.db import session_scope
+    from staffing.db import retrying
+    from staffing.locks import command_lock
     from staffing.store import save_district
 
     with user_errors():
-        district = read_bundle(folder)
+        district = read_bundle(folder, limits=get_settings())
         url = _db(database_url)
-        with session_scope(url) as session:
-            save_district(session, district, replace=replace)
+        with command_lock(url, "import", get_settings().command_wait_seconds):
+            notes = retrying(url, lambda session: save_district(session, district, replace=replace,
+                                                                actor=os.environ.get("USER", "import")),
+                             say=lambda m: typer.echo(m, err=True))
     typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
                f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+    for line in notes.lines():
+        typer.echo(f"  {line}")
 
 
 @app.command("export")
@@ -228,8 +245,8 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
-    from staffing.db import session_scope
-    from staffing.runs import run_placement
+    from staffing.locks import command_lock
+    from staffing.runs import run_placement_outside_transactions
 
     with user_errors():
         if parallel and side_by_side:
@@ -239,9 +256,11 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                       if count is not None}
         policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
                                        interleave_batch=0 if side_by_side else 1, **iterations)
-        with session_scope(_db(database_url)) as session, progress_lines(progress) as listener:
-            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method,
-                                    progress=listener)
+        url = _db(database_url)
+        # one writing command at a time; the solve itself holds no transaction (web users keep working)
+        with command_lock(url, "place", get_settings().command_wait_seconds), progress_lines(progress) as listener:
+            outcome = run_placement_outside_transactions(url, policy, actor=os.environ.get("USER", "cli"),
+                                                         method=method, progress=listener)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
     typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
     _print_figures(outcome.figures)
@@ -335,9 +354,11 @@ def runs(database_url: DbOption = None) -> None:
 
     from staffing.db import session_scope
     from staffing.db_models import PlacementRun
+    from staffing.runs import fail_interrupted_runs
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
+            fail_interrupted_runs(session)  # a run whose process was killed shows as failed, with why
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
     for r in records:
         figures = json.loads(r.figures_json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict
@@ -15,6 +14,7 @@ from sqlmodel import Session
 
 from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
+from staffing.csvsafe import write_rows
 from staffing.domain import Interview
 from staffing.runs import PoolChanged, get_run, publish_run
 from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
@@ -295,8 +295,6 @@ def audit_csv(run_id: int, school_id: str = "", reason: str = "", teacher_id: st
               session: Session = Depends(db)) -> Response:
     rows = views.audit(session, get_run(session, run_id), school_id, reason, teacher_id)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(AUDIT_COLUMNS))
-    writer.writeheader()
-    writer.writerows(asdict(r) for r in rows)
+    write_rows(buffer, (asdict(r) for r in rows), AUDIT_COLUMNS)  # formula-like cells neutralised
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="audit-run-{run_id}.csv"'})
