@@ -83,7 +83,7 @@ class CappedProblems(list):
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 #: what a 32-bit integer column holds (PostgreSQL INTEGER): a bigger number is refused, not overflowed
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 #: longest free-text cell (names); ids are far shorter
 MAX_TEXT = 1000
 
@@ -114,8 +114,10 @@ def parse_int(text: str, low: int = INT_MIN, high: int = INT_MAX) -> int:
     value = text.strip()
     if not _WHOLE.fullmatch(value):
         raise ValueError(f"expected a whole number, got {_shown(text)}")
-    number = int(value)
+    number = int(value) if len(value) <= 20 else high + 1  # longer cannot be in range: no giant int parsed
     if not low <= number <= high:
+        if len(value) > 20:
+            raise ValueError(f"{_shown(value)} is out of range: expected {low} to {high}")
         raise ValueError(f"{number} is out of range: expected {low} to {high}")
     return number
 
