@@ -26,7 +26,9 @@ from staffing.domain import (
     builtin_certifications,
 )
 from staffing.rules import RULE_COLUMNS, ModelRules, merge_rule_rows
+from staffing.settings import Settings, get_settings
 from staffing.validation import (
+    CappedProblems,
     FieldProblem,
     Problem,
     ValidationError,
@@ -36,14 +38,18 @@ from staffing.validation import (
     check_ranking,
     check_school,
     check_teacher,
+    check_text,
     check_vacancy,
     optional_id,
     parse_bool,
     parse_date,
     parse_float,
+    parse_id,
     parse_int,
     parse_list,
 )
+
+
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "models.csv": ("model",) + RULE_COLUMNS,
@@ -69,30 +75,45 @@ class _Row:
         self.values = values
         self.problems: list[FieldProblem] = []
 
-    def get(self, column: str, parse: Callable[[str], Any] = str.strip, default: Any = None) -> Any:
+    def get(self, column: str, parse: Callable[[str], Any] = str.strip, default: Any = "") -> Any:
+        value = self.values.get(column, "")
+        if not isinstance(value, str):  # a short row: pandas fills the missing cells with NaN
+            value = ""
         try:
-            return parse(self.values.get(column, ""))
+            return parse(check_text(value))
         except ValueError as exc:
             self.problems.append((column, str(exc)))
             return default
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, limits: Settings) -> pd.DataFrame:
+    """One bundle file as text cells, within the size and row limits (a byte-order mark is allowed)."""
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise ValidationError([Problem(path.name, None, "-", f"file is {size / 2**20:,.0f} MB, more than the limit of "
+                                       f"{limits.max_file_mb:,} MB (STAFFING_MAX_FILE_MB)")])
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
+                            nrows=limits.max_rows + 1)
     except UnicodeDecodeError:
         raise ValidationError([Problem(path.name, 1, "-", "file is not UTF-8 text")]) from None
     except pd.errors.EmptyDataError:
         raise ValidationError([Problem(path.name, 1, "-", "file is empty: a header row is required")]) from None
     except pd.errors.ParserError as exc:
-        raise ValidationError([Problem(path.name, 1, "-", f"not a well-formed CSV file: {exc}")]) from None
+        raise ValidationError([Problem(path.name, 1, "-", f"not a well-formed CSV file: {str(exc)[:200]}")]) from None
+    if len(frame) > limits.max_rows:
+        raise ValidationError([Problem(path.name, None, "-", f"file has more than {limits.max_rows:,} rows, the limit "
+                                       "(STAFFING_MAX_ROWS)")])
+    return frame
 
 
-def read_bundle(folder: Path | str, today: date | None = None) -> District:
-    """Parse and validate a bundle; raise :class:`ValidationError` with every problem found."""
+def read_bundle(folder: Path | str, today: date | None = None, limits: Settings | None = None) -> District:
+    """Parse and validate a bundle; raise :class:`ValidationError` with every problem found (the first
+    thousand kept, the rest counted).  ``limits``: file size and row limits (default: the environment's)."""
     folder = Path(folder)
     today = today or date.today()
-    problems: list[Problem] = []
+    limits = limits or get_settings()
+    problems = CappedProblems()
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), None, "-", "bundle folder does not exist")])
 
@@ -104,18 +125,18 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
                 problems.append(Problem(name, None, "-", "required file is missing"))
             continue
         try:
-            frame = _read_csv(path)
+            frame = _read_csv(path, limits)
         except ValidationError as exc:
             problems.extend(exc.problems)
             continue
-        frame.columns = [c.strip() for c in frame.columns]
+        frame.columns = [str(c).strip() for c in frame.columns]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             problems.append(Problem(name, 1, ", ".join(missing), "required column(s) missing from the header"))
             continue
         frames[name] = frame
     if problems:
-        raise ValidationError(problems)
+        raise problems.error()
 
     def rows(name: str):
         frame = frames.get(name)
@@ -138,7 +159,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     overrides: dict[str, ModelRules] = {}
     seen: dict[object, int] = {}
     for line, row in rows("models.csv"):
-        model = row.get("model")
+        model = row.get("model", parse_id)
         flags = {c: row.get(c, parse_bool, False) for c in RULE_COLUMNS if c != "min_pool_interviews"}
         interviews = row.get("min_pool_interviews", parse_int, 0)
         if interviews is not None and interviews < 0:
@@ -153,7 +174,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     certifications: dict[str, Certification] = {} if "certifications.csv" in frames else builtin_certifications()
     seen = {}
     for line, row in rows("certifications.csv"):
-        cert = Certification(row.get("certification"), row.get("name"), row.get("shortage", parse_bool, False))
+        cert = Certification(row.get("certification", parse_id), row.get("name"), row.get("shortage", parse_bool, False))
         if not cert.code:
             row.problems.append(("certification", "must not be empty"))
         report("certifications.csv", line, row.problems)
@@ -163,7 +184,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     schools: dict[str, School] = {}
     seen = {}
     for line, row in rows("schools.csv"):
-        school = School(row.get("school_id"), row.get("name"), row.get("region"), row.get("model"))
+        school = School(row.get("school_id", parse_id), row.get("name"), row.get("region"), row.get("model", parse_id))
         report("schools.csv", line, row.problems + check_school(school, models))
         if not duplicate("schools.csv", line, "school_id", school.school_id, seen):
             schools[school.school_id] = school
@@ -172,7 +193,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     seen = {}
     for line, row in rows("teachers.csv"):
         teacher = Teacher(
-            teacher_id=row.get("teacher_id"),
+            teacher_id=row.get("teacher_id", parse_id),
             name=row.get("name"),
             certifications=row.get("certifications", parse_list, ()),
             seniority_date=row.get("seniority_date", parse_date, date.min),
@@ -191,7 +212,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     vacancies: dict[str, Vacancy] = {}
     seen = {}
     for line, row in rows("vacancies.csv"):
-        vacancy = Vacancy(row.get("vacancy_id"), row.get("school_id"), row.get("certification"),
+        vacancy = Vacancy(row.get("vacancy_id", parse_id), row.get("school_id", parse_id), row.get("certification", parse_id),
                           row.get("fte", parse_float, 1.0))
         report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, certifications))
         if not duplicate("vacancies.csv", line, "vacancy_id", vacancy.vacancy_id, seen):
@@ -200,7 +221,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     preferences: list[Preference] = []
     seen = {}
     for line, row in rows("preferences.csv"):
-        pref = Preference(row.get("teacher_id"), row.get("school_id"), row.get("rank", parse_int, 1))
+        pref = Preference(row.get("teacher_id", parse_id), row.get("school_id", parse_id), row.get("rank", parse_int, 1))
         report("preferences.csv", line, row.problems + check_preference(pref, teachers, schools))
         if not duplicate("preferences.csv", line, "school_id", (pref.teacher_id, pref.school_id), seen):
             preferences.append(pref)
@@ -208,25 +229,26 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     rankings: list[Ranking] = []
     seen = {}
     for line, row in rows("rankings.csv"):
-        ranking = Ranking(row.get("vacancy_id"), row.get("teacher_id"), row.get("rank", parse_int, 1))
+        ranking = Ranking(row.get("vacancy_id", parse_id), row.get("teacher_id", parse_id), row.get("rank", parse_int, 1))
         report("rankings.csv", line, row.problems + check_ranking(ranking, vacancies, teachers))
         if not duplicate("rankings.csv", line, "teacher_id", (ranking.vacancy_id, ranking.teacher_id), seen):
             rankings.append(ranking)
 
     interviews: list[Interview] = []
     for line, row in rows("interviews.csv"):
-        interview = Interview(row.get("vacancy_id"), row.get("teacher_id"), row.get("date", parse_date, date.min))
+        interview = Interview(row.get("vacancy_id", parse_id), row.get("teacher_id", parse_id),
+                              row.get("date", parse_date, date.min))
         report("interviews.csv", line, row.problems + check_interview(interview, vacancies, teachers, today))
         interviews.append(interview)
 
     committees: list[CommitteeMember] = []
     for line, row in rows("committees.csv"):
-        member = CommitteeMember(row.get("school_id"), row.get("member"), row.get("role"))
+        member = CommitteeMember(row.get("school_id", parse_id), row.get("member"), row.get("role"))
         report("committees.csv", line, row.problems + check_committee_member(member, schools))
         committees.append(member)
 
     if problems:
-        raise ValidationError(problems)
+        raise problems.error()
     return District(models=models, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)

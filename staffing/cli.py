@@ -7,7 +7,6 @@ its schema is brought up to date (Alembic) before any command touches it.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from staffing.settings import get_settings
 from staffing.validation import ValidationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -28,6 +28,8 @@ DbOption = Annotated[str | None, typer.Option("--database-url", envvar="STAFFING
                                               help="SQLAlchemy URL; default: SQLite file staffing.db here")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--quiet",
                                               help="say on stderr what the solve is doing while it runs")]
+#: Problems printed for a rejected input; the rest are counted.
+MAX_PRINTED = 100
 #: Seconds between two progress lines of the same step (a new step is always shown at once).
 PROGRESS_INTERVAL = 5.0
 
@@ -63,16 +65,27 @@ def user_errors() -> Iterator[None]:
     from staffing.services import NotFound, StaleVersion
     from staffing.store import DistrictExists
 
+    from sqlalchemy.exc import DBAPIError
+
     try:
         yield
     except ValidationError as exc:
-        typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was written:", err=True)
-        for problem in exc.problems:
+        total = len(exc.problems) + exc.more
+        typer.echo(f"error: {total} problem(s) found; nothing was written:", err=True)
+        for problem in exc.problems[:MAX_PRINTED]:
             typer.echo(f"  {problem}", err=True)
+        if total > MAX_PRINTED:
+            typer.echo(f"  ... and {total - MAX_PRINTED} more problem(s) (the first {MAX_PRINTED} are shown)", err=True)
         raise typer.Exit(2) from None
     except (NotFound, StaleVersion, DistrictExists, KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         fail(str(message))
+    except DBAPIError as exc:  # busy past the retries, unreachable, or a value the database refuses
+        from staffing.db import is_busy
+
+        if is_busy(exc):
+            fail("the database is busy: another program kept it locked; nothing was changed, try again")
+        fail(f"the database refused the operation, nothing was changed: {str(exc.orig).strip().splitlines()[0]}")
 
 
 def _db(url: str | None) -> str:
@@ -84,12 +97,12 @@ def _db(url: str | None) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from staffing.csvsafe import write_rows
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: ("" if r.get(k) is None else r.get(k)) for k in columns} for r in rows)
+        write_rows(fh, rows, columns)  # formula-like text cells neutralised (staffing.csvsafe)
     tmp.replace(path)  # never a half-written file
 
 
@@ -166,16 +179,21 @@ def import_cmd(folder: Path,
                database_url: DbOption = None) -> None:
     """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
     from staffing.bundle import read_bundle
-    from staffing.db import session_scope
+    from staffing.db import retrying
+    from staffing.locks import command_lock
     from staffing.store import save_district
 
     with user_errors():
-        district = read_bundle(folder)
+        district = read_bundle(folder, limits=get_settings())
         url = _db(database_url)
-        with session_scope(url) as session:
-            save_district(session, district, replace=replace)
+        with command_lock(url, "import", get_settings().command_wait_seconds):
+            notes = retrying(url, lambda session: save_district(session, district, replace=replace,
+                                                                actor=os.environ.get("USER", "import")),
+                             say=lambda m: typer.echo(m, err=True))
     typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
                f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+    for line in notes.lines():
+        typer.echo(f"  {line}")
 
 
 @app.command("export")
@@ -227,8 +245,8 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
-    from staffing.db import session_scope
-    from staffing.runs import run_placement
+    from staffing.locks import command_lock
+    from staffing.runs import run_placement_outside_transactions
 
     with user_errors():
         if parallel and side_by_side:
@@ -238,9 +256,11 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                       if count is not None}
         policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
                                        interleave_batch=0 if side_by_side else 1, **iterations)
-        with session_scope(_db(database_url)) as session, progress_lines(progress) as listener:
-            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method,
-                                    progress=listener)
+        url = _db(database_url)
+        # one writing command at a time; the solve itself holds no transaction (web users keep working)
+        with command_lock(url, "place", get_settings().command_wait_seconds), progress_lines(progress) as listener:
+            outcome = run_placement_outside_transactions(url, policy, actor=os.environ.get("USER", "cli"),
+                                                         method=method, progress=listener)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
     typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
     _print_figures(outcome.figures)
@@ -334,9 +354,11 @@ def runs(database_url: DbOption = None) -> None:
 
     from staffing.db import session_scope
     from staffing.db_models import PlacementRun
+    from staffing.runs import fail_interrupted_runs
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
+            fail_interrupted_runs(session)  # a run whose process was killed shows as failed, with why
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
     for r in records:
         figures = json.loads(r.figures_json)
@@ -396,34 +418,57 @@ def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid o
 @app.command("demo-users")
 def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
                database_url: DbOption = None) -> None:
-    """Create the demo sign-ins: hr, union, and principal.<school_id> for every school."""
-    from sqlalchemy import delete
-
+    """Create the demo sign-ins (flagged as demo, refused when STAFFING_PRODUCTION is on): hr, union, and
+    principal.<school_id> and member.<school_id> for every school.  An existing account is never changed."""
     from staffing.db import session_scope
-    from staffing.db_models import UserRow
     from web.auth import create_demo_users
 
     with user_errors():
+        if get_settings().production:
+            raise ValueError("STAFFING_PRODUCTION is on: demo accounts could not sign in; create real ones with "
+                             "`staffing add-user`")
         with session_scope(_db(database_url)) as session:
-            session.execute(delete(UserRow))
-            users = create_demo_users(session, password)
-    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id> "
-               f"e.g. {users[-1].username}")
+            users, skipped = create_demo_users(session, password)
+    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id>, "
+               f"member.<school_id>" + (f" e.g. {users[-1].username}" if users else ""))
+    if skipped:
+        typer.echo(f"{len(skipped)} existing account(s) left as they were: {', '.join(skipped[:10])}"
+                   + (" ..." if len(skipped) > 10 else ""))
 
 
 @app.command("add-user")
-def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal or union")],
-             school: Annotated[str | None, typer.Option(help="the principal's school id")] = None,
-             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal, committee or union")],
+             school: Annotated[str | None, typer.Option(help="the principal's or committee member's school id")] = None,
+             display_name: Annotated[str, typer.Option(help="name shown in the app")] = "",
+             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                                   envvar="STAFFING_NEW_PASSWORD",
+                                                   help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
              database_url: DbOption = None) -> None:
-    """Create a sign-in for the web app."""
+    """Create a sign-in for the web app (the password needs STAFFING_MIN_PASSWORD_LENGTH characters, default 10)."""
     from staffing.db import session_scope
     from web.auth import create_user
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
-            create_user(session, username, password, role, school, actor="cli")
+            create_user(session, username, password, role, school, display_name=display_name,
+                        actor=os.environ.get("USER", "cli"))
     typer.echo(f"user {username} ({role}) created")
+
+
+@app.command()
+def passwd(username: str,
+           password: Annotated[str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True,
+                                                 envvar="STAFFING_NEW_PASSWORD",
+                                                 help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
+           database_url: DbOption = None) -> None:
+    """Set a user's password (e.g. a forgotten one) and end all of their sessions."""
+    from staffing.db import session_scope
+    from web.auth import change_password
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            change_password(session, username, None, password, actor=os.environ.get("USER", "cli"))
+    typer.echo(f"password of {username} changed; their sessions were ended")
 
 
 @app.command()

@@ -194,6 +194,31 @@ class UserRow(SQLModel, table=True):
     role: str  # hr | principal | union
     school_id: str | None = Field(default=None, foreign_key="school.school_id")
     display_name: str = ""
+    #: made by ``staffing demo-users`` with a shared password: flagged on the sign-in page, refused in production
+    demo: bool = False
+    password_changed_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser or API client.  The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database cannot be used to sign in.  Deleting the row (logout, password change) ends it."""
+
+    __tablename__ = "user_session"
+    id: str = Field(primary_key=True)  # sha256 hex of the cookie's token
+    username: str = Field(foreign_key="app_user.username", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    address: str = ""
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in, for throttling per account and per network address (kept for the window only)."""
+
+    __tablename__ = "sign_in_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True)
+    address: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class BallotRow(SQLModel, table=True):

@@ -2,12 +2,16 @@
 
 ``save_district`` is the import path: one transaction that replaces the district's rows, so a failing import
 leaves the previous district untouched.  ``load_district`` builds the solver's snapshot from the database.
-Placement runs and the audit log are history and survive a re-import.
+Placement runs, the audit log and the sign-in accounts are not district data and survive a re-import; so do
+ballots and pool-status history wherever their teacher (and vacancy) is still in the new bundle.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, select
 
 from staffing.db_models import (
@@ -37,9 +41,10 @@ from staffing.domain import (
     Vacancy,
 )
 from staffing.rules import ModelRules
+from staffing.services import log_change
 
-#: Child tables first, so deletes respect foreign keys.
-DISTRICT_TABLES = (BallotRow, UserRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+#: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data.
+DISTRICT_TABLES = (BallotRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 
@@ -59,11 +64,68 @@ def _bulk(session: Session, table: type, rows: list[dict[str, object]]) -> None:
             session.execute(insert(table), chunk)
 
 
-def save_district(session: Session, district: District, replace: bool = False, actor: str = "import") -> None:
-    """Write ``district`` inside the caller's transaction, replacing what is there only if ``replace``."""
+@dataclass
+class ImportNotes:
+    """What a replacing import kept and let go, for the audit entry and the person running it."""
+    replaced: bool = False
+    accounts_kept: int = 0
+    #: accounts whose school is not in the new bundle: kept, without a school (they see no school until HR
+    #: gives them one)
+    accounts_without_school: list[str] = field(default_factory=list)
+    ballots_kept: int = 0
+    ballots_dropped: int = 0
+    history_kept: int = 0
+    history_dropped: int = 0
+
+    def lines(self) -> list[str]:
+        if not self.replaced:
+            return []
+        out = [f"{self.accounts_kept} account(s) kept; {self.ballots_kept} ballot row(s) and {self.history_kept} "
+               f"pool-status change(s) kept, {self.ballots_dropped} and {self.history_dropped} dropped with their "
+               "teacher or vacancy"]
+        if self.accounts_without_school:
+            shown = ", ".join(self.accounts_without_school[:10])
+            out.append(f"note: {len(self.accounts_without_school)} account(s) kept without a school, as their "
+                       f"school is not in the new bundle: {shown}" + (" ..." if len(self.accounts_without_school) > 10
+                                                                     else ""))
+        return out
+
+
+def _keep(session: Session, table: type, wanted) -> tuple[list[dict[str, object]], int]:
+    """The rows of ``table`` that ``wanted(row)`` keeps across the replacement, and how many it drops."""
+    kept, dropped = [], 0
+    for row in session.exec(select(table)):
+        if wanted(row):
+            kept.append(row.model_dump())
+        else:
+            dropped += 1
+    return kept, dropped
+
+
+def save_district(session: Session, district: District, replace: bool = False, actor: str = "import") -> ImportNotes:
+    """Write ``district`` inside the caller's transaction, replacing what is there only if ``replace``.
+
+    Accounts are never deleted: one whose school leaves the district keeps its row without a school (noted).
+    Every import writes an audit entry."""
+    notes = ImportNotes()
+    before: dict[str, object] | None = None
+    kept_ballots: list[dict[str, object]] = []
+    kept_history: list[dict[str, object]] = []
     if has_district(session):
         if not replace:
             raise DistrictExists("the database already holds a district; pass --replace to overwrite it")
+        notes.replaced = True
+        before = _counts(session)
+        teachers, vacancies = set(district.teachers), set(district.vacancies)
+        kept_ballots, notes.ballots_dropped = _keep(
+            session, BallotRow, lambda b: b.teacher_id in teachers and b.vacancy_id in vacancies)
+        kept_history, notes.history_dropped = _keep(session, PoolStatusChange, lambda h: h.teacher_id in teachers)
+        users = session.exec(select(UserRow)).all()
+        notes.accounts_kept = len(users)
+        schools = {u.username: u.school_id for u in users if u.school_id}
+        notes.accounts_without_school = sorted(u for u, s in schools.items() if s not in district.schools)
+        # school rows are replaced below: accounts let go of them first and get them back afterwards
+        session.execute(update(UserRow).where(UserRow.school_id.is_not(None)).values(school_id=None))  # type: ignore[union-attr]
         for table in DISTRICT_TABLES:
             session.execute(delete(table))
     _bulk(session, SchoolModelRule, [m.as_dict() for m in district.models.values()])
@@ -87,6 +149,23 @@ def save_district(session: Session, district: District, replace: bool = False, a
     _bulk(session, InterviewRow, [{"vacancy_id": i.vacancy_id, "teacher_id": i.teacher_id, "held_on": i.date}
                                   for i in district.interviews])
     _bulk(session, CommitteeMemberRow, [vars(c) for c in district.committees])
+    if notes.replaced:
+        for username, school_id in schools.items():
+            if school_id in district.schools:
+                session.execute(update(UserRow).where(UserRow.username == username).values(school_id=school_id))
+        _bulk(session, BallotRow, kept_ballots)
+        kept_history.sort(key=lambda h: h["id"])  # type: ignore[arg-type, return-value]
+        _bulk(session, PoolStatusChange, [{k: v for k, v in h.items() if k != "id"} for h in kept_history])
+        notes.ballots_kept, notes.history_kept = len(kept_ballots), len(kept_history)
+    log_change(session, actor, "replace" if notes.replaced else "import", "district", "district",
+               json.dumps(before) if before is not None else None,
+               json.dumps({**_counts(session), "accounts_without_school": notes.accounts_without_school}))
+    return notes
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined]
+            for table in (SchoolRow, TeacherRow, VacancyRow, RankingRow, BallotRow, UserRow)}
 
 
 def load_district(session: Session, open_only: bool = True) -> District:

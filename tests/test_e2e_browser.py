@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.web_support import build_template
+from tests.web_support import build_template, password_of
 from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -69,7 +69,7 @@ def sign_in(browser, server: str, user: str):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/login")
     page.fill("input[name=username]", user)
-    page.fill("input[name=password]", "pw-" + user)
+    page.fill("input[name=password]", password_of(user))
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     return page

@@ -16,7 +16,7 @@ from staffing.db import session_scope
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from staffing.runs import start_run, this_process
 from tests.conftest import fresh_postgres
-from tests.web_support import abort_solver, build_template, client_for, seed_web_db
+from tests.web_support import abort_solver, build_template, client_for, password_of, seed_web_db
 from web import runner
 from web.runner import solve_recorded_run
 
@@ -350,7 +350,9 @@ def test_json_api_for_the_same_operations(as_):
     assert len(audit) < len(hr.get(f"/api/runs/{run['id']}/audit").json())
     assert hr.get("/api/runs/999").status_code == 404
     p1 = as_("p1")
-    assert p1.post("/api/login", json={"username": "p1", "password": "pw-p1"}).status_code == 200
+    signed_in = p1.post("/api/login", json={"username": "p1", "password": password_of("p1")})
+    assert signed_in.status_code == 200
+    p1.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]  # a new sign-in has a new token
     assert p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["T00100"]}).json()["teacher_ids"] == ["T00100"]
     current = p1.get("/api/schools/S0001/vacancies/V00001/ranking").json()
     assert current["teacher_ids"] == ["T00100"]

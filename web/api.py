@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -13,8 +14,9 @@ from staffing.runs import PoolChanged, get_run, publish_run, search_mode
 from staffing.committee import NoDecision
 from staffing.services import adopt_committee_decision, set_ballot, set_rankings
 from web import views
-from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
+from web.auth import sign_in
+from web.deps import User, begin_session, current_user, db, finish_session, role, school_access, school_reader, school_voter
+from web.security import client_address, csrf_token
 from web.runner import MAX_BOUND_SECONDS, start_in_background
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -51,17 +53,25 @@ def _run_json(run) -> dict:
 
 
 @router.post("/login")
-def login(body: Login, request: Request, session: Session = Depends(db)) -> dict:
-    user = authenticate(session, body.username, body.password)
-    if user is None:
-        raise HTTPException(401, "unknown user or wrong password")
-    request.session["user"] = user.username
-    return {"username": user.username, "role": user.role, "school_id": user.school_id}
+def login(body: Login, request: Request, session: Session = Depends(db)):
+    """Sign in; send the returned ``csrf_token`` as the ``X-CSRF-Token`` header on every POST and PUT."""
+    user, why = sign_in(session, body.username, body.password, client_address(request), request.app.state.settings)
+    if user is None:  # returned, not raised, so the failure counted for throttling is committed
+        return JSONResponse({"detail": why}, status_code=429 if why.startswith("Too many") else 401)
+    token = begin_session(request, session, user.username)
+    return {"username": user.username, "role": user.role, "school_id": user.school_id, "csrf_token": token}
+
+
+@router.post("/logout")
+def logout(request: Request, session: Session = Depends(db)) -> dict:
+    """End this session (the cookie stops working everywhere it was copied)."""
+    finish_session(request, session)
+    return {"signed_out": True}
 
 
 @router.get("/me")
-def me(user: User = Depends(current_user)) -> dict:
-    return asdict(user)
+def me(request: Request, user: User = Depends(current_user)) -> dict:
+    return {**asdict(user), "csrf_token": csrf_token(request)}
 
 
 @router.get("/pool")

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from sqlalchemy.exc import DataError, OperationalError
+
 from staffing.db import database_url
 from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
 from staffing.services import NotFound, StaleVersion
+from staffing.settings import Settings
 from staffing.validation import ValidationError
 from web.deps import NotSignedIn
+from web.security import BadInput, CsrfRefused, SecurityHeaders, csrf_field, csrf_value, protect
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -26,22 +31,33 @@ templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
 templates.env.globals["waiting_for_solver"] = waiting_for_solver
 templates.env.globals["seconds_since_start"] = seconds_since_start
 templates.env.globals["search_mode"] = search_mode
+templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["csrf_token"] = csrf_value
+log = logging.getLogger(__name__)
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(url: str | None = None, report_dir: str | Path | None = None) -> FastAPI:
+def create_app(url: str | None = None, report_dir: str | Path | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """The web app; ``settings`` default to the environment's (:class:`staffing.settings.Settings`)."""
     from web import api, pages
 
+    settings = settings or Settings.from_env()
     app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
-                  description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login.")
+                  description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login; "
+                              "send the csrf_token it returns as the X-CSRF-Token header on every POST and PUT.",
+                  dependencies=[Depends(protect)])
     app.state.database_url = url or database_url()
     app.state.report_dir = Path(report_dir or os.environ.get("STAFFING_REPORT_DIR", "reports"))
-    secret = os.environ.get("STAFFING_SECRET_KEY") or secrets.token_urlsafe(32)
-    app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
-                       session_cookie="staffing_session")
+    app.state.settings = settings
+    secret = settings.secret_key or secrets.token_urlsafe(32)
+    # the cookie holds only the server-side session's token and the CSRF token; it lives no longer than a session
+    app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=settings.https,
+                       session_cookie="staffing_session", max_age=settings.session_max_hours * 3600)
+    app.add_middleware(SecurityHeaders, https=settings.https)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -63,6 +79,35 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
     @app.exception_handler(StaleVersion)
     async def stale(request: Request, exc: StaleVersion) -> Response:
         return await _error(request, 409, str(exc))
+
+    @app.exception_handler(CsrfRefused)
+    async def forged(request: Request, exc: CsrfRefused) -> Response:
+        if request.url.path == "/login" and not _wants_json(request):  # an expired sign-in form: show a fresh one
+            request.session.pop("csrf", None)
+            return templates.TemplateResponse(request, "login.html", {"user": None, "next": "/", "demo_users": 0,
+                                               "production": settings.production, "error": str(exc)},
+                                              status_code=403)
+        return await _error(request, 403, str(exc))
+
+    @app.exception_handler(BadInput)
+    async def bad_input(request: Request, exc: BadInput) -> Response:
+        return await _error(request, 422, str(exc))
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> Response:
+        return await _error(request, 404, "no such record (the number is out of range)")
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        return await _error(request, 422, "a value is out of range or not allowed; nothing was changed")
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> Response:
+        log.warning("database busy or unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+        response = await _error(request, 503, "the database is busy (another program is writing to it) or "
+                                              "unreachable; nothing was changed: try again in a moment")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from staffing.db import session_scope
-from staffing.db_models import UserRow
+from staffing.sessions import end_session, open_session, resolve
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,10 @@ def db(request: Request) -> Iterator[Session]:
 
 
 def current_user(request: Request, session: Session = Depends(db)) -> User:
-    username = request.session.get("user")
-    row = session.get(UserRow, username) if username else None
+    """The user of this request's server-side session (ended, expired or unknown: not signed in)."""
+    row = resolve(session, request.session.get("sid"), request.app.state.settings)
     if row is None:
+        session.commit()  # an expired session found here is deleted even though the request is refused
         raise NotSignedIn()
     return User(row.username, row.role, row.school_id, row.display_name)
 
@@ -67,3 +68,19 @@ def school_reader(school_id: str, user: User = Depends(role("hr", "principal", "
 def school_voter(school_id: str, user: User = Depends(role("principal", "committee"))) -> User:
     """Cast a ballot: the school's principal and committee members (HR does not vote)."""
     return _own_school(school_id, user)
+
+
+def begin_session(request: Request, session: Session, username: str) -> str:
+    """Sign ``username`` in: a fresh server-side session and a fresh CSRF token (nothing carried over from
+    before sign-in, so a planted cookie cannot be promoted).  Returns the new CSRF token."""
+    from web.security import client_address, csrf_token
+
+    request.session.clear()
+    request.session["sid"] = open_session(session, username, client_address(request))
+    return csrf_token(request)
+
+
+def finish_session(request: Request, session: Session) -> None:
+    """Sign out: the server-side session ends, so a copy of the cookie is worthless."""
+    end_session(session, request.session.get("sid"))
+    request.session.clear()

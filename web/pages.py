@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict
@@ -15,14 +14,30 @@ from sqlmodel import Session
 
 from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
+from staffing.csvsafe import write_rows
 from staffing.domain import Interview
 from staffing.runs import PoolChanged, get_run, publish_run
 from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
 from staffing.validation import ValidationError, parse_date
 from web import views
 from web.app import templates
-from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
+from sqlalchemy import func
+from sqlmodel import select
+
+from staffing.db_models import UserRow
+from web.auth import change_password, sign_in
+from web.deps import (
+    User,
+    begin_session,
+    current_user,
+    db,
+    finish_session,
+    role,
+    school_access,
+    school_reader,
+    school_voter,
+)
+from web.security import client_address
 from web.runner import report_file, start_in_background, start_tradeoffs, tradeoff_state
 
 router = APIRouter(include_in_schema=False)
@@ -34,26 +49,55 @@ def render(request: Request, name: str, user: User | None, status: int = 200, **
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 
 
+def login_page(request: Request, session: Session, next: str, error: str | None, status: int = 200) -> HTMLResponse:
+    """The sign-in form, warning when the server has demo accounts (shared, published passwords)."""
+    demo = session.exec(select(func.count()).select_from(UserRow).where(UserRow.demo)).one()
+    return render(request, "login.html", None, status=status, next=next, error=error, demo_users=demo,
+                  production=request.app.state.settings.production)
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", None, next=next, error=None)
+def login_form(request: Request, next: str = "/", session: Session = Depends(db)) -> HTMLResponse:
+    return login_page(request, session, next, None)
 
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/", session: Session = Depends(db)) -> Response:
-    user = authenticate(session, username.strip(), password)
-    if user is None:
-        return render(request, "login.html", None, status=401, next=next, error="Unknown user or wrong password.")
-    request.session["user"] = user.username
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    user, why = sign_in(session, username.strip(), password, client_address(request), request.app.state.settings)
+    if user is None:  # returned, not raised, so the failure counted for throttling is committed
+        return login_page(request, session, next, why, status=429 if why.startswith("Too many") else 401)
+    begin_session(request, session, user.username)
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: Session = Depends(db)) -> Response:
+    finish_session(request, session)
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+    return render(request, "password.html", user, error=None, message=None)
+
+
+@router.post("/account/password")
+def password_change(request: Request, current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
+                    confirm: Annotated[str, Form()] = "", user: User = Depends(current_user),
+                    session: Session = Depends(db)) -> HTMLResponse:
+    """Change one's own password; every other session of the account ends (a stolen cookie stops working)."""
+    if new != confirm:
+        return render(request, "password.html", user, status=422, error="The two new passwords differ.", message=None)
+    try:
+        change_password(session, user.username, current, new, user.username, keep_session=request.session.get("sid"))
+    except ValidationError as exc:
+        session.rollback()
+        return render(request, "password.html", user, status=422, message=None,
+                      error="; ".join(f"{p.field} {p.message}" for p in exc.problems))
+    return render(request, "password.html", user, error=None,
+                  message="Password changed. Your sessions on other browsers and devices were ended.")
 
 
 @router.get("/")
@@ -251,8 +295,6 @@ def audit_csv(run_id: int, school_id: str = "", reason: str = "", teacher_id: st
               session: Session = Depends(db)) -> Response:
     rows = views.audit(session, get_run(session, run_id), school_id, reason, teacher_id)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(AUDIT_COLUMNS))
-    writer.writeheader()
-    writer.writerows(asdict(r) for r in rows)
+    write_rows(buffer, (asdict(r) for r in rows), AUDIT_COLUMNS)  # formula-like cells neutralised
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="audit-run-{run_id}.csv"'})

@@ -24,7 +24,7 @@ from staffing.db_models import (
     TeacherRow,
     VacancyRow,
 )
-from staffing.runs import audit_run, describe_gap, proven_gaps, replay_caveat
+from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
 from staffing.services import NotFound, ballots, committee_decision
 
@@ -168,6 +168,7 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
 
 
 def runs(session: Session) -> list[PlacementRun]:
+    fail_interrupted_runs(session)  # a run whose process was killed is listed as failed, with why
     return list(session.exec(select(PlacementRun).order_by(PlacementRun.id.desc())))  # type: ignore[union-attr]
 
 
