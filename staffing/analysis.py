@@ -39,7 +39,7 @@ SUBSAMPLE = 0.9
 MEASURES: dict[str, tuple[str, str, str]] = {
     "must_place_placed": ("Must-place teachers placed", "teachers", "higher: fewer teachers left in the reserve"),
     "without_consent": ("Placements without the school's consent", "posts", "lower: more hiring autonomy"),
-    "without_consent_autonomous": ("... of them at autonomous schools", "posts", "lower: autonomy kept"),
+    "without_consent_autonomous": ("Without consent at autonomous schools", "posts", "lower: autonomy kept"),
     "reserve_cost": ("Reserve salary over the season", "$", "lower: cheaper for the district"),
     "central_cost": ("Paid by the central budget", "$", "lower"),
     "school_cost": ("Hires' first-year cost to schools", "$", "lower: cheaper for schools"),

@@ -33,7 +33,7 @@ class Scenario:
         return (self.policy.with_(name="", description="").to_json(), self.levers.forced_at_deadline)
 
 
-def _model_label(model: str) -> str:
+def model_label(model: str) -> str:
     words = {"la": "LA", "lis": "LIS", "esbmm": "ESBMM", "izone": "iZone"}
     return " ".join(words.get(w, w.capitalize()) for w in model.split("_"))
 
@@ -102,8 +102,8 @@ def scenario_set(city: str | None = None) -> list[Scenario]:
                      SCENARIOS[BASELINE]),
             _from_policy("all_traditional", "All traditional")]
     if len(models) > 1:
-        core += [Scenario(f"only_{m}", f"Only {_model_label(m)}",
-                          f"Only {_model_label(m)} schools keep their autonomy; every other school traditional.",
+        core += [Scenario(f"only_{m}", f"Only {model_label(m)}",
+                          f"Only {model_label(m)} schools keep their autonomy; every other school traditional.",
                           Policy(f"only_{m}", f"Only {m} autonomous", (traditional_except(m),)))
                  for m in models]
     core.append(_from_policy("all_mutual_consent", "Mutual consent everywhere"))

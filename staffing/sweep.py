@@ -72,7 +72,8 @@ def _completed(todo: list[Task], processes: int, cluster: object) -> Iterator[tu
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
 
-        client = Client(cluster)  # an address such as tcp://host:8786, or a cluster object
+        # an address such as tcp://host:8786, or a cluster object; an address nobody answers is an OSError
+        client = Client(cluster, timeout="20s")
         try:
             futures = client.map(run_task, todo, pure=False)
             for future in dask_completed(futures):
