@@ -70,6 +70,8 @@ class Teacher:
     former_school_id: str | None = None
     current_school_id: str | None = None
     displacement_reason: str | None = None
+    tenured: bool = False
+    rating: int | None = None
 
     @property
     def is_district_employee(self) -> bool:

@@ -13,7 +13,11 @@ reports describe:
   list none (then every school is acceptable to them);
 * committees rank the applicants to each posting by a latent fit score plus noise, one list per
   (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
-  of their interview minimum so the compliance figure has something to show.
+  of their interview minimum so the compliance figure has something to show;
+* teachers carry tenure and an evaluation rating (1-4, new hires unrated); must-place and dismissed teachers
+  are rated lower.  With ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses)
+  committees see a noisy view of the rating and rank low-rated teachers lower and less often
+  (docs/analysis.md gives the default and the reasoning).  ``city`` draws one city's school models only.
 """
 
 from __future__ import annotations
@@ -74,6 +78,20 @@ FIRST = ("Ana", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Ine
          "Maya", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Yara", "Zoe")
 LAST = ("Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fofana", "Garcia", "Hughes", "Ito", "Johnson", "Khan",
         "Lopez", "Morales", "Nguyen", "Okafor", "Patel", "Reyes", "Smith", "Tran", "Walker", "Young")
+#: Share of ratings 1-4 (1 ineffective ... 4 highly effective).  Most teachers are rated effective; the
+#: pool's must-place teachers skew low ("riffed, bad teachers", source report L370, "that lemon", L374) and
+#: teachers a school dismissed to the pool for performance or fit lower still (L509).
+RATING_SHARES = {"default": (3, 9, 60, 28), "must_place": (15, 30, 45, 10), "dismissed_to_pool": (30, 40, 25, 5)}
+#: Years before tenure (professional status): three in Massachusetts and Colorado, where most models live.
+TENURE_YEARS = 3
+#: A calibrated committee's weight on its view of a teacher's rating, in the units of the fit score (sd 1):
+#: the score is ``fit + RATING_WEIGHT * (rating - 3) + noise``; see docs/analysis.md.
+RATING_WEIGHT = 1.0
+#: How much less often a calibrated committee finds a teacher acceptable at all, by rating (times the weight).
+RATING_REJECTION = {1: 0.7, 2: 0.4, 3: 0.0, 4: 0.0}
+#: Cities whose school models ``generate(city=...)`` draws, keyed as on the command line.
+CITIES = {"boston": "Boston", "los_angeles": "Los Angeles", "memphis": "Memphis", "denver": "Denver",
+          "springfield": "Springfield"}
 REGION_NAMES = ("North", "South", "East", "West", "Central", "Harbor", "Valley", "Hills")
 
 
@@ -81,20 +99,37 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def generate(size: str = "small", seed: int = 7) -> District:
-    """Generate a district; the same ``(size, seed)`` always gives the same district."""
+def _rating_view(teacher: Teacher) -> float:
+    """What a committee reads in a teacher's rating: 0 for effective (3) and for unrated new hires."""
+    return 0.0 if teacher.rating is None else teacher.rating - 3
+
+
+def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rating_weight: float = 0.0) -> District:
+    """Generate a district; the same arguments always give the same district.
+
+    ``rating_weight`` 0 (the default) keeps the committees' lists of the districts generated before ratings
+    existed, whose solver figures are recorded; the analysis passes :data:`RATING_WEIGHT`.  ``city`` (a key of
+    :data:`CITIES`) limits the school models to that city's and the traditional schools."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
+    if city is not None and city not in CITIES:
+        raise ValueError(f"unknown city {city!r}: choose {', '.join(CITIES)}")
+    if not 0 <= rating_weight < 10:
+        raise ValueError(f"rating_weight must be between 0 and 10, got {rating_weight}")
     spec = SIZES[size]
-    rng = random.Random(f"{size}:{seed}")
+    rng = random.Random(f"{size}:{seed}" if city is None else f"{size}:{seed}:{city}")
+    # ratings and tenure from their own stream, so every other attribute keeps its value for a seed
+    rating_rng = random.Random(f"{size}:{seed}:ratings")
     regions = [REGION_NAMES[i] for i in range(spec.regions)]
     certifications = builtin_certifications()
 
     # Schools: every model at least once, then shares; the rest traditional.
-    models = [m for m in BUILTIN_RULES if m != "traditional"]
+    models = [m for m in BUILTIN_RULES if m != "traditional"
+              and (city is None or BUILTIN_RULES[m].city == CITIES[city])]
+    shares = MODEL_SHARE if city is None else {m: MODEL_SHARE.get(m, 3) for m in models}
     school_models = list(models)
     while len(school_models) < spec.schools:
-        school_models.append(_weighted(rng, MODEL_SHARE) if rng.random() < 0.5 else "traditional")
+        school_models.append(_weighted(rng, shares) if rng.random() < 0.5 else "traditional")
     rng.shuffle(school_models)
     schools: dict[str, School] = {}
     for i, model in enumerate(school_models):
@@ -156,11 +191,17 @@ def generate(size: str = "small", seed: int = 7) -> District:
                 former = rng.choice(candidates) if candidates and rng.random() < 0.8 else former
         elif status == "voluntary_transfer":
             current = rng.choice(school_ids)
+        if status == "new_hire":
+            rating = None  # not yet evaluated in the district
+        else:
+            shares = RATING_SHARES["dismissed_to_pool" if reason == "dismissed_to_pool" else
+                                   "must_place" if must_place else "default"]
+            rating = rating_rng.choices((1, 2, 3, 4), weights=shares)[0]
         teachers[tid] = Teacher(
             teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", certifications=tuple(sorted(certs)),
             seniority_date=seniority, salary=salary, status=status, must_place=must_place,
             return_rights=return_rights, former_school_id=former, current_school_id=current,
-            displacement_reason=reason)
+            displacement_reason=reason, tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
         fit[tid] = rng.gauss(0, 1)
 
     # Preferences: most teachers list schools in their region that post their subject.
@@ -198,8 +239,10 @@ def generate(size: str = "small", seed: int = 7) -> District:
     interviews: list[Interview] = []
     for (sid, cert), posts in sorted(posts_by_school_cert.items()):
         pool = sorted(set(applicants.get((sid, cert), [])))
-        scored = sorted(pool, key=lambda t: -(fit[t] + rng.gauss(0, 0.7)))
-        acceptable = [t for t in scored if rng.random() < 0.7][:15]
+        # the same random draws with or without calibration: only what the committee sees changes
+        scored = sorted(pool, key=lambda t: -(fit[t] + rating_weight * _rating_view(teachers[t]) + rng.gauss(0, 0.7)))
+        acceptable = [t for t in scored
+                      if rng.random() < 0.7 * max(0.0, 1 - rating_weight * RATING_REJECTION.get(teachers[t].rating, 0.0))][:15]
         rules = BUILTIN_RULES[schools[sid].model]
         for vid in posts:
             rankings += [Ranking(vid, t, r + 1) for r, t in enumerate(acceptable)]
@@ -220,6 +263,6 @@ def generate(size: str = "small", seed: int = 7) -> District:
         for role in roles:
             committees.append(CommitteeMember(sid, f"{rng.choice(FIRST)} {rng.choice(LAST)} ({role})", role))
 
-    return District(models=dict(BUILTIN_RULES), schools=schools, teachers=teachers, vacancies=vacancies,
+    return District(models={m: BUILTIN_RULES[m] for m in ("traditional", *models)}, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
