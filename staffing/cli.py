@@ -163,17 +163,28 @@ def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100
 @app.command("import")
 def import_cmd(folder: Path,
                replace: Annotated[bool, typer.Option(help="replace the district already in the database")] = False,
+               update: Annotated[bool, typer.Option(help="add and change rows, keep the season (runs, offers, "
+                                                         "accounts, audit trail)")] = False,
                database_url: DbOption = None) -> None:
     """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
     from staffing.bundle import read_bundle
     from staffing.db import session_scope
     from staffing.store import save_district
+    from staffing.update import update_district
 
     with user_errors():
+        if replace and update:
+            raise ValueError("--replace starts a new district and --update keeps the season: choose one")
         district = read_bundle(folder)
         url = _db(database_url)
         with session_scope(url) as session:
-            save_district(session, district, replace=replace)
+            if update:
+                summary = update_district(session, district, os.environ.get("USER", "cli"))
+            else:
+                save_district(session, district, replace=replace)
+    if update:
+        typer.echo(f"updated from {folder}: {summary.text()}")
+        return
     typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
                f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
 
