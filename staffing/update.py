@@ -104,7 +104,7 @@ def update_district(session: Session, new: District, actor: str = "import") -> U
     if problems:
         raise SeasonError(f"{len(problems)} problem(s); nothing was changed: " + "; ".join(problems))
 
-    summary = UpdateSummary(kept=sorted(made & set(old.vacancies)))
+    summary = UpdateSummary(kept=sorted((made & set(old.vacancies)) - set(new.vacancies)))
     for table, key, before, after in ((SchoolModelRule, "models", old.models, new.models),
                                       (CertificationRow, "certifications", old.certifications, new.certifications),
                                       (SchoolRow, "schools", old.schools, new.schools)):
