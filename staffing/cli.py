@@ -340,20 +340,25 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
 
 @app.command()
 def runs(database_url: DbOption = None) -> None:
-    """List recorded placement runs."""
+    """List recorded placement runs: method, scenario, label (draft, published, stale, superseded), lawful."""
     from sqlmodel import select
 
     from staffing.db import session_scope
     from staffing.db_models import PlacementRun
 
+    from staffing.season import run_labels
+
     with user_errors():
         with session_scope(_db(database_url)) as session:
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
+            labels = run_labels(session, list(records))
     for r in records:
         figures = json.loads(r.figures_json)
-        outcome = (f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}"
+        label = labels[r.id]  # type: ignore[index]
+        outcome = (f"{label.text:<24} placed {figures.get('placed')}"
                    if r.status == "done" else r.status + (f": {figures['error']}" if "error" in figures else ""))
-        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} {outcome}")
+        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version.split('/')[-1]:<12} "
+                   f"{outcome}")
 
 
 @app.command()

@@ -277,8 +277,8 @@ def lapse_due(session: Session, now: datetime | None = None, actor: str = "deadl
     other becomes what the district's setting says (lapsed, freeing the post, or accepted)."""
     now = _aware(now or utcnow())
     row = settings(session)
-    due = [o for o in session.exec(select(OfferRow).where(OfferRow.status == "pending").order_by(OfferRow.id))
-           if _aware(o.deadline) <= now]
+    due = list(session.exec(select(OfferRow).where(OfferRow.status == "pending", OfferRow.deadline <= now)
+                            .order_by(OfferRow.id)))
     for offer in due:
         if offer.kind == "forced" or row.unanswered == "accepted":
             _accept(session, offer, actor, now)
