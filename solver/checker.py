@@ -36,6 +36,7 @@ class _Rules:
         for p in district.preferences:
             self.lists[p.teacher_id][p.school_id] = p.rank
         self.ranked: set[tuple[str, str]] = {(r.vacancy_id, r.teacher_id) for r in district.rankings}
+        self.excluded: set[tuple[str, str]] = {(vid, tid) for tid, vid in district.excluded_pairs}
 
     def model(self, school_id: str) -> ModelRules:
         return self.models[self.d.schools[school_id].model]
@@ -53,7 +54,7 @@ class _Rules:
 
     def allowed_kinds(self, t: Teacher, vacancy_id: str) -> set[str]:
         v = self.d.vacancies[vacancy_id]
-        if v.certification not in t.certifications:
+        if v.certification not in t.certifications or (vacancy_id, t.teacher_id) in self.excluded:
             return set()
         m, s, tid = self.model(v.school_id), v.school_id, t.teacher_id
         kinds = set()
@@ -138,7 +139,8 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
         mine = school_of.get(t.teacher_id)
         if mine == s or r.pref(t.teacher_id, mine) < r.pref(t.teacher_id, s):
             continue
-        seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])]
+        seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])
+                 if (vid, t.teacher_id) not in r.excluded]  # a post they declined is not theirs to claim
         if seats and not all(_held_by_senior_holder(district, occupant.get(vid), t) for vid in seats):
             out.append(Violation("R-RETURN", t.teacher_id, None,
                                  f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "

@@ -42,6 +42,8 @@ class Group:
     vacancy_ids: tuple[str, ...]
     ranking: dict[str, int] = field(hash=False, compare=False)
     rules: ModelRules = field(hash=False, compare=False)
+    #: teachers the snapshot excludes from every post of the group (the season's declined offers)
+    excluded: frozenset[str] = field(default=frozenset(), hash=False, compare=False)
 
     @property
     def capacity(self) -> int:
@@ -162,7 +164,7 @@ class Instance:
 
     def kinds(self, teacher: Teacher, group: Group) -> tuple[str, ...]:
         """Every kind under which the teacher may be placed in the group's posts (empty: not allowed)."""
-        if group.certification not in teacher.certifications:
+        if group.certification not in teacher.certifications or teacher.teacher_id in group.excluded:
             return ()
         rules, s, tid = group.rules, group.school_id, teacher.teacher_id
         consents = self.consents(tid, s)
@@ -215,14 +217,20 @@ class Instance:
         ranking_of: dict[str, dict[str, int]] = defaultdict(dict)
         for r in self.district.rankings:
             ranking_of[r.vacancy_id][r.teacher_id] = r.rank
+        excluded_from: dict[str, set[str]] = defaultdict(set)
+        for tid, vid in self.district.excluded_pairs:
+            excluded_from[vid].add(tid)
         buckets: dict[tuple, list[str]] = defaultdict(list)
         for v in self.district.vacancies.values():
-            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())))
+            # posts that exclude different teachers are not identical: they go in different groups
+            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())),
+                   tuple(sorted(excluded_from.get(v.vacancy_id, ()))))
             buckets[key].append(v.vacancy_id)
         groups = []
         for i, (key, vids) in enumerate(sorted(buckets.items())):
-            school_id, cert, ranking = key
-            groups.append(Group(i, school_id, cert, tuple(sorted(vids)), dict(ranking), self.school_rules(school_id)))
+            school_id, cert, ranking, excluded = key
+            groups.append(Group(i, school_id, cert, tuple(sorted(vids)), dict(ranking), self.school_rules(school_id),
+                                frozenset(excluded)))
         return groups
 
     def _edges(self) -> list[Edge]:

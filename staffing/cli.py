@@ -176,20 +176,32 @@ def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100
 @app.command("import")
 def import_cmd(folder: Path,
                replace: Annotated[bool, typer.Option(help="replace the district already in the database")] = False,
+               update: Annotated[bool, typer.Option(help="add and change rows, keep the season (runs, offers, "
+                                                         "accounts, audit trail)")] = False,
                database_url: DbOption = None) -> None:
     """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
     from staffing.bundle import read_bundle
     from staffing.db import retrying
     from staffing.locks import command_lock
     from staffing.store import save_district
+    from staffing.update import update_district
 
     with user_errors():
+        if replace and update:
+            raise ValueError("--replace starts a new district and --update keeps the season: choose one")
         district = read_bundle(folder, limits=get_settings())
         url = _db(database_url)
+        actor = os.environ.get("USER", "import")
         with command_lock(url, "import", get_settings().command_wait_seconds):
-            notes = retrying(url, lambda session: save_district(session, district, replace=replace,
-                                                                actor=os.environ.get("USER", "import")),
-                             say=lambda m: typer.echo(m, err=True))
+            if update:
+                summary = retrying(url, lambda session: update_district(session, district, actor),
+                                   say=lambda m: typer.echo(m, err=True))
+            else:
+                notes = retrying(url, lambda session: save_district(session, district, replace=replace, actor=actor),
+                                 say=lambda m: typer.echo(m, err=True))
+    if update:
+        typer.echo(f"updated from {folder}: {summary.text()}")
+        return
     typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
                f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
     for line in notes.lines():
@@ -349,22 +361,120 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
 
 @app.command()
 def runs(database_url: DbOption = None) -> None:
-    """List recorded placement runs."""
+    """List recorded placement runs: method, scenario, label (draft, published, stale, superseded), lawful."""
     from sqlmodel import select
 
     from staffing.db import session_scope
     from staffing.db_models import PlacementRun
     from staffing.runs import fail_interrupted_runs
 
+    from staffing.season import run_labels
+
     with user_errors():
         with session_scope(_db(database_url)) as session:
             fail_interrupted_runs(session)  # a run whose process was killed shows as failed, with why
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
+            labels = run_labels(session, list(records))
     for r in records:
         figures = json.loads(r.figures_json)
-        outcome = (f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}"
+        label = labels[r.id]  # type: ignore[index]
+        outcome = (f"{label.text:<24} placed {figures.get('placed')}"
                    if r.status == "done" else r.status + (f": {figures['error']}" if "error" in figures else ""))
-        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} {outcome}")
+        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version.split('/')[-1]:<12} "
+                   f"{outcome}")
+
+
+@app.command()
+def publish(run_id: int, database_url: DbOption = None) -> None:
+    """Publish a round: its placements become offers (only a lawful run whose snapshot is still current)."""
+    from staffing.db import session_scope
+    from staffing.season import publish as do_publish
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            run, offers = do_publish(session, run_id, os.environ.get("USER", "cli"))
+            deadline = offers[0].deadline if offers else None
+    typer.echo(f"run {run.id} published: {len(offers)} offer(s)"
+               + (f", to be answered by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""))
+
+
+@app.command()
+def respond(teacher_id: str, answer: Annotated[str, typer.Argument(help="accept or decline (refuse: a forced placement)")],
+            database_url: DbOption = None) -> None:
+    """Answer a teacher's pending offer."""
+    from staffing.db import session_scope
+    from staffing.season import respond as do_respond
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            offer = do_respond(session, teacher_id, answer, os.environ.get("USER", "cli"))
+            line = f"{teacher_id}: offer of {offer.vacancy_id} at {offer.school_id} ({offer.kind}, run {offer.run_id}) {offer.status}"
+            if offer.vacated_vacancy_id:
+                line += f"; their former post is now open vacancy {offer.vacated_vacancy_id}"
+    typer.echo(line)
+
+
+season_app = typer.Typer(help="The staffing season: phase, rounds, offers (no subcommand: print its state).",
+                         invoke_without_command=True)
+app.add_typer(season_app, name="season")
+
+
+@season_app.callback()
+def season(ctx: typer.Context, database_url: DbOption = None) -> None:
+    """Print the season's state: phase, rounds, offers by status, open posts, pool, must-place still unplaced."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from staffing.db import session_scope
+    from staffing.season import lapse_due, state
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            lapsed = lapse_due(session)
+            st = state(session)
+    if lapsed:
+        typer.echo(f"{len(lapsed)} offer(s) reached their deadline and were settled now")
+    typer.echo(f"phase: {st.phase}  (forced placements {'allowed' if st.forced_allowed else 'not allowed'} in "
+               f"this phase; forced_placement={st.forced_placement}, response days {st.response_days}, "
+               f"unanswered offers become {st.unanswered})")
+    typer.echo(f"rounds published: {len(st.rounds)}" + "".join(
+        f"\n  run {r['run_id']}: {r['offers']} offers, by {r['published_by']}" for r in st.rounds))
+    typer.echo("offers: " + (", ".join(f"{k} {v}" for k, v in st.offers_by_status.items()) or "none"))
+    typer.echo(f"open posts: {st.open_posts}")
+    typer.echo("pool: " + (", ".join(f"{k} {v}" for k, v in st.pool_by_status.items()) or "empty")
+               + (f"; {len(st.left_pool)} left the pool" if st.left_pool else ""))
+    typer.echo(f"must-place still unplaced: {len(st.must_place_unplaced)}"
+               + (f" ({', '.join(st.must_place_unplaced[:20])}{' ...' if len(st.must_place_unplaced) > 20 else ''})"
+                  if st.must_place_unplaced else ""))
+
+
+@season_app.command("advance")
+def season_advance(to: Annotated[str | None, typer.Argument(help="phase to move to; default the next")] = None,
+                   database_url: DbOption = None) -> None:
+    """Move the season to a later phase (never back)."""
+    from staffing.db import session_scope
+    from staffing.season import PHASES, advance_phase
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            row = advance_phase(session, to, os.environ.get("USER", "cli"))
+            phase = row.phase
+    typer.echo(f"season phase: {phase}  ({' -> '.join(PHASES)})")
+
+
+@season_app.command("set")
+def season_set(response_days: Annotated[int | None, typer.Option(help="days to answer an offer")] = None,
+               unanswered: Annotated[str | None, typer.Option(help="what an unanswered offer becomes: lapsed or accepted")] = None,
+               forced_placement: Annotated[str | None, typer.Option(help="any_round or final_phase")] = None,
+               database_url: DbOption = None) -> None:
+    """Change the district's season settings."""
+    from staffing.db import session_scope
+    from staffing.season import configure
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            row = configure(session, os.environ.get("USER", "cli"), response_days, unanswered, forced_placement)
+            text = f"response days {row.response_days}, unanswered -> {row.unanswered}, forced_placement {row.forced_placement}"
+    typer.echo(f"season settings: {text}")
 
 
 @app.command()

@@ -229,3 +229,35 @@ class BallotRow(SQLModel, table=True):
     voter: str = Field(primary_key=True)
     teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
     rank: int
+
+
+class OfferRow(SQLModel, table=True):
+    """A published placement offered to its teacher (RULES.md, the season): it holds the teacher and the post
+    while pending or accepted.  Teacher and vacancy ids carry no foreign key: an offer is history."""
+
+    __tablename__ = "offer"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="placement_run.id", index=True)
+    teacher_id: str = Field(index=True)
+    vacancy_id: str = Field(index=True)
+    school_id: str
+    kind: str  # return_right | mutual_consent | assigned | forced
+    status: str = Field(default="pending", index=True)  # pending | accepted | declined | lapsed | refused
+    created_at: datetime = Field(default_factory=utcnow)
+    deadline: datetime
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    #: the post the teacher left by accepting (vacancy chain): a new open vacancy at their current school
+    vacated_vacancy_id: str | None = None
+
+
+class SeasonRow(SQLModel, table=True):
+    """The district's season settings and phase: one row (id 1), created with its defaults on first use."""
+
+    __tablename__ = "season"
+    id: int = Field(default=1, primary_key=True)
+    phase: str = "preferences"  # preferences | interviews | mutual_consent | forced_placement | closed
+    response_days: int = 10
+    unanswered: str = "lapsed"  # what a pending offer becomes at its deadline: lapsed | accepted
+    forced_placement: str = "any_round"  # any_round | final_phase
+    version: int = 1

@@ -133,6 +133,9 @@ class District:
     interviews: list[Interview] = field(default_factory=list)
     committees: list[CommitteeMember] = field(default_factory=list)
     certifications: dict[str, Certification] = field(default_factory=dict)
+    #: (teacher_id, vacancy_id) pairs that may not be placed: the season's declined and lapsed offers, never
+    #: offered again (RULES.md, the season)
+    excluded_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     # -- serialisation: a run stores its snapshot so that it can be replayed ---------------------------------
     def to_json(self) -> str:
@@ -153,6 +156,8 @@ class District:
             "committees": rows(self.committees),
             "certifications": rows(self.certifications.values()),
         }
+        if self.excluded_pairs:  # only when there are some: snapshots recorded before keep their hash
+            data["excluded_pairs"] = sorted([t, v] for t, v in self.excluded_pairs)
         return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
 
     def snapshot_hash(self) -> str:
@@ -178,6 +183,7 @@ class District:
                         for v in data["interviews"]],
             committees=[CommitteeMember(**c) for c in data["committees"]],
             certifications={c["code"]: Certification(**c) for c in data["certifications"]},
+            excluded_pairs=[(t, v) for t, v in data.get("excluded_pairs", [])],
         )
 
 

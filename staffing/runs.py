@@ -65,7 +65,10 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     """Record a new run on a consistent snapshot of the pool, status ``running``; the solve comes after."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    from staffing.season import prepare_round  # the season decides what the round may do
+
     use_snapshot_isolation(session)
+    policy = prepare_round(session, policy, actor)
     district = load_district(session)
     if not district.vacancies:
         raise ValueError("there are no open vacancies to fill: import a bundle or add vacancies first")

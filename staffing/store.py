@@ -19,6 +19,7 @@ from staffing.db_models import (
     CertificationRow,
     CommitteeMemberRow,
     InterviewRow,
+    OfferRow,
     PoolEntry,
     PoolStatusChange,
     RankingRow,
@@ -43,8 +44,9 @@ from staffing.domain import (
 from staffing.rules import ModelRules
 from staffing.services import log_change
 
-#: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data.
-DISTRICT_TABLES = (BallotRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+#: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data; a replaced
+#: district starts a new season, so its offers go.
+DISTRICT_TABLES = (OfferRow, BallotRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 
@@ -169,15 +171,18 @@ def _counts(session: Session) -> dict[str, int]:
 
 
 def load_district(session: Session, open_only: bool = True) -> District:
-    """The current district as a pure snapshot; a placement round sees only open vacancies."""
+    """The current district as a pure snapshot.  A placement round (``open_only``) sees only the teachers still
+    in the pool (not holding an offer, not gone) and the open vacancies, and only the preferences, rankings and
+    interviews of those: a row naming a teacher or post outside the snapshot would be a dangling reference."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
     schools = {r.school_id: School(r.school_id, r.name, r.region, r.model) for r in session.exec(select(SchoolRow))}
+    gone = left_pool(session) if open_only else set()
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
-        if open_only and pool.placed_vacancy_id is not None:
-            continue  # placed by a published run: no longer in this round's pool
+        if open_only and (pool.placed_vacancy_id is not None or row.teacher_id in gone):
+            continue  # holds an offer of a published run, or refused a forced placement: not in this round
         teachers[row.teacher_id] = Teacher(
             teacher_id=row.teacher_id, name=row.name, certifications=tuple(sorted(row.certifications.split(";"))),
             seniority_date=row.seniority_date, salary=row.salary, status=pool.status,  # type: ignore[arg-type]
@@ -185,13 +190,29 @@ def load_district(session: Session, open_only: bool = True) -> District:
             current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason)
     vacancies = {r.vacancy_id: Vacancy(r.vacancy_id, r.school_id, r.certification, r.fte)
                  for r in session.exec(select(VacancyRow)) if r.status == "open" or not open_only}
+    excluded = sorted(excluded_pairs(session, teachers, vacancies)) if open_only else []
     return District(
         models=models, schools=schools, teachers=teachers, vacancies=vacancies,
-        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))],
+        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))
+                     if r.teacher_id in teachers],
         rankings=[Ranking(r.vacancy_id, r.teacher_id, r.rank) for r in session.exec(select(RankingRow))
-                  if r.vacancy_id in vacancies],
+                  if r.vacancy_id in vacancies and r.teacher_id in teachers],
         interviews=[Interview(r.vacancy_id, r.teacher_id, r.held_on) for r in session.exec(select(InterviewRow))
-                    if r.vacancy_id in vacancies],
+                    if r.vacancy_id in vacancies and r.teacher_id in teachers],
         committees=[CommitteeMember(r.school_id, r.member, r.role) for r in session.exec(select(CommitteeMemberRow))],
         certifications=certs,
+        excluded_pairs=excluded,
     )
+
+
+def left_pool(session: Session) -> set[str]:
+    """Teachers who refused a forced placement: they left the pool (RULES.md, the season)."""
+    return set(session.exec(select(OfferRow.teacher_id).where(OfferRow.status == "refused")))
+
+
+def excluded_pairs(session: Session, teachers: dict, vacancies: dict) -> set[tuple[str, str]]:
+    """(teacher, vacancy) pairs never offered again this season: declined or lapsed offers, among those in the
+    snapshot."""
+    rows = session.exec(select(OfferRow.teacher_id, OfferRow.vacancy_id)
+                        .where(OfferRow.status.in_(("declined", "lapsed", "refused"))))  # type: ignore[attr-defined]
+    return {(t, v) for t, v in rows if t in teachers and v in vacancies}

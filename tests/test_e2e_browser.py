@@ -104,7 +104,9 @@ def test_hr_runs_a_placement_and_sees_progress_then_the_result(browser, server, 
     page.wait_for_selector("text=rule violations", timeout=60_000)
     assert "Placement run #" in page.content()
     page.screenshot(path=str(shots / "hr-run.png"), full_page=True)
-    page.click("button:has-text('Approve and publish')")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Publish run #n?"
+    page.check("input[name=confirm]")
+    page.click("form.publish button[type=submit]")
     page.wait_for_selector("text=Published", timeout=20_000)
     page.close()
 

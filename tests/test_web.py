@@ -119,9 +119,9 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     compare = hr.get("/hr/compare?a=1&b=2")
     assert "must_place_placed" in compare.text and "run #2" in compare.text and "reserve_cost_floor" in compare.text
     first = hr.post("/api/runs/1/publish").json()
-    again = hr.post("/api/runs/1/publish").json()
-    assert first["newly_published"] is True and again["newly_published"] is False
-    assert again["published_by"] == "hr"
+    again = hr.post("/api/runs/1/publish")
+    assert first["label"] == "published" and first["offers"] == first["figures"]["placed"]
+    assert again.status_code == 409 and "already published by hr" in again.json()["detail"]
     with session_scope(db_url) as s:
         filled = s.exec(select(VacancyRow).where(VacancyRow.status == "filled")).all()
         assert len(filled) == first["figures"]["placed"]
@@ -129,8 +129,8 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     assert ("hr", "publish") in actions and ("hr", "start") in actions
     # run 2 was made on the same snapshot, but the pool has changed since run 1 was published
     stale = hr.post("/api/runs/2/publish")
-    assert stale.status_code == 409 and "changed since run 2" in stale.json()["detail"]
-    assert "Not published" in hr.post("/hr/runs/2/publish").text
+    assert stale.status_code == 409 and "run 2 is stale" in stale.json()["detail"]
+    assert "Not published" in hr.post("/hr/runs/2/publish", data={"confirm": "yes"}).text
 
 
 def test_a_run_whose_search_the_wall_clock_cut_says_it_may_not_replay(as_, db_url):

@@ -14,11 +14,20 @@ from sqlmodel import Session
 
 from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
+from staffing import season
 from staffing.csvsafe import write_rows
-from staffing.domain import Interview
-from staffing.runs import PoolChanged, get_run, publish_run
-from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
-from staffing.validation import ValidationError, parse_date
+from staffing.domain import STATUSES, Interview, Teacher, Vacancy
+from staffing.runs import get_run
+from staffing.services import (
+    NotFound,
+    add_teacher,
+    add_vacancy,
+    adopt_committee_decision,
+    move_in_ballot,
+    move_in_ranking,
+    record_interview,
+)
+from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
 from web.app import templates
 from sqlalchemy import func
@@ -116,7 +125,8 @@ def hr_dashboard(request: Request, status: str = "", certification: str = "", re
     return render(request, "hr_dashboard.html", user, rows=rows, summary=views.pool_summary(rows),
                   all_summary=views.pool_summary(everyone),
                   filters={"status": status, "certification": certification, "region": region},
-                  vacancies=views.vacancies(session), runs=views.runs(session)[:5])
+                  vacancies=views.vacancies(session), runs=(recent := views.runs(session)[:5]),
+                  labels=season.run_labels(session, recent), season=season.state(session))
 
 
 @router.get("/hr/vacancies")
@@ -128,7 +138,9 @@ def hr_vacancies(request: Request, certification: str = "", model: str = "", use
 
 @router.get("/hr/runs")
 def hr_runs(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
-    return render(request, "hr_runs.html", user, runs=views.runs(session), scenarios=SCENARIOS, error=None)
+    runs = views.runs(session)
+    return render(request, "hr_runs.html", user, runs=runs, labels=season.run_labels(session, runs),
+                  scenarios=SCENARIOS, error=None)
 
 
 @router.post("/hr/runs")
@@ -140,18 +152,27 @@ def hr_start_run(request: Request, background: BackgroundTasks, scenario: Annota
         run_id = start_in_background(request.app.state.database_url, background, scenario, time_limit, method,
                                      user.username, bound_seconds, search)
     except ValueError as exc:
-        return render(request, "hr_runs.html", user, status=422, runs=views.runs(session), scenarios=SCENARIOS,
-                      error=str(exc))
+        runs = views.runs(session)
+        return render(request, "hr_runs.html", user, status=422, runs=runs, labels=season.run_labels(session, runs),
+                      scenarios=SCENARIOS, error=str(exc))
     return RedirectResponse(f"/hr/runs/{run_id}", status_code=303)
 
 
 @router.get("/hr/runs/{run_id}")
 def hr_run(request: Request, run_id: int, school_id: str = "", kind: str = "", user: User = HR,
            session: Session = Depends(db)) -> HTMLResponse:
+    return run_page(request, user, session, run_id, None, filters={"school_id": school_id, "kind": kind})
+
+
+def run_page(request: Request, user: User, session: Session, run_id: int, message: str | None, status: int = 200,
+             filters: dict | None = None) -> HTMLResponse:
+    filters = filters or {}
     run = get_run(session, run_id)
-    return render(request, "hr_run.html", user, run=run, figures=views.run_figures(run),
-                  placements=views.placements(session, run_id, school_id, kind) if run.status == "done" else [],
-                  filters={"school_id": school_id, "kind": kind}, message=None)
+    return render(request, "hr_run.html", user, status=status, run=run, figures=views.run_figures(run),
+                  label=season.run_labels(session, [run])[run.id],  # type: ignore[index]
+                  settings=season.settings(session),
+                  placements=views.placements(session, run_id, filters.get("school_id", ""), filters.get("kind", ""))
+                  if run.status == "done" else [], filters=filters, message=message)
 
 
 @router.get("/hr/runs/{run_id}/status")
@@ -164,14 +185,114 @@ def hr_run_status(request: Request, run_id: int, user: User = HR, session: Sessi
 
 
 @router.post("/hr/runs/{run_id}/publish")
-def hr_publish(request: Request, run_id: int, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+def hr_publish(request: Request, run_id: int, confirm: Annotated[str, Form()] = "", user: User = HR,
+               session: Session = Depends(db)) -> HTMLResponse:
+    """Publish after HR confirmed; a refusal (stale, unlawful, already published) is an inline message."""
+    if confirm != "yes":
+        return run_page(request, user, session, run_id, "Not published: tick the box to confirm that these "
+                        "placements become offers to the teachers.", status=422)
     try:
-        run, newly = publish_run(session, run_id, user.username)
-        message = "Published." if newly else f"Already published by {run.published_by}."
-    except (PoolChanged, ValueError) as exc:
-        run, message = get_run(session, run_id), f"Not published: {exc}"
-    return render(request, "hr_run.html", user, run=run, figures=views.run_figures(run),
-                  placements=views.placements(session, run_id), filters={}, message=message)
+        run, offers = season.publish(session, run_id, user.username)
+    except season.UnlawfulRun as exc:
+        session.rollback()
+        return run_page(request, user, session, run_id, f"Not published: {exc}", status=422)
+    except ValueError as exc:
+        session.rollback()
+        return run_page(request, user, session, run_id, f"Not published: {exc}", status=409)
+    return run_page(request, user, session, run_id, f"Published: {len(offers)} offer(s) sent, to be answered by "
+                    f"{offers[0].deadline:%Y-%m-%d}." if offers else "Published: this round placed no one.")
+
+
+# -- the season ---------------------------------------------------------------------------------------------
+
+def season_page(request: Request, user: User, session: Session, message: str | None = None,
+                error: str | None = None, status: int = 200) -> HTMLResponse:
+    season.lapse_due(session)
+    return render(request, "hr_season.html", user, status=status, state=season.state(session),
+                  phases=season.PHASES, message=message, error=error, statuses=STATUSES,
+                  schools=views.school_ids(session), certifications=views.certification_codes(session))
+
+
+def season_action(request: Request, user: User, session: Session, action: Callable[[], str]) -> HTMLResponse:
+    """Run one HR season action; a refusal or bad input is an inline message (422, 404 or 409) and writes
+    nothing."""
+    try:
+        message = action()
+    except ValidationError as exc:
+        session.rollback()
+        return season_page(request, user, session, error="; ".join(str(p) for p in exc.problems), status=422)
+    except NotFound as exc:
+        session.rollback()
+        return season_page(request, user, session, error=str(exc), status=404)
+    except ValueError as exc:
+        session.rollback()
+        return season_page(request, user, session, error=str(exc), status=409 if isinstance(exc, season.SeasonError)
+                           else 422)
+    return season_page(request, user, session, message=message)
+
+
+@router.get("/hr/season")
+def hr_season(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    return season_page(request, user, session)
+
+
+@router.post("/hr/season/advance")
+def hr_season_advance(request: Request, to: Annotated[str, Form()] = "", user: User = HR,
+                      session: Session = Depends(db)) -> HTMLResponse:
+    return season_action(request, user, session,
+                         lambda: f"The season is now in phase {season.advance_phase(session, to or None, user.username).phase}.")
+
+
+@router.post("/hr/season/settings")
+def hr_season_settings(request: Request, response_days: Annotated[str, Form()] = "",
+                       unanswered: Annotated[str, Form()] = "", forced_placement: Annotated[str, Form()] = "",
+                       user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    def change() -> str:
+        days = parse_int(response_days) if response_days.strip() else None
+        season.configure(session, user.username, days, unanswered or None, forced_placement or None)
+        return "Season settings saved."
+    return season_action(request, user, session, change)
+
+
+@router.post("/hr/season/respond")
+def hr_season_respond(request: Request, teacher_id: Annotated[str, Form()] = "", answer: Annotated[str, Form()] = "",
+                      user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    """HR answers an offer on the teacher's behalf (recorded as HR's answer in the audit trail)."""
+    def answer_it() -> str:
+        offer = season.respond(session, teacher_id.strip(), answer, user.username)
+        chain = f" Their former post is now open vacancy {offer.vacated_vacancy_id}." if offer.vacated_vacancy_id else ""
+        return f"{offer.teacher_id}: offer of {offer.vacancy_id} {offer.status}.{chain}"
+    return season_action(request, user, session, answer_it)
+
+
+@router.post("/hr/season/vacancies")
+def hr_season_add_vacancy(request: Request, vacancy_id: Annotated[str, Form()] = "",
+                          school_id: Annotated[str, Form()] = "", certification: Annotated[str, Form()] = "",
+                          fte: Annotated[str, Form()] = "1.0", user: User = HR,
+                          session: Session = Depends(db)) -> HTMLResponse:
+    def add() -> str:
+        add_vacancy(session, Vacancy(vacancy_id.strip(), school_id.strip(), certification.strip(),
+                                     parse_float(fte)), user.username)
+        return f"Vacancy {vacancy_id.strip()} added: open for the next round."
+    return season_action(request, user, session, add)
+
+
+@router.post("/hr/season/teachers")
+def hr_season_add_teacher(request: Request, teacher_id: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                          certifications: Annotated[str, Form()] = "", seniority_date: Annotated[str, Form()] = "",
+                          salary: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
+                          must_place: Annotated[str, Form()] = "", return_rights: Annotated[str, Form()] = "",
+                          former_school_id: Annotated[str, Form()] = "", current_school_id: Annotated[str, Form()] = "",
+                          user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    """Register a teacher in the pool (the same checks as the bundle importer)."""
+    def add() -> str:
+        certs = tuple(sorted(c.strip() for c in certifications.replace(",", ";").split(";") if c.strip()))
+        add_teacher(session, Teacher(teacher_id.strip(), name.strip(), certs, parse_date(seniority_date),
+                                     parse_int(salary), status, bool(must_place), bool(return_rights),  # type: ignore[arg-type]
+                                     former_school_id.strip() or None, current_school_id.strip() or None),
+                    user.username)
+        return f"Teacher {teacher_id.strip()} registered in the pool."
+    return season_action(request, user, session, add)
 
 
 @router.get("/hr/compare")
@@ -179,7 +300,8 @@ def hr_compare(request: Request, a: int | None = None, b: int | None = None, use
                session: Session = Depends(db)) -> HTMLResponse:
     all_runs = [r for r in views.runs(session) if r.status == "done"]
     rows = views.compare(get_run(session, a), get_run(session, b)) if a and b else []
-    return render(request, "hr_compare.html", user, runs=all_runs, rows=rows, a=a, b=b)
+    return render(request, "hr_compare.html", user, runs=all_runs, rows=rows, a=a, b=b,
+                  labels=season.run_labels(session, all_runs))
 
 
 @router.get("/hr/tradeoffs")
@@ -281,10 +403,12 @@ def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depend
 def audit_page(request: Request, run: int | None = None, school_id: str = "", reason: str = "", teacher_id: str = "",
                user: User = READERS, session: Session = Depends(db)) -> HTMLResponse:
     done = [r for r in views.runs(session) if r.status == "done"]
-    record = get_run(session, run) if run else (done[0] if done else None)
+    # opens on the latest published round: a draft is HR's working copy, not the district's decision
+    record = get_run(session, run) if run else (season.latest_published(session) or (done[0] if done else None))
     rows = views.audit(session, record, school_id, reason, teacher_id) if record else []
     violations = sum(1 for r in rows if r.lawful_reason.startswith("VIOLATION"))
-    return render(request, "audit.html", user, runs=done, run=record, rows=rows[:1000], total=len(rows),
+    return render(request, "audit.html", user, runs=done, labels=season.run_labels(session, done), run=record,
+                  rows=rows[:1000], total=len(rows),
                   violations=violations,
                   filters={"school_id": school_id, "reason": reason, "teacher_id": teacher_id},
                   placements=views.placements(session, record.id) if record else [])

@@ -12,8 +12,10 @@ from sqlmodel import Session, select
 
 from solver.audit import AuditRow
 from staffing.db_models import (
+    CertificationRow,
     CommitteeMemberRow,
     InterviewRow,
+    OfferRow,
     Placement,
     PlacementRun,
     PoolEntry,
@@ -26,6 +28,7 @@ from staffing.db_models import (
 )
 from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
+from staffing.season import latest_published
 from staffing.services import NotFound, ballots, committee_decision
 
 
@@ -122,14 +125,18 @@ def school(session: Session, school_id: str) -> dict:
         raise NotFound(f"school {school_id!r} does not exist")
     rules = session.get(SchoolModelRule, row.model)
     members = session.exec(select(CommitteeMemberRow).where(CommitteeMemberRow.school_id == school_id)).all()
-    latest = session.exec(select(PlacementRun).where(PlacementRun.status == "done")
-                          .order_by(PlacementRun.id.desc())).first()  # type: ignore[union-attr]
-    placements = []
-    if latest is not None:
-        placements = session.exec(select(Placement).where(Placement.run_id == latest.id, Placement.school_id == school_id)
-                                  .order_by(Placement.vacancy_id)).all()
     return {"school": row, "rules": rules, "members": members, "vacancies": vacancies(session, school_id=school_id),
-            "run": latest, "placements": placements}
+            "run": latest_published(session), "placements": published_placements(session, school_id)}
+
+
+def published_placements(session: Session, school_id: str) -> list[dict]:
+    """What a school's principal may see: the offers of published rounds at this school, with their answers
+    and why each teacher is there (a draft run's placements are HR's until published)."""
+    rows = session.exec(select(OfferRow, Placement).join(
+        Placement, (Placement.run_id == OfferRow.run_id) & (Placement.teacher_id == OfferRow.teacher_id))
+        .where(OfferRow.school_id == school_id).order_by(OfferRow.vacancy_id, OfferRow.id)).all()
+    return [{"vacancy_id": o.vacancy_id, "teacher_id": o.teacher_id, "kind": o.kind, "status": o.status,
+             "run_id": o.run_id, "deadline": o.deadline, "reason": p.reason} for o, p in rows]
 
 
 def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
@@ -165,6 +172,14 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
         "interviews_met": len(interviewed) >= need,
         "interviewed": len(interviewed),
     }
+
+
+def school_ids(session: Session) -> list[str]:
+    return list(session.exec(select(SchoolRow.school_id).order_by(SchoolRow.school_id)))
+
+
+def certification_codes(session: Session) -> list[str]:
+    return list(session.exec(select(CertificationRow.code).order_by(CertificationRow.code)))
 
 
 def runs(session: Session) -> list[PlacementRun]:
