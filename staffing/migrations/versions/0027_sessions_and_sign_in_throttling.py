@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0027'
-down_revision = '0006'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
