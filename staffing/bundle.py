@@ -6,7 +6,7 @@ its file, line and column, so an import either gets a whole, consistent :class:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv")
 #: Written when present, read when present; not required by FORMATS.md.
 EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+
+
+class _AnyCode:
+    """Every non-empty code: the certification catalogue of a bundle without ``certifications.csv``."""
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and bool(code.strip())
 
 
 class _Row:
@@ -150,7 +157,11 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
             overrides[model] = ModelRules(model=model, min_pool_interviews=interviews, **flags)
     models = merge_rule_rows(overrides)
 
-    certifications: dict[str, Certification] = {} if "certifications.csv" in frames else builtin_certifications()
+    # FORMATS.md: codes are free strings; without certifications.csv every code the bundle uses is accepted
+    # (named from the built-in catalogue where it knows the code, by the code itself otherwise).
+    catalogue_given = "certifications.csv" in frames
+    certifications: dict[str, Certification] = {}
+    known_codes: Container[str] = certifications if catalogue_given else _AnyCode()
     seen = {}
     for line, row in rows("certifications.csv"):
         cert = Certification(row.get("certification"), row.get("name"), row.get("shortage", parse_bool, False))
@@ -184,7 +195,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
             current_school_id=row.get("current_school_id", optional_id),
             displacement_reason=row.get("displacement_reason", optional_id),
         )
-        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, certifications, today))
+        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, known_codes, today))
         if not duplicate("teachers.csv", line, "teacher_id", teacher.teacher_id, seen):
             teachers[teacher.teacher_id] = teacher
 
@@ -193,7 +204,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     for line, row in rows("vacancies.csv"):
         vacancy = Vacancy(row.get("vacancy_id"), row.get("school_id"), row.get("certification"),
                           row.get("fte", parse_float, 1.0))
-        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, certifications))
+        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, known_codes))
         if not duplicate("vacancies.csv", line, "vacancy_id", vacancy.vacancy_id, seen):
             vacancies[vacancy.vacancy_id] = vacancy
 
@@ -227,6 +238,11 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
 
     if problems:
         raise ValidationError(problems)
+    if not catalogue_given:
+        builtin = builtin_certifications()
+        used = {c for t in teachers.values() for c in t.certifications} | {v.certification for v in vacancies.values()}
+        certifications.update(builtin)
+        certifications.update({c: Certification(c, c, False) for c in used if c not in builtin})
     return District(models=models, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
