@@ -60,6 +60,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv")
 #: Written when present, read when present; not required by FORMATS.md.
 EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+#: Optional in FORMATS.md: the school's city (default ``other``) and its waivers (``;``-separated).
+EXTRA_SCHOOL_COLUMNS = ("city", "waivers")
 
 
 class _AnyCode:
@@ -174,7 +176,8 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     schools: dict[str, School] = {}
     seen = {}
     for line, row in rows("schools.csv"):
-        school = School(row.get("school_id"), row.get("name"), row.get("region"), row.get("model"))
+        school = School(row.get("school_id"), row.get("name"), row.get("region"), row.get("model"),
+                        row.get("city") or "other", row.get("waivers", parse_list, ()))
         report("schools.csv", line, row.problems + check_school(school, models))
         if not duplicate("schools.csv", line, "school_id", school.school_id, seen):
             schools[school.school_id] = school
@@ -284,6 +287,7 @@ def write_bundle(district: District, folder: Path | str) -> Path:
         "committees.csv": [vars(c) for c in sorted(district.committees, key=lambda c: (c.school_id, c.member))],
     }
     for name, records in tables.items():
-        columns = COLUMNS[name] + (EXTRA_TEACHER_COLUMNS if name == "teachers.csv" else ())
+        columns = COLUMNS[name] + {"teachers.csv": EXTRA_TEACHER_COLUMNS,
+                                   "schools.csv": EXTRA_SCHOOL_COLUMNS}.get(name, ())
         _frame(records, columns).to_csv(folder / name, index=False)
     return folder

@@ -66,10 +66,10 @@ def save_district(session: Session, district: District, replace: bool = False, a
             raise DistrictExists("the database already holds a district; pass --replace to overwrite it")
         for table in DISTRICT_TABLES:
             session.execute(delete(table))
-    _bulk(session, SchoolModelRule, [m.as_dict() for m in district.models.values()])
+    _bulk(session, SchoolModelRule, [model_rule_row(m) for m in district.models.values()])
     _bulk(session, CertificationRow, [{"code": c.code, "name": c.name, "shortage": c.shortage}
                                       for c in district.certifications.values()])
-    _bulk(session, SchoolRow, [vars(s) for s in district.schools.values()])
+    _bulk(session, SchoolRow, [{**vars(s), "waivers": ";".join(s.waivers)} for s in district.schools.values()])
     teachers = list(district.teachers.values())
     _bulk(session, TeacherRow, [
         {"teacher_id": t.teacher_id, "name": t.name, "certifications": ";".join(t.certifications),
@@ -89,11 +89,24 @@ def save_district(session: Session, district: District, replace: bool = False, a
     _bulk(session, CommitteeMemberRow, [vars(c) for c in district.committees])
 
 
+def model_rule_row(rules: ModelRules) -> dict[str, object]:
+    """A rule-table row as its database row (lists ``;``-joined; a school's waivers are not a model's)."""
+    data = rules.as_dict()
+    data.pop("waivers", None)
+    data["committee_roles"] = ";".join(rules.committee_roles)
+    return data
+
+
+def school_of_row(r: SchoolRow) -> School:
+    return School(r.school_id, r.name, r.region, r.model, r.city or "other",
+                  tuple(w for w in (r.waivers or "").split(";") if w))
+
+
 def load_district(session: Session, open_only: bool = True) -> District:
     """The current district as a pure snapshot; a placement round sees only open vacancies."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
-    schools = {r.school_id: School(r.school_id, r.name, r.region, r.model) for r in session.exec(select(SchoolRow))}
+    schools = {r.school_id: school_of_row(r) for r in session.exec(select(SchoolRow))}
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
