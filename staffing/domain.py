@@ -16,7 +16,7 @@ from typing import Literal
 
 from staffing.rules import ModelRules, school_rules
 
-Status = Literal["displaced", "new_hire", "voluntary_transfer"]
+Status = Literal["displaced", "new_hire", "voluntary_transfer", "outside_candidate"]
 STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
 #: The status of an outside candidate (``outside_candidates.csv``; docs/rules.md): never a pool teacher.
 OUTSIDE = "outside_candidate"

@@ -34,3 +34,9 @@ def _school(sid: str, spec: str | tuple[str, ...]) -> School:
     model, city, waivers = (spec, "other", "") if isinstance(spec, str) else (tuple(spec) + ("", ""))[:3]
     return School(sid, f"School {sid}", "North", model, city or "other",
                   tuple(sorted(w for w in waivers.split(";") if w)))
+
+
+def outside(tid: str, certs: str = "MATH", salary: int = 50_000) -> Teacher:
+    """An outside candidate (``outside_candidates.csv``): not in the pool, least senior of all."""
+    return Teacher(teacher_id=tid, name=f"Candidate {tid}", certifications=tuple(sorted(certs.split(";"))),
+                   seniority_date=date.max, salary=salary, status="outside_candidate")
