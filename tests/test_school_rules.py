@@ -228,3 +228,25 @@ def test_r_interview_binds_solver_and_checker():
     assert broken(d2, ("DISP", "V", "mutual_consent")) == set()
     d2.interviews = [Interview("V", "DISP", date(2026, 4, 1))]
     assert "R-INTERVIEW" not in broken(d2, ("NEW", "V", "mutual_consent"))
+
+
+def test_committee_composition_is_checked_per_model_before_a_decision(tmp_path):
+    from staffing.committee import NoDecision
+    from staffing.db import init_db, session_scope
+    from staffing.domain import CommitteeMember
+    from staffing.services import committee_decision, set_ballot, set_rankings
+    from staffing.store import save_district
+    from staffing.validation import ValidationError
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    init_db(url)
+    d = district({"E": ("la_esbmm", "los_angeles")}, [teacher("A"), teacher("B")], {"V": ("E", "MATH")})
+    d.committees = [CommitteeMember("E", "Pat", "principal"), CommitteeMember("E", "Kim", "teacher")]
+    with session_scope(url) as s:
+        save_district(s, d)
+        set_ballot(s, "V", "Pat", ["A"], "Pat")
+        set_ballot(s, "V", "Kim", ["A"], "Kim")
+        with pytest.raises(NoDecision, match="lacks union_chair, parent, classified"):
+            committee_decision(s, "V")
+        with pytest.raises(ValidationError, match="selects by consensus"):
+            set_rankings(s, "V", ["A"], "Pat")
