@@ -477,3 +477,14 @@ def test_principal_rule_waits_for_the_principal(as_):
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").status_code == 409
     p1.put("/api/schools/S0001/vacancies/V00001/ballot", json={"teacher_ids": ["T00002"]})
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").json()["teacher_ids"] == ["T00002"]
+
+
+def test_principal_school_page_shows_the_schools_rule_row_and_waivers(as_):
+    # S0004 is a local-initiative school in Los Angeles holding both its waivers (the seed grants them)
+    page = as_("p4").get("/schools/S0004").text
+    assert "Staffing rules of this school (la_lis, los_angeles)" in page
+    assert "<td>staff_selection</td><td>yes</td>" in page and "<td>consensus_committee</td><td>yes</td>" in page
+    assert "consensus of the committee" in page and "the district&#39;s average salary" in page
+    charter = as_("p1").get("/schools/S0001").text
+    assert "no — the district neither fills its posts nor places teachers here" in charter
+    assert "This model has no conditional autonomies." in charter
