@@ -250,3 +250,42 @@ def test_committee_composition_is_checked_per_model_before_a_decision(tmp_path):
             committee_decision(s, "V")
         with pytest.raises(ValidationError, match="selects by consensus"):
             set_rankings(s, "V", ["A"], "Pat")
+
+
+def test_outside_candidates_and_school_city_waivers_travel_through_bundle_and_database(tmp_path, small_district):
+    from staffing.bundle import read_bundle, write_bundle
+    from staffing.db import init_db, session_scope
+    from staffing.store import load_district, save_district
+
+    d = small_district
+    d = type(d)(**{**d.__dict__, "teachers": {**d.teachers, "X1": outside("X1", "MATH;SCI", 41_000)}})
+    folder = write_bundle(d, tmp_path / "b")
+    assert (folder / "outside_candidates.csv").read_text().splitlines() == [
+        "teacher_id,name,certifications,salary", "X1,Candidate X1,MATH;SCI,41000"]
+    assert "X1" not in (folder / "teachers.csv").read_text()
+    again = read_bundle(folder)
+    assert again.snapshot_hash() == d.snapshot_hash()
+    assert {s.city for s in again.schools.values()} >= {"boston", "los_angeles", "other"}
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    init_db(url)
+    with session_scope(url) as s:
+        save_district(s, again)
+    with session_scope(url) as s:
+        assert load_district(s).snapshot_hash() == d.snapshot_hash()
+
+
+def test_bad_city_and_waivers_are_import_errors(tmp_path, small_district):
+    from staffing.bundle import read_bundle, write_bundle
+    from staffing.validation import ValidationError
+
+    folder = write_bundle(small_district, tmp_path / "b")
+    text = (folder / "schools.csv").read_text().splitlines()
+    header, first, second = text[0], text[1].split(","), text[2].split(",")
+    first[4], second[5] = "atlantis", "teleport"
+    (folder / "schools.csv").write_text("\n".join([header, ",".join(first), ",".join(second), *text[3:]]) + "\n")
+    with pytest.raises(ValidationError) as exc:
+        read_bundle(folder)
+    found = [str(p) for p in exc.value.problems]
+    assert any("schools.csv, line 2, column city: must be one of boston" in p for p in found), found
+    assert any("schools.csv, line 3, column waivers: waiver 'teleport' is not a conditional autonomy" in p
+               for p in found), found
