@@ -53,13 +53,22 @@ class _Rules:
             k = self.model(v.school_id).min_pool_interviews
             short = False
             if k:
-                applicants = sum(1 for t in self.d.teachers.values() if t.status == "displaced"
-                                 and v.certification in t.certifications and self.consents(t.teacher_id, v.school_id))
+                applicants = sum(1 for t in self._displaced_by_cert().get(v.certification, ())
+                                 if self.consents(t.teacher_id, v.school_id))
                 held = sum(1 for tid in self.interviewed.get(vacancy_id, ())
                            if tid in self.d.teachers and self.d.teachers[tid].status == "displaced")
                 short = held < min(k, applicants)
             self._short[vacancy_id] = short
         return self._short[vacancy_id]
+
+    def _displaced_by_cert(self) -> dict[str, list[Teacher]]:
+        if not hasattr(self, "_displaced"):
+            self._displaced: dict[str, list[Teacher]] = defaultdict(list)
+            for t in self.d.teachers.values():
+                if t.status == "displaced":
+                    for c in t.certifications:
+                        self._displaced[c].append(t)
+        return self._displaced
 
     def zone_ok(self, t: Teacher, school_id: str) -> bool:
         """A displaced teacher from a zone school (Springfield) may be placed only inside that zone."""
