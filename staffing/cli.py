@@ -174,8 +174,10 @@ def import_cmd(folder: Path,
         url = _db(database_url)
         with session_scope(url) as session:
             save_district(session, district, replace=replace)
-    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
-               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+    outside = sum(1 for t in district.teachers.values() if t.is_outside_candidate)
+    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers) - outside} pool teachers, "
+               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings"
+               + (f", {outside} outside candidates" if outside else ""))
 
 
 @app.command("export")

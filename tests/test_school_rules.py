@@ -289,3 +289,18 @@ def test_bad_city_and_waivers_are_import_errors(tmp_path, small_district):
     assert any("schools.csv, line 2, column city: must be one of boston" in p for p in found), found
     assert any("schools.csv, line 3, column waivers: waiver 'teleport' is not a conditional autonomy" in p
                for p in found), found
+
+
+def test_audit_names_r_interview_and_the_zone_as_the_lawful_reasons():
+    from solver.audit import seniority_audit
+
+    # SENIOR (a voluntary transfer, not displaced) was ranked but R-INTERVIEW holds the post for displaced
+    # candidates; DISP (displaced, less senior) takes it
+    d = district({"P": ("traditional", "boston")},
+                 [teacher("SENIOR", since="2001-01-01", status="voluntary_transfer"), teacher("DISP", since="2015-01-01")],
+                 {"V": ("P", "MATH")}, prefs={"SENIOR": ["P"], "DISP": ["P"]}, rankings={"V": ["SENIOR", "DISP"]})
+    r = solve(d, FAST)
+    assert r.by_teacher["DISP"].vacancy_id == "V" and check(d, r.assignments) == []
+    reasons = {row.passed_over_id: row.lawful_reason for row in seniority_audit(d, r)}
+    assert reasons["SENIOR"].startswith("R-INTERVIEW")
+    assert "held for displaced candidates" in r.by_teacher["SENIOR"].reason
