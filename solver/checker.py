@@ -187,7 +187,7 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
     for t in district.teachers.values():
         s = t.former_school_id
         if not (t.return_rights and s and s in district.schools and r.model(s).honours_return_rights
-                and r.consents(t.teacher_id, s)):
+                and not r.model(s).outside_district and r.consents(t.teacher_id, s)):
             continue
         mine = school_of.get(t.teacher_id)
         if mine == s or r.pref(t.teacher_id, mine) < r.pref(t.teacher_id, s):

@@ -226,7 +226,8 @@ class Instance:
         """Does R-RETURN protect this teacher (right to a school that honours it, and the teacher consents)?"""
         s = teacher.former_school_id
         return bool(teacher.return_rights and s and s in self.district.schools
-                    and self.school_rules(s).honours_return_rights and self.consents(teacher.teacher_id, s))
+                    and self.school_rules(s).honours_return_rights and not self.school_rules(s).outside_district
+                    and self.consents(teacher.teacher_id, s))
 
     def return_right_honoured(self, teacher: Teacher, school_id: str | None) -> bool:
         """Is a teacher placed at ``school_id`` (None: unplaced) at their former school or one they rank

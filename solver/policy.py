@@ -212,7 +212,10 @@ class Policy:
         return out
 
     def apply_row(self, rules: ModelRules) -> ModelRules:
-        """One effective row (a school's, after city rules and waivers) under this policy's overrides."""
+        """One effective row (a school's, after city rules and waivers) under this policy's overrides.  A school
+        outside the district (independent charter) is not the district's to regulate: no scenario touches it."""
+        if rules.outside_district:
+            return rules
         for override in self.overrides:
             if override.matches(rules):
                 rules = rules.with_rules(**override.set)

@@ -176,11 +176,14 @@ def test_springfield_dismissed_teachers_stay_in_the_zone_and_the_zone_pays():
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_independent_charter_untouched_in_every_scenario(scenario):
     d = district({"C": "independent_charter", "T": "traditional"},
-                 [teacher("A", must_place=True), teacher("B", since="2015-01-01")],
-                 {"VC": ("C", "MATH"), "VT": ("T", "MATH")}, rankings={"VC": ["A", "B"]})
+                 [teacher("A", must_place=True), teacher("B", since="2015-01-01"),
+                  teacher("R", since="2000-01-01", return_to="C")],
+                 {"VC": ("C", "MATH"), "VT": ("T", "MATH")}, rankings={"VC": ["A", "B", "R"]})
     policy = replace(SCENARIOS[scenario], time_limit=3)
     r = solve(d, policy)
     assert all(a.school_id != "C" for a in r.assignments)
+    assert check(d, r.assignments, policy) == []  # a return right to a charter binds nobody, in any scenario
+    assert Instance(d, policy).school_rules("C") == d.rules_of("C")  # no scenario overrides a charter's row
     assert broken(d, ("B", "VC", "mutual_consent"), policy=policy) >= {"OUTSIDE-POOL"}
     figures = compute(Instance(d, policy), r)
     assert figures["outside_district_vacancies"] == 1 and figures["vacancies"] == 1
