@@ -6,7 +6,7 @@ its file, line and column, so an import either gets a whole, consistent :class:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from staffing.domain import (
+    OUTSIDE,
     Certification,
     CommitteeMember,
     District,
@@ -62,10 +63,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "rankings.csv": ("vacancy_id", "teacher_id", "rank"),
     "interviews.csv": ("vacancy_id", "teacher_id", "date"),
     "committees.csv": ("school_id", "member", "role"),
+    "outside_candidates.csv": ("teacher_id", "name", "certifications"),
 }
-OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv")
+OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv", "outside_candidates.csv")
 #: Written when present, read when present; not required by FORMATS.md.
 EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+#: Optional in FORMATS.md: the school's city (default ``other``) and its waivers (``;``-separated).
+EXTRA_SCHOOL_COLUMNS = ("city", "waivers")
+
+
+class _AnyCode:
+    """Every non-empty code: the certification catalogue of a bundle without ``certifications.csv``."""
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and bool(code.strip())
 
 
 class _Row:
@@ -171,7 +182,11 @@ def read_bundle(folder: Path | str, today: date | None = None, limits: Settings 
             overrides[model] = ModelRules(model=model, min_pool_interviews=interviews, **flags)
     models = merge_rule_rows(overrides)
 
-    certifications: dict[str, Certification] = {} if "certifications.csv" in frames else builtin_certifications()
+    # FORMATS.md: codes are free strings; without certifications.csv every code the bundle uses is accepted
+    # (named from the built-in catalogue where it knows the code, by the code itself otherwise).
+    catalogue_given = "certifications.csv" in frames
+    certifications: dict[str, Certification] = {}
+    known_codes: Container[str] = certifications if catalogue_given else _AnyCode()
     seen = {}
     for line, row in rows("certifications.csv"):
         cert = Certification(row.get("certification", parse_id), row.get("name"), row.get("shortage", parse_bool, False))
@@ -184,7 +199,8 @@ def read_bundle(folder: Path | str, today: date | None = None, limits: Settings 
     schools: dict[str, School] = {}
     seen = {}
     for line, row in rows("schools.csv"):
-        school = School(row.get("school_id", parse_id), row.get("name"), row.get("region"), row.get("model", parse_id))
+        school = School(row.get("school_id", parse_id), row.get("name"), row.get("region"), row.get("model", parse_id),
+                        row.get("city") or "other", row.get("waivers", parse_list, ()))
         report("schools.csv", line, row.problems + check_school(school, models))
         if not duplicate("schools.csv", line, "school_id", school.school_id, seen):
             schools[school.school_id] = school
@@ -205,16 +221,39 @@ def read_bundle(folder: Path | str, today: date | None = None, limits: Settings 
             current_school_id=row.get("current_school_id", optional_id),
             displacement_reason=row.get("displacement_reason", optional_id),
         )
-        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, certifications, today))
+        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, known_codes, today))
         if not duplicate("teachers.csv", line, "teacher_id", teacher.teacher_id, seen):
             teachers[teacher.teacher_id] = teacher
+
+    # outside candidates (docs/rules.md): not pool teachers; rankings and interviews name them by teacher_id
+    seen = {}
+    pool_ids = set(teachers)
+    for line, row in rows("outside_candidates.csv"):
+        candidate = Teacher(teacher_id=row.get("teacher_id"), name=row.get("name"),
+                            certifications=row.get("certifications", parse_list, ()), seniority_date=date.max,
+                            salary=row.get("salary", parse_int, 0) if row.values.get("salary", "").strip() else 0,
+                            status=OUTSIDE)  # type: ignore[arg-type]
+        found = list(row.problems)
+        if not candidate.teacher_id:
+            found.append(("teacher_id", "must not be empty"))
+        if not candidate.certifications:
+            found.append(("certifications", "an outside candidate needs at least one certification"))
+        found += [("certifications", f"unknown certification {c!r}") for c in candidate.certifications
+                  if c not in known_codes]
+        if candidate.salary < 0:
+            found.append(("salary", "must not be negative"))
+        if candidate.teacher_id in pool_ids:
+            found.append(("teacher_id", f"{candidate.teacher_id!r} is already a pool teacher in teachers.csv"))
+        report("outside_candidates.csv", line, found)
+        if not duplicate("outside_candidates.csv", line, "teacher_id", candidate.teacher_id, seen):
+            teachers[candidate.teacher_id] = candidate
 
     vacancies: dict[str, Vacancy] = {}
     seen = {}
     for line, row in rows("vacancies.csv"):
         vacancy = Vacancy(row.get("vacancy_id", parse_id), row.get("school_id", parse_id), row.get("certification", parse_id),
                           row.get("fte", parse_float, 1.0))
-        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, certifications))
+        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, known_codes))
         if not duplicate("vacancies.csv", line, "vacancy_id", vacancy.vacancy_id, seen):
             vacancies[vacancy.vacancy_id] = vacancy
 
@@ -249,6 +288,11 @@ def read_bundle(folder: Path | str, today: date | None = None, limits: Settings 
 
     if problems:
         raise problems.error()
+    if not catalogue_given:
+        builtin = builtin_certifications()
+        used = {c for t in teachers.values() for c in t.certifications} | {v.certification for v in vacancies.values()}
+        certifications.update(builtin)
+        certifications.update({c: Certification(c, c, False) for c in used if c not in builtin})
     return District(models=models, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
@@ -276,20 +320,25 @@ def write_bundle(district: District, folder: Path | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     models = [{"model": m.model, **{c: getattr(m, c) for c in RULE_COLUMNS}}
               for m in sorted(district.models.values(), key=lambda m: m.model)]
+    pool = [t for t in district.teachers.values() if not t.is_outside_candidate]
+    outside = [t for t in district.teachers.values() if t.is_outside_candidate]
     certs = [{"certification": c.code, "name": c.name, "shortage": c.shortage}
              for c in sorted(district.certifications.values(), key=lambda c: c.code)]
     tables: dict[str, list[dict[str, object]]] = {
         "models.csv": models,
         "certifications.csv": certs,
         "schools.csv": [vars(s) for s in sorted(district.schools.values(), key=lambda s: s.school_id)],
-        "teachers.csv": [vars(t) for t in sorted(district.teachers.values(), key=lambda t: t.teacher_id)],
+        "teachers.csv": [vars(t) for t in sorted(pool, key=lambda t: t.teacher_id)],
         "vacancies.csv": [vars(v) for v in sorted(district.vacancies.values(), key=lambda v: v.vacancy_id)],
         "preferences.csv": [vars(p) for p in sorted(district.preferences, key=lambda p: (p.teacher_id, p.rank))],
         "rankings.csv": [vars(r) for r in sorted(district.rankings, key=lambda r: (r.vacancy_id, r.rank))],
         "interviews.csv": [vars(i) for i in sorted(district.interviews, key=lambda i: (i.vacancy_id, i.teacher_id))],
         "committees.csv": [vars(c) for c in sorted(district.committees, key=lambda c: (c.school_id, c.member))],
     }
+    if outside:  # only a district with outside candidates writes the file
+        tables["outside_candidates.csv"] = [vars(t) for t in sorted(outside, key=lambda t: t.teacher_id)]
     for name, records in tables.items():
-        columns = COLUMNS[name] + (EXTRA_TEACHER_COLUMNS if name == "teachers.csv" else ())
+        columns = COLUMNS[name] + {"teachers.csv": EXTRA_TEACHER_COLUMNS, "schools.csv": EXTRA_SCHOOL_COLUMNS,
+                                   "outside_candidates.csv": ("salary",)}.get(name, ())
         _frame(records, columns).to_csv(folder / name, index=False)
     return folder

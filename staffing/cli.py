@@ -202,8 +202,10 @@ def import_cmd(folder: Path,
     if update:
         typer.echo(f"updated from {folder}: {summary.text()}")
         return
-    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
-               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+    outside = sum(1 for t in district.teachers.values() if t.is_outside_candidate)
+    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers) - outside} pool teachers, "
+               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings"
+               + (f", {outside} outside candidates" if outside else ""))
     for line in notes.lines():
         typer.echo(f"  {line}")
 

@@ -31,6 +31,10 @@ class SchoolModelRule(SQLModel, table=True):
     committee_rule: str = "district"
     city: str = ""
     summary: str = ""
+    budget_basis: str = "average"
+    outside_district: bool = False
+    zone: str = ""
+    committee_roles: str = ""  # ";"-joined roles the committee must include
 
 
 class CertificationRow(SQLModel, table=True):
@@ -46,6 +50,8 @@ class SchoolRow(SQLModel, table=True):
     name: str
     region: str = Field(index=True)
     model: str = Field(foreign_key="school_model_rule.model", index=True)
+    city: str = "other"
+    waivers: str = ""  # ";"-joined conditional autonomies the school holds
 
 
 class TeacherRow(SQLModel, table=True):

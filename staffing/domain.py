@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
 
-from staffing.rules import ModelRules
+from staffing.rules import ModelRules, school_rules
 
-Status = Literal["displaced", "new_hire", "voluntary_transfer"]
+Status = Literal["displaced", "new_hire", "voluntary_transfer", "outside_candidate"]
 STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+#: The status of an outside candidate (``outside_candidates.csv``; docs/rules.md): never a pool teacher.
+OUTSIDE = "outside_candidate"
 #: Why a displaced teacher is in the pool (descriptive; the rules only read ``status`` and the flags).
 DISPLACEMENT_REASONS: tuple[str, ...] = ("excessed", "position_cut", "dismissed_to_pool", "returning_from_leave")
 ROLES: tuple[str, ...] = ("principal", "union_chair", "teacher", "parent", "student", "classified")
@@ -49,10 +51,15 @@ class Certification:
 
 @dataclass(frozen=True)
 class School:
+    """A school; ``city`` selects city-wide rules, ``waivers`` the conditional autonomies it was granted
+    (:func:`staffing.rules.school_rules`)."""
+
     school_id: str
     name: str
     region: str
     model: str
+    city: str = "other"
+    waivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class Teacher:
     displacement_reason: str | None = None
     tenured: bool = False
     rating: int | None = None
+
+    @property
+    def is_outside_candidate(self) -> bool:
+        """Not in the district pool: a candidate from outside whom a school that may hire outside ranked."""
+        return self.status == OUTSIDE
 
     @property
     def is_district_employee(self) -> bool:
@@ -160,6 +172,11 @@ class District:
             data["excluded_pairs"] = sorted([t, v] for t, v in self.excluded_pairs)
         return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
 
+    def rules_of(self, school_id: str) -> ModelRules:
+        """The school's effective rules under the district's table (no policy overrides)."""
+        s = self.schools[school_id]
+        return school_rules(self.models, s.model, s.city, s.waivers)
+
     def snapshot_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
@@ -174,7 +191,7 @@ class District:
             teachers[t["teacher_id"]] = Teacher(**t)
         return cls(
             models={m["model"]: ModelRules.from_dict(m) for m in data["models"]},
-            schools={s["school_id"]: School(**s) for s in data["schools"]},
+            schools={s["school_id"]: School(**{**s, "waivers": tuple(s.get("waivers", ()))}) for s in data["schools"]},
             teachers=teachers,
             vacancies={v["vacancy_id"]: Vacancy(**v) for v in data["vacancies"]},
             preferences=[Preference(**p) for p in data["preferences"]],

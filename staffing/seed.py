@@ -38,7 +38,7 @@ from staffing.domain import (
     Vacancy,
     builtin_certifications,
 )
-from staffing.rules import BUILTIN_RULES
+from staffing.rules import BUILTIN_RULES, CITIES, WAIVERS, school_rules
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,15 @@ def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rat
         sid = f"S{i + 1:04d}"
         region = regions[i % len(regions)]
         kind = rng.choice(("Elementary", "Middle", "High", "K-8 Academy"))
-        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model)
+        # the model's home city (city-wide rules apply by it); every conditional autonomy of the model granted
+        city = BUILTIN_RULES[model].city if BUILTIN_RULES[model].city in CITIES else "other"
+        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model, city,
+                              tuple(sorted(WAIVERS.get(model, {}))))
     school_ids = list(schools)
+
+    def rules_of(sid: str):
+        school = schools[sid]
+        return school_rules(BUILTIN_RULES, school.model, school.city, school.waivers)
 
     # Vacancies: posts per school vary; a school posts a few subjects, sometimes several posts of one.
     vacancies: dict[str, Vacancy] = {}
@@ -182,7 +189,7 @@ def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rat
             reason = rng.choice(DISPLACEMENT_REASONS)
             if reason == "dismissed_to_pool":
                 # only models with the power to dismiss send teachers to the pool that way
-                dismissing = [s for s in local if BUILTIN_RULES[schools[s].model].can_dismiss_to_pool]
+                dismissing = [s for s in local if rules_of(s).can_dismiss_to_pool]
                 former = rng.choice(dismissing) if dismissing else former
                 reason = reason if dismissing else "excessed"
             if return_rights:
@@ -243,7 +250,7 @@ def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rat
         scored = sorted(pool, key=lambda t: -(fit[t] + rating_weight * _rating_view(teachers[t]) + rng.gauss(0, 0.7)))
         acceptable = [t for t in scored
                       if rng.random() < 0.7 * max(0.0, 1 - rating_weight * RATING_REJECTION.get(teachers[t].rating, 0.0))][:15]
-        rules = BUILTIN_RULES[schools[sid].model]
+        rules = rules_of(sid)
         for vid in posts:
             rankings += [Ranking(vid, t, r + 1) for r, t in enumerate(acceptable)]
             wanted = max(rules.min_pool_interviews, 1)
@@ -254,7 +261,7 @@ def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rat
 
     committees: list[CommitteeMember] = []
     for sid, school in schools.items():
-        rule = BUILTIN_RULES[school.model]
+        rule = rules_of(sid)
         roles = ["principal", "union_chair", "teacher"]
         if rule.committee_rule == "consensus":
             roles += ["teacher", "parent", "student", "classified"]

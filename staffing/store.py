@@ -42,7 +42,7 @@ from staffing.domain import (
     Vacancy,
 )
 from staffing.rules import ModelRules
-from staffing.services import log_change
+from staffing.audit_trail import log_change
 
 #: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data; a replaced
 #: district starts a new season, so its offers go.
@@ -130,10 +130,10 @@ def save_district(session: Session, district: District, replace: bool = False, a
         session.execute(update(UserRow).where(UserRow.school_id.is_not(None)).values(school_id=None))  # type: ignore[union-attr]
         for table in DISTRICT_TABLES:
             session.execute(delete(table))
-    _bulk(session, SchoolModelRule, [m.as_dict() for m in district.models.values()])
+    _bulk(session, SchoolModelRule, [model_rule_row(m) for m in district.models.values()])
     _bulk(session, CertificationRow, [{"code": c.code, "name": c.name, "shortage": c.shortage}
                                       for c in district.certifications.values()])
-    _bulk(session, SchoolRow, [vars(s) for s in district.schools.values()])
+    _bulk(session, SchoolRow, [{**vars(s), "waivers": ";".join(s.waivers)} for s in district.schools.values()])
     teachers = list(district.teachers.values())
     _bulk(session, TeacherRow, [
         {"teacher_id": t.teacher_id, "name": t.name, "certifications": ";".join(t.certifications),
@@ -170,13 +170,26 @@ def _counts(session: Session) -> dict[str, int]:
             for table in (SchoolRow, TeacherRow, VacancyRow, RankingRow, BallotRow, UserRow)}
 
 
+def model_rule_row(rules: ModelRules) -> dict[str, object]:
+    """A rule-table row as its database row (lists ``;``-joined; a school's waivers are not a model's)."""
+    data = rules.as_dict()
+    data.pop("waivers", None)
+    data["committee_roles"] = ";".join(rules.committee_roles)
+    return data
+
+
+def school_of_row(r: SchoolRow) -> School:
+    return School(r.school_id, r.name, r.region, r.model, r.city or "other",
+                  tuple(w for w in (r.waivers or "").split(";") if w))
+
+
 def load_district(session: Session, open_only: bool = True) -> District:
     """The current district as a pure snapshot.  A placement round (``open_only``) sees only the teachers still
     in the pool (not holding an offer, not gone) and the open vacancies, and only the preferences, rankings and
     interviews of those: a row naming a teacher or post outside the snapshot would be a dangling reference."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
-    schools = {r.school_id: School(r.school_id, r.name, r.region, r.model) for r in session.exec(select(SchoolRow))}
+    schools = {r.school_id: school_of_row(r) for r in session.exec(select(SchoolRow))}
     gone = left_pool(session) if open_only else set()
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(

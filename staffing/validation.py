@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from staffing.rules import CITIES, check_waivers
 from staffing.domain import (
     ROLES,
     STATUSES,
@@ -166,6 +167,10 @@ def check_school(s: School, models: Container[str]) -> list[FieldProblem]:
         problems.append(("school_id", "must not be empty"))
     if s.model not in models:
         problems.append(("model", f"unknown school model {s.model!r}"))
+    elif s.waivers:
+        problems += [("waivers", message) for message in check_waivers(s.model, s.waivers)]
+    if s.city not in CITIES:
+        problems.append(("city", f"must be one of {', '.join(CITIES)}, got {s.city!r}"))
     return problems
 
 

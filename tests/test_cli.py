@@ -60,7 +60,7 @@ def test_import_place_audit_replay(env, db_url):
     assert "run 1" in placed.output and "must_place_placed" in placed.output
     assert " deterministic)" in placed.output  # the work each searched stage did, which a replay must repeat
     # the small round's model keeps every pair, so CP-SAT's own proof holds for the whole problem
-    assert "  reserve 4,249: proven optimal (CP-SAT's bound 4,249)" in placed.output.splitlines()
+    assert "  reserve 3,867: proven optimal (CP-SAT's bound 3,867)" in placed.output.splitlines()
     # what the solve was doing, on stderr with the seconds since the start; stdout keeps only the figures
     steps = [line.split("] ", 1)[1] for line in placed.stderr.splitlines()]
     assert steps[0] == "building the instance: 100 teachers, 110 vacancies"

@@ -111,8 +111,8 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
     assert r.status_code == 200 and "Placement run #1" in r.text and "rule violations" in r.text
     page = hr.get("/hr/runs/1").text
-    assert "<li>reserve 4,249: proven optimal (CP-SAT&#39;s bound 4,249)</li>" in page
-    assert "no lawful placement leaves less than $434,000" in page
+    assert "<li>reserve 3,867: proven optimal (CP-SAT&#39;s bound 3,867)</li>" in page
+    assert "no lawful placement leaves less than $819,400" in page
     assert hr.get("/hr/runs/1/status").headers.get("HX-Refresh") == "true"
     assert hr.get("/hr/runs/1?kind=forced").status_code == 200
     hr.post("/api/runs", json={"scenario": "all_mutual_consent", "time_limit": 5})
@@ -328,7 +328,7 @@ def test_interview_log_validates_and_reports_the_minimum(as_):
     p1 = as_("p1")
     url = "/schools/S0001/vacancies/V00001/interviews"
     ok = p1.post(url, data={"teacher_id": "T00002", "held_on": "2026-04-10"})
-    assert ok.status_code == 200 and "pool candidate(s) interviewed" in ok.text
+    assert ok.status_code == 200 and "displaced applicant(s) interviewed" in ok.text
     future = p1.post(url, data={"teacher_id": "T00002", "held_on": "2999-01-01"})
     assert future.status_code == 422 and "in the future" in future.text
     garbled = p1.post(url, data={"teacher_id": "T00002", "held_on": "tomorrow"})
@@ -442,24 +442,39 @@ def test_committee_member_reads_own_school_votes_but_cannot_edit_the_committee_l
 
 
 def test_consensus_committee_adopts_the_majority_decision(as_, db_url):
-    # S0004 is a local-initiative school: its committee decides by consensus
+    # S0004 is a local-initiative school with a consensus committee of seven (RULES.md: majority of the full
+    # roster, quorum, Borda order)
     url = "/schools/S0004/vacancies/V00004"
-    for voter, ballot in (("c4a", ["T00005", "T00031"]), ("c4b", ["T00031", "T00005", "T00100"]),
-                          ("p4", ["T00031", "T00062"])):
+
+    def vote(voter, ballot):
         client = as_(voter)
         for tid in ballot:
             assert client.post(f"{url}/ballot", data={"teacher_id": tid, "action": "add"}).status_code == 200
+
+    for voter, ballot in (("c4a", ["T00005", "T00031"]), ("c4b", ["T00031", "T00005", "T00100"]),
+                          ("p4", ["T00031", "T00062"])):
+        vote(voter, ballot)
     p4 = as_("p4")
+    waiting = p4.post(f"{url}/adopt")
+    assert waiting.status_code == 422 and "no quorum: 3 of the committee&#39;s 7 members have voted" in waiting.text
+    vote("c4c", ["T00031", "T00005"])
     ballots = p4.get("/api/schools/S0004/vacancies/V00004/ballots").json()
-    assert ballots["rule"] == "consensus" and ballots["decision"] == ["T00031", "T00005"]
+    # T00005 is on 3 of 4 ballots cast, but not on a majority (4) of the roster of 7
+    assert ballots["rule"] == "consensus" and ballots["decision"] == ["T00031"]
     adopted = p4.post(f"{url}/adopt")
     assert adopted.status_code == 200 and "T00031" in adopted.text
-    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031", "T00005"]
+    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031"]
     with session_scope(db_url) as s:
         logged = {(a.entity, a.actor) for a in s.exec(select(AuditLog))}
     assert {("ballot", "c4a"), ("ballot", "c4b"), ("ballot", "p4"), ("ranking", "p4")} <= logged
     bad = as_("c4a").put("/api/schools/S0004/vacancies/V00004/ballot", json={"teacher_ids": ["T00005", "T00005"]})
     assert bad.status_code == 422 and "appears twice" in bad.text
+    # the principal cannot bypass the consensus rule by editing the committee's ranking
+    bypass = p4.put("/api/schools/S0004/vacancies/V00004/ranking", json={"teacher_ids": ["T00062"]})
+    assert bypass.status_code == 422 and "selects by consensus" in bypass.text
+    clicked = p4.post(f"{url}/ranking", data={"teacher_id": "T00062", "action": "add"})
+    assert clicked.status_code == 422 and "selects by consensus" in clicked.text
+    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031"]
 
 
 def test_principal_rule_waits_for_the_principal(as_):
@@ -472,3 +487,14 @@ def test_principal_rule_waits_for_the_principal(as_):
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").status_code == 409
     p1.put("/api/schools/S0001/vacancies/V00001/ballot", json={"teacher_ids": ["T00002"]})
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").json()["teacher_ids"] == ["T00002"]
+
+
+def test_principal_school_page_shows_the_schools_rule_row_and_waivers(as_):
+    # S0004 is a local-initiative school in Los Angeles holding both its waivers (the seed grants them)
+    page = as_("p4").get("/schools/S0004").text
+    assert "Staffing rules of this school (la_lis, los_angeles)" in page
+    assert "<td>staff_selection</td><td>yes</td>" in page and "<td>consensus_committee</td><td>yes</td>" in page
+    assert "consensus of the committee" in page and "the district&#39;s average salary" in page
+    charter = as_("p1").get("/schools/S0001").text
+    assert "no — the district neither fills its posts nor places teachers here" in charter
+    assert "This model has no conditional autonomies." in charter

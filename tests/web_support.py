@@ -18,7 +18,7 @@ from web.auth import create_user
 
 USERS = {"hr": ("hr", None), "union": ("union", None), "p1": ("principal", "S0001"), "p2": ("principal", "S0002"),
          "c1": ("committee", "S0001"), "p4": ("principal", "S0004"), "c4a": ("committee", "S0004"),
-         "c4b": ("committee", "S0004")}
+         "c4b": ("committee", "S0004"), "c4c": ("committee", "S0004")}
 
 
 def password_of(user: str) -> str:

@@ -20,7 +20,6 @@ from staffing.db_models import (
     PlacementRun,
     PoolEntry,
     RankingRow,
-    SchoolModelRule,
     SchoolRow,
     TeacherPreferenceRow,
     TeacherRow,
@@ -28,8 +27,9 @@ from staffing.db_models import (
 )
 from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
+from staffing.rules import WAIVERS, committee_composition_problems
 from staffing.season import latest_published
-from staffing.services import NotFound, ballots, committee_decision
+from staffing.services import NotFound, ballots, committee_decision, school_rules_in_db
 
 
 @dataclass
@@ -106,14 +106,15 @@ def vacancies(session: Session, school_id: str = "", certification: str = "", mo
 
 
 def committees(session: Session) -> list[dict]:
-    rows = session.exec(select(CommitteeMemberRow, SchoolRow, SchoolModelRule)
+    rows = session.exec(select(CommitteeMemberRow, SchoolRow)
                         .join(SchoolRow, SchoolRow.school_id == CommitteeMemberRow.school_id)
-                        .join(SchoolModelRule, SchoolModelRule.model == SchoolRow.model)
                         .order_by(CommitteeMemberRow.school_id, CommitteeMemberRow.id)).all()
     by_school: dict[str, dict] = {}
-    for member, school, rules in rows:
+    for member, school in rows:
+        if school.school_id not in by_school:
+            rule = school_rules_in_db(session, school.school_id).committee_rule
         entry = by_school.setdefault(school.school_id, {"school_id": school.school_id, "school": school.name,
-                                                        "model": school.model, "rule": rules.committee_rule,
+                                                        "model": school.model, "rule": rule,
                                                         "members": []})
         entry["members"].append(f"{member.member}")
     return list(by_school.values())
@@ -123,9 +124,11 @@ def school(session: Session, school_id: str) -> dict:
     row = session.get(SchoolRow, school_id)
     if row is None:
         raise NotFound(f"school {school_id!r} does not exist")
-    rules = session.get(SchoolModelRule, row.model)
+    rules = school_rules_in_db(session, school_id)  # the model's row, the city's rules and the school's waivers
     members = session.exec(select(CommitteeMemberRow).where(CommitteeMemberRow.school_id == school_id)).all()
     return {"school": row, "rules": rules, "members": members, "vacancies": vacancies(session, school_id=school_id),
+            "conditional": WAIVERS.get(row.model, {}),
+            "committee_missing": committee_composition_problems(rules, [m.role for m in members]),
             "run": latest_published(session), "placements": published_placements(session, school_id)}
 
 
@@ -143,7 +146,7 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
     v = session.get(VacancyRow, vacancy_id)
     if v is None or v.school_id != school_id:
         raise NotFound(f"vacancy {vacancy_id!r} is not at school {school_id!r}")
-    rules = session.get(SchoolModelRule, session.get(SchoolRow, school_id).model)  # type: ignore[union-attr]
+    rules = school_rules_in_db(session, school_id)
     ranking = [r.teacher_id for r in session.exec(select(RankingRow).where(RankingRow.vacancy_id == vacancy_id)
                                                   .order_by(RankingRow.rank))]
     applicants = {p.teacher_id: p.rank for p in session.exec(select(TeacherPreferenceRow)
@@ -152,7 +155,8 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
     by_id = {c.teacher_id: c for c in candidates}
     interviews = session.exec(select(InterviewRow).where(InterviewRow.vacancy_id == vacancy_id)
                               .order_by(InterviewRow.held_on)).all()
-    interviewed = {i.teacher_id for i in interviews}
+    # R-INTERVIEW counts displaced applicants only
+    interviewed = {i.teacher_id for i in interviews if getattr(by_id.get(i.teacher_id), "status", "") == "displaced"}
     need = rules.min_pool_interviews if rules else 0
     cast = ballots(session, vacancy_id)
     try:
