@@ -43,6 +43,8 @@ from staffing.validation import (
     parse_float,
     parse_int,
     parse_list,
+    parse_optional_bool,
+    parse_optional_int,
 )
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -59,7 +61,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv")
 #: Written when present, read when present; not required by FORMATS.md.
-EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+EXTRA_TEACHER_COLUMNS = ("displacement_reason", "tenured", "rating")
 
 
 class _Row:
@@ -183,6 +185,8 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
             former_school_id=row.get("former_school_id", optional_id),
             current_school_id=row.get("current_school_id", optional_id),
             displacement_reason=row.get("displacement_reason", optional_id),
+            tenured=row.get("tenured", parse_optional_bool, False),
+            rating=row.get("rating", parse_optional_int, None),
         )
         report("teachers.csv", line, row.problems + check_teacher(teacher, schools, certifications, today))
         if not duplicate("teachers.csv", line, "teacher_id", teacher.teacher_id, seen):

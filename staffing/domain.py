@@ -16,8 +16,11 @@ from typing import Literal
 
 from staffing.rules import ModelRules
 
-Status = Literal["displaced", "new_hire", "voluntary_transfer"]
-STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+Status = Literal["displaced", "new_hire", "voluntary_transfer", "employed"]
+#: Statuses of teachers in the hiring pool (the solver's snapshot holds only these).
+POOL_STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+#: Every status a teacher record may have: ``employed`` holds a post at ``current_school_id`` (a roster).
+STATUSES: tuple[str, ...] = POOL_STATUSES + ("employed",)
 #: Why a displaced teacher is in the pool (descriptive; the rules only read ``status`` and the flags).
 DISPLACEMENT_REASONS: tuple[str, ...] = ("excessed", "position_cut", "dismissed_to_pool", "returning_from_leave")
 ROLES: tuple[str, ...] = ("principal", "union_chair", "teacher", "parent", "student", "classified")
@@ -57,7 +60,8 @@ class School:
 
 @dataclass(frozen=True)
 class Teacher:
-    """A pool teacher.  ``certifications`` is a sorted tuple so equal teachers compare and hash equal."""
+    """A teacher: in the pool, or ``employed`` on a school's roster.  ``certifications`` is a sorted tuple so
+    equal teachers compare and hash equal."""
 
     teacher_id: str
     name: str
@@ -70,6 +74,13 @@ class Teacher:
     former_school_id: str | None = None
     current_school_id: str | None = None
     displacement_reason: str | None = None
+    tenured: bool = False
+    rating: int | None = None
+
+    @property
+    def in_pool(self) -> bool:
+        """Seeking a post this round (not ``employed`` on a roster)."""
+        return self.status != "employed"
 
     @property
     def is_district_employee(self) -> bool:
@@ -152,6 +163,18 @@ class District:
             "certifications": rows(self.certifications.values()),
         }
         return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+
+    def pool(self) -> "District":
+        """The solver's snapshot: this district without its ``employed`` teachers (rosters) and their rows."""
+        if all(t.in_pool for t in self.teachers.values()):
+            return self
+        teachers = {tid: t for tid, t in self.teachers.items() if t.in_pool}
+        return District(
+            models=self.models, schools=self.schools, teachers=teachers, vacancies=self.vacancies,
+            preferences=[p for p in self.preferences if p.teacher_id in teachers],
+            rankings=[r for r in self.rankings if r.teacher_id in teachers],
+            interviews=[i for i in self.interviews if i.teacher_id in teachers],
+            committees=self.committees, certifications=self.certifications)
 
     def snapshot_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from staffing.db_models import (
     BallotRow,
     CertificationRow,
+    ExcessDecision,
+    ExcessNotice,
     CommitteeMemberRow,
     InterviewRow,
     PoolEntry,
@@ -39,7 +41,7 @@ from staffing.domain import (
 from staffing.rules import ModelRules
 
 #: Child tables first, so deletes respect foreign keys.
-DISTRICT_TABLES = (BallotRow, UserRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+DISTRICT_TABLES = (BallotRow, UserRow, ExcessNotice, ExcessDecision, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 
@@ -74,7 +76,7 @@ def save_district(session: Session, district: District, replace: bool = False, a
     _bulk(session, TeacherRow, [
         {"teacher_id": t.teacher_id, "name": t.name, "certifications": ";".join(t.certifications),
          "seniority_date": t.seniority_date, "salary": t.salary, "current_school_id": t.current_school_id,
-         "former_school_id": t.former_school_id} for t in teachers])
+         "former_school_id": t.former_school_id, "tenured": t.tenured, "rating": t.rating} for t in teachers])
     _bulk(session, PoolEntry, [
         {"teacher_id": t.teacher_id, "status": t.status, "must_place": t.must_place,
          "return_rights": t.return_rights, "displacement_reason": t.displacement_reason} for t in teachers])
@@ -90,29 +92,32 @@ def save_district(session: Session, district: District, replace: bool = False, a
 
 
 def load_district(session: Session, open_only: bool = True) -> District:
-    """The current district as a pure snapshot; a placement round sees only open vacancies."""
+    """The current district as a pure snapshot; a placement round (``open_only``) sees only open vacancies and
+    the teachers in the pool (not ``employed`` ones on a roster, nor those a published run placed)."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
     schools = {r.school_id: School(r.school_id, r.name, r.region, r.model) for r in session.exec(select(SchoolRow))}
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
-        if open_only and pool.placed_vacancy_id is not None:
-            continue  # placed by a published run: no longer in this round's pool
+        if open_only and (pool.placed_vacancy_id is not None or pool.status == "employed"):
+            continue  # placed by a published run, or holding a post on a roster: not in this round's pool
         teachers[row.teacher_id] = Teacher(
             teacher_id=row.teacher_id, name=row.name, certifications=tuple(sorted(row.certifications.split(";"))),
             seniority_date=row.seniority_date, salary=row.salary, status=pool.status,  # type: ignore[arg-type]
             must_place=pool.must_place, return_rights=pool.return_rights, former_school_id=row.former_school_id,
-            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason)
+            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason,
+            tenured=row.tenured, rating=row.rating)
     vacancies = {r.vacancy_id: Vacancy(r.vacancy_id, r.school_id, r.certification, r.fte)
                  for r in session.exec(select(VacancyRow)) if r.status == "open" or not open_only}
     return District(
         models=models, schools=schools, teachers=teachers, vacancies=vacancies,
-        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))],
+        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))
+                     if r.teacher_id in teachers],
         rankings=[Ranking(r.vacancy_id, r.teacher_id, r.rank) for r in session.exec(select(RankingRow))
-                  if r.vacancy_id in vacancies],
+                  if r.vacancy_id in vacancies and r.teacher_id in teachers],
         interviews=[Interview(r.vacancy_id, r.teacher_id, r.held_on) for r in session.exec(select(InterviewRow))
-                    if r.vacancy_id in vacancies],
+                    if r.vacancy_id in vacancies and r.teacher_id in teachers],
         committees=[CommitteeMember(r.school_id, r.member, r.role) for r in session.exec(select(CommitteeMemberRow))],
         certifications=certs,
     )
