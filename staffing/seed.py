@@ -13,7 +13,10 @@ reports describe:
   list none (then every school is acceptable to them);
 * committees rank the applicants to each posting by a latent fit score plus noise, one list per
   (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
-  of their interview minimum so the compliance figure has something to show.
+  of their interview minimum so the compliance figure has something to show;
+* with ``rosters``, every school also has its staff: ``employed`` teachers in the subjects it teaches, with
+  seniority, tenure and a latest rating, drawn from a separate random stream so the pool part of a district is
+  the same with or without them.
 """
 
 from __future__ import annotations
@@ -81,8 +84,11 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def generate(size: str = "small", seed: int = 7) -> District:
-    """Generate a district; the same ``(size, seed)`` always gives the same district."""
+def generate(size: str = "small", seed: int = 7, rosters: bool = False) -> District:
+    """Generate a district; the same ``(size, seed, rosters)`` always gives the same district.
+
+    ``rosters`` adds each school's employed teachers (``staffing seed`` does; solver benchmarks and the analysis
+    study the pool alone, which is the same either way)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
     spec = SIZES[size]
@@ -220,6 +226,40 @@ def generate(size: str = "small", seed: int = 7) -> District:
         for role in roles:
             committees.append(CommitteeMember(sid, f"{rng.choice(FIRST)} {rng.choice(LAST)} ({role})", role))
 
+    if rosters:
+        teachers.update(_rosters(random.Random(f"{size}:{seed}:rosters"), schools, len(teachers)))
     return District(models=dict(BUILTIN_RULES), schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
+
+
+#: Latest evaluation ratings (1 = ineffective ... 4 = highly effective) and how common each is on a roster.
+RATINGS = {1: 4, 2: 14, 3: 57, 4: 25}
+#: Years of service after which a teacher is tenured (most, not all: some lost it or never applied).
+TENURE_YEARS = 3
+
+
+def _rosters(rng: random.Random, schools: dict[str, School], first: int) -> dict[str, Teacher]:
+    """Each school's staff: two to four subjects it teaches, one to four employed teachers in each."""
+    out: dict[str, Teacher] = {}
+    n = first
+    for sid in schools:
+        subjects = set()
+        while len(subjects) < rng.randint(2, 4):
+            subjects.add(_weighted(rng, DEMAND))
+        for cert in sorted(subjects):
+            for _ in range(rng.randint(1, 4)):
+                n += 1
+                tid = f"T{n:05d}"
+                certs = {cert}
+                if rng.random() < 0.15:
+                    certs.add(_weighted(rng, DEMAND))
+                years = rng.randint(0, 30)
+                seniority = ROUND_DATE - timedelta(days=365 * years + rng.randint(0, 364))
+                out[tid] = Teacher(
+                    teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    certifications=tuple(sorted(certs)), seniority_date=seniority,
+                    salary=min(52_000 + 1_900 * years, 112_000), status="employed", current_school_id=sid,
+                    tenured=years >= TENURE_YEARS and rng.random() < 0.9,
+                    rating=int(_weighted(rng, {str(k): v for k, v in RATINGS.items()})))
+    return out

@@ -3,7 +3,8 @@
 Passwords are hashed with scrypt from the standard library (salted, memory-hard); a session cookie signed by
 Starlette's SessionMiddleware carries only the username.  Roles: ``hr`` (the whole district), ``principal``
 (their own school: selection committee work), ``committee`` (a committee member of one school: reads it and casts
-their own ballots), ``union`` (read-only audit).
+their own ballots), ``union`` (read-only audit), ``teacher`` (one teacher record: reads it and changes their own
+list of schools).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 
 from sqlmodel import Session, select
 
-from staffing.db_models import SchoolRow, UserRow
+from staffing.db_models import PoolEntry, SchoolRow, TeacherRow, UserRow
 from staffing.services import log_change
 from staffing.validation import Problem, ValidationError
 
-ROLES = ("hr", "principal", "committee", "union")
+ROLES = ("hr", "principal", "committee", "union", "teacher")
 SCHOOL_ROLES = ("principal", "committee")
 _N, _R, _P = 2**14, 8, 1
 
@@ -49,8 +51,12 @@ def authenticate(session: Session, username: str, password: str) -> UserRow | No
 
 
 def create_user(session: Session, username: str, password: str, role: str, school_id: str | None = None,
-                display_name: str = "", actor: str = "admin") -> UserRow:
+                display_name: str = "", actor: str = "admin", teacher_id: str | None = None) -> UserRow:
     problems = []
+    if role == "teacher" and (teacher_id is None or session.get(TeacherRow, teacher_id) is None):
+        problems.append(Problem(f"user {username}", None, "teacher_id", "a teacher user needs an existing teacher id"))
+    if role != "teacher" and teacher_id is not None:
+        problems.append(Problem(f"user {username}", None, "teacher_id", "only a teacher user is tied to a teacher"))
     if role not in ROLES:
         problems.append(Problem(f"user {username}", None, "role", f"must be one of {', '.join(ROLES)}"))
     if role in SCHOOL_ROLES and (school_id is None or session.get(SchoolRow, school_id) is None):
@@ -62,16 +68,19 @@ def create_user(session: Session, username: str, password: str, role: str, schoo
     if problems:
         raise ValidationError(problems)
     user = UserRow(username=username, password_hash=hash_password(password), role=role,
-                   school_id=school_id if role in SCHOOL_ROLES else None, display_name=display_name or username)
+                   school_id=school_id if role in SCHOOL_ROLES else None, display_name=display_name or username,
+                   teacher_id=teacher_id if role == "teacher" else None)
     session.add(user)
     session.flush()
-    log_change(session, actor, "add", "user", username, None, f'{{"role": "{role}", "school_id": "{school_id}"}}')
+    log_change(session, actor, "add", "user", username, None,
+               json.dumps({"role": role, "school_id": school_id, "teacher_id": user.teacher_id}))
     return user
 
 
 def create_demo_users(session: Session, password: str = "demo") -> list[UserRow]:
     """One HR user, one union rep, and for every school a principal (``principal.<school_id>``) and a
-    committee member (``member.<school_id>``)."""
+    committee member (``member.<school_id>``), and sign-ins ``teacher.<teacher_id>`` for a few teachers: the
+    first pool teachers by id of each status, and the first employed ones."""
     users = [create_user(session, "hr", password, "hr", display_name="District HR"),
              create_user(session, "union", password, "union", display_name="Union representative")]
     for school in session.exec(select(SchoolRow).order_by(SchoolRow.school_id)):
@@ -79,4 +88,16 @@ def create_demo_users(session: Session, password: str = "demo") -> list[UserRow]
                                  display_name=f"Principal, {school.name}"))
         users.append(create_user(session, f"member.{school.school_id}", password, "committee", school.school_id,
                                  display_name=f"Committee member, {school.name}"))
+    for teacher in demo_teachers(session):
+        users.append(create_user(session, f"teacher.{teacher.teacher_id}", password, "teacher",
+                                 teacher_id=teacher.teacher_id, display_name=teacher.name))
     return users
+
+
+def demo_teachers(session: Session, per_status: int = 2) -> list[TeacherRow]:
+    """A few teachers to sign in as in a demo: the first ``per_status`` of each status, by id."""
+    out: list[TeacherRow] = []
+    for status in ("displaced", "new_hire", "voluntary_transfer", "employed"):
+        out += session.exec(select(TeacherRow).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
+                            .where(PoolEntry.status == status).order_by(TeacherRow.teacher_id).limit(per_status)).all()
+    return out
