@@ -58,7 +58,8 @@ def logout(request: Request) -> Response:
 
 @router.get("/")
 def home(user: User = Depends(current_user)) -> Response:
-    target = {"hr": "/hr", "union": "/audit"}.get(user.role, f"/schools/{user.school_id}")  # principal, committee
+    target = {"hr": "/hr", "union": "/audit", "teacher": "/me"}.get(user.role,
+                                                                     f"/schools/{user.school_id}")  # principal, committee
     return RedirectResponse(target, status_code=303)
 
 
