@@ -189,7 +189,8 @@ class Explanation:
     run_id: int
     published_at: str
     outcome: str  # placed | unplaced
-    school: str | None
+    school: str | None  # school id
+    school_name: str | None
     vacancy_id: str | None
     kind: str
     rule: str  # the placement kind in plain words, or why unplaced
@@ -231,9 +232,10 @@ def _explain(session: Session, inst: Instance, run: PlacementRun, mine: Placemen
     listed = inst.has_list(tid)
     placed = mine.vacancy_id is not None
     rule = KIND_WORDS.get(mine.kind, mine.reason) if placed else f"not placed: {mine.reason}"
-    expl = Explanation(run.id, run.published_at.isoformat(timespec="minutes") if run.published_at else "",
-                       "placed" if placed else "unplaced", mine.school_id, mine.vacancy_id, mine.kind, rule,
-                       mine.reason, listed)
+    school = district.schools.get(mine.school_id or "")
+    expl = Explanation(run.id, run.published_at.strftime("%Y-%m-%d %H:%M UTC") if run.published_at else "",
+                       "placed" if placed else "unplaced", mine.school_id, school.name if school else None,
+                       mine.vacancy_id, mine.kind, rule, mine.reason, listed)
     if not listed:
         return expl
     ranked = sorted(inst.prefs[tid].items(), key=lambda kv: kv[1])

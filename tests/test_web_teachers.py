@@ -24,10 +24,10 @@ from web.auth import create_user
 TEACHERS = ("T00001", "T00003", "T00101")
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """The web tests' seeded district, an excessing at S0002 (traditional) and a published round."""
-    path = tmp_path_factory.mktemp("teachers") / "template.db"
+def build_teacher_template(folder) -> tuple:
+    """The web tests' seeded district, an excessing at S0002 (traditional), sign-ins ``t.<teacher id>`` (password
+    ``pw-t.<teacher id>``) and a published round; returns (database path, excessed teacher, run id)."""
+    path = folder / "template.db"
     url = f"sqlite:///{path}"
     init_db(url)
     seed_web_db(url)
@@ -40,6 +40,11 @@ def template(tmp_path_factory):
         publish_run(s, run.id, "hr")
     get_engine(url).dispose()
     return path, excessed, run.id
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build_teacher_template(tmp_path_factory.mktemp("teachers"))
 
 
 @pytest.fixture

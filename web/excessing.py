@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from staffing import excessing
 from staffing.db_models import ExcessNotice, SchoolRow
@@ -102,7 +102,9 @@ def dismiss_form(request: Request, school_id: str, teacher_id: Annotated[str, Fo
 @pages.get("/excessing")
 def decisions_page(request: Request, user: User = Depends(role("hr", "union", "principal")),
                    session: Session = Depends(db)) -> HTMLResponse:
-    return _render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)))
+    schools = session.exec(select(SchoolRow).order_by(SchoolRow.school_id)).all() if user.role != "principal" else []
+    return _render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)),
+                   schools=schools)
 
 
 @pages.get("/notices")
