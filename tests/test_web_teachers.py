@@ -265,3 +265,20 @@ def test_teacher_users_need_a_teacher_and_list_without_passwords(tmp_path):
     assert "scrypt" not in listing.output and "secret" not in listing.output
     with session_scope(url) as s:
         assert s.get(PoolEntry, "T00001") is not None
+
+
+def test_a_dismissing_school_dismisses_by_api_and_the_post_opens(template, as_, tmp_path):
+    url = url_of(tmp_path)
+    hr = as_("hr")
+    roster = hr.get("/api/schools/S0003/roster").json()["roster"]
+    victim = next(iter(roster.values()))[0]["teacher_id"]
+    refused = hr.post("/api/schools/S0003/dismiss", json={"teacher_id": victim, "reason": ""})
+    assert refused.status_code == 422 and "needs a reason" in refused.text
+    r = hr.post("/api/schools/S0003/dismiss", json={"teacher_id": victim, "reason": "elect-to-work agreement"})
+    assert r.status_code == 200, r.text
+    [notice] = r.json()["notices"]
+    assert notice["teacher_id"] == victim and notice["reason"] == "elect-to-work agreement"
+    assert any(v["vacancy_id"].startswith("S0003-D") for v in hr.get("/api/vacancies").json())
+    with session_scope(url) as s:
+        assert s.get(PoolEntry, victim).status == "displaced"
+    assert victim not in json.dumps(hr.get("/api/schools/S0003/roster").json())
