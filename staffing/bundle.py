@@ -48,6 +48,8 @@ from staffing.validation import (
     parse_id,
     parse_int,
     parse_list,
+    parse_optional_bool,
+    parse_optional_int,
 )
 
 
@@ -67,7 +69,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv", "outside_candidates.csv")
 #: Written when present, read when present; not required by FORMATS.md.
-EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+EXTRA_TEACHER_COLUMNS = ("displacement_reason", "tenured", "rating")
 #: Optional in FORMATS.md: the school's city (default ``other``) and its waivers (``;``-separated).
 EXTRA_SCHOOL_COLUMNS = ("city", "waivers")
 
@@ -220,6 +222,8 @@ def read_bundle(folder: Path | str, today: date | None = None, limits: Settings 
             former_school_id=row.get("former_school_id", optional_id),
             current_school_id=row.get("current_school_id", optional_id),
             displacement_reason=row.get("displacement_reason", optional_id),
+            tenured=row.get("tenured", parse_optional_bool, False),
+            rating=row.get("rating", parse_optional_int, None),
         )
         report("teachers.csv", line, row.problems + check_teacher(teacher, schools, known_codes, today))
         if not duplicate("teachers.csv", line, "teacher_id", teacher.teacher_id, seen):

@@ -161,16 +161,19 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 @app.command()
 def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300) or district (1,000)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
-         out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
+         out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small"),
+         rosters: Annotated[bool, typer.Option(help="give every school its employed teachers (a roster)")] = True,
+         ) -> None:
     """Write a generated district bundle."""
     from staffing.bundle import write_bundle
     from staffing.seed import generate
 
     with user_errors():
-        district = generate(size, seed)
+        district = generate(size, seed, rosters=rosters)
         write_bundle(district, out)
-    typer.echo(f"wrote {out}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
-               f"{len(district.vacancies)} vacancies")
+    pool = sum(t.in_pool for t in district.teachers.values())
+    typer.echo(f"wrote {out}: {len(district.schools)} schools, {pool} pool teachers, "
+               f"{len(district.teachers) - pool} employed teachers on rosters, {len(district.vacancies)} vacancies")
 
 
 @app.command("import")
@@ -203,7 +206,9 @@ def import_cmd(folder: Path,
         typer.echo(f"updated from {folder}: {summary.text()}")
         return
     outside = sum(1 for t in district.teachers.values() if t.is_outside_candidate)
-    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers) - outside} pool teachers, "
+    pool = sum(t.in_pool for t in district.teachers.values()) - outside
+    typer.echo(f"imported {folder}: {len(district.schools)} schools, {pool} pool teachers, "
+               f"{len(district.teachers) - pool - outside} employed, "
                f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings"
                + (f", {outside} outside candidates" if outside else ""))
     for line in notes.lines():
@@ -542,8 +547,9 @@ def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid o
 @app.command("demo-users")
 def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
                database_url: DbOption = None) -> None:
-    """Create the demo sign-ins (flagged as demo, refused when STAFFING_PRODUCTION is on): hr, union, and
-    principal.<school_id> and member.<school_id> for every school.  An existing account is never changed."""
+    """Create the demo sign-ins (flagged as demo, refused when STAFFING_PRODUCTION is on): hr, union,
+    principal.<school_id> and member.<school_id> for every school, and teacher.<teacher_id> for a few teachers of
+    each status.  An existing account is never changed."""
     from staffing.db import session_scope
     from web.auth import create_demo_users
 
@@ -553,16 +559,18 @@ def demo_users(password: Annotated[str, typer.Option(help="password for every de
                              "`staffing add-user`")
         with session_scope(_db(database_url)) as session:
             users, skipped = create_demo_users(session, password)
+    teachers = [u.username for u in users if u.role == "teacher"]
     typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id>, "
-               f"member.<school_id>" + (f" e.g. {users[-1].username}" if users else ""))
+               f"member.<school_id>, and teachers {', '.join(teachers) or '(none)'}")
     if skipped:
         typer.echo(f"{len(skipped)} existing account(s) left as they were: {', '.join(skipped[:10])}"
                    + (" ..." if len(skipped) > 10 else ""))
 
 
 @app.command("add-user")
-def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal, committee or union")],
+def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal, committee, union or teacher")],
              school: Annotated[str | None, typer.Option(help="the principal's or committee member's school id")] = None,
+             teacher: Annotated[str | None, typer.Option(help="the teacher id a teacher user signs in as")] = None,
              display_name: Annotated[str, typer.Option(help="name shown in the app")] = "",
              password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                                    envvar="STAFFING_NEW_PASSWORD",
@@ -575,7 +583,7 @@ def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principa
     with user_errors():
         with session_scope(_db(database_url)) as session:
             create_user(session, username, password, role, school, display_name=display_name,
-                        actor=os.environ.get("USER", "cli"))
+                        actor=os.environ.get("USER", "cli"), teacher_id=teacher)
     typer.echo(f"user {username} ({role}) created")
 
 
@@ -593,6 +601,95 @@ def passwd(username: str,
         with session_scope(_db(database_url)) as session:
             change_password(session, username, None, password, actor=os.environ.get("USER", "cli"))
     typer.echo(f"password of {username} changed; their sessions were ended")
+
+
+@app.command()
+def users(database_url: DbOption = None) -> None:
+    """List the sign-ins: name, role, school or teacher (never passwords)."""
+    from sqlmodel import select
+
+    from staffing.db import session_scope
+    from staffing.db_models import UserRow
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            rows = [(u.username, u.role, u.school_id or "", u.teacher_id or "", u.display_name)
+                    for u in session.exec(select(UserRow).order_by(UserRow.role, UserRow.username))]
+    typer.echo(f"{'username':<24} {'role':<10} {'school':<8} {'teacher':<8} name")
+    for name, role, school, teacher, display in rows:
+        typer.echo(f"{name:<24} {role:<10} {school:<8} {teacher:<8} {display}")
+    typer.echo(f"{len(rows)} user(s)")
+
+
+NOTICE_OPTION = Annotated[Path | None, typer.Option("--out", help="write the notices as CSV")]
+
+
+@app.command()
+def excess(school_id: str, certification: str, n: int,
+           teachers: Annotated[str | None, typer.Option(help="ID,ID,...: the teachers the principal names, where "
+                                                              "the school's model may dismiss to the pool")] = None,
+           out: NOTICE_OPTION = None, database_url: DbOption = None) -> None:
+    """Cut N posts in CERTIFICATION at SCHOOL_ID: who goes follows the school's model (docs/excessing.md)."""
+    from staffing.db import session_scope
+    from staffing.excessing import NOTICE_COLUMNS, excess as run_excess, notice_dict
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            outcome = run_excess(session, school_id, certification, n,
+                                 teachers.split(",") if teachers else None, actor=os.environ.get("USER", "cli"))
+            rows = [notice_dict(session, x) for x in outcome.notices]
+            summary = _outcome_lines(outcome)
+        if out is not None:
+            _write_csv(out, rows, NOTICE_COLUMNS)
+    typer.echo("\n".join(summary))
+    if out is not None:
+        typer.echo(f"notices written to {out}")
+
+
+@app.command()
+def dismiss(school_id: str, teacher_id: str,
+            reason: Annotated[str, typer.Option(help="why (recorded on the notice)")] = "",
+            out: NOTICE_OPTION = None, database_url: DbOption = None) -> None:
+    """Dismiss an employed teacher to the pool, where the school's model allows it; the post opens again."""
+    from staffing.db import session_scope
+    from staffing.excessing import NOTICE_COLUMNS, dismiss as run_dismiss, notice_dict
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            outcome = run_dismiss(session, school_id, teacher_id, reason, actor=os.environ.get("USER", "cli"))
+            rows = [notice_dict(session, x) for x in outcome.notices]
+            summary = _outcome_lines(outcome)
+        if out is not None:
+            _write_csv(out, rows, NOTICE_COLUMNS)
+    typer.echo("\n".join(summary))
+
+
+def _outcome_lines(outcome) -> list[str]:
+    d = outcome.decision
+    lines = [f"decision {d.id} at {d.school_id} ({d.model}): {d.rule}"]
+    for n in outcome.notices:
+        flags = ", ".join(f for f, on in (("must-place", n.must_place), ("return rights", n.return_rights)) if on)
+        lines.append(f"  notice {n.id}: {n.teacher_id} to the pool as displaced{f' ({flags})' if flags else ''}")
+    return lines
+
+
+@app.command("pool-settings")
+def pool_settings_cmd(set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE (repeat)")] = None,
+                      database_url: DbOption = None) -> None:
+    """Show or change the district settings of excessing and teachers' lists."""
+    from staffing import pool_settings
+    from staffing.db import session_scope
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            for item in set_ or []:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
+                pool_settings.set_value(session, key.strip(), value, os.environ.get("USER", "cli"))
+            values = pool_settings.all_settings(session)
+    for key, value in values.items():
+        typer.echo(f"  {key:<22} {'' if value is None else value}   ({pool_settings.SETTINGS[key].meaning})")
 
 
 @app.command()

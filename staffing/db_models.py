@@ -63,15 +63,20 @@ class TeacherRow(SQLModel, table=True):
     salary: int
     current_school_id: str | None = Field(default=None, foreign_key="school.school_id")
     former_school_id: str | None = Field(default=None, foreign_key="school.school_id")
+    tenured: bool = False
+    rating: int | None = None  # latest evaluation, 1-4
     version: int = 1
 
 
 class PoolEntry(SQLModel, table=True):
-    """A teacher's place in this round's hiring pool: status and the flags RULES.md reads."""
+    """A teacher's place in this round's hiring pool: status and the flags RULES.md reads.
+
+    Every teacher has one row; ``employed`` teachers hold a post at their school (a roster) and are not in the
+    pool until excessed or dismissed to it."""
 
     __tablename__ = "pool_entry"
     teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
-    status: str = Field(index=True)  # displaced | new_hire | voluntary_transfer
+    status: str = Field(index=True)  # displaced | new_hire | voluntary_transfer | employed
     must_place: bool = False
     return_rights: bool = False
     displacement_reason: str | None = None  # excessed | position_cut | dismissed_to_pool | ...
@@ -197,7 +202,7 @@ class UserRow(SQLModel, table=True):
     __tablename__ = "app_user"
     username: str = Field(primary_key=True)
     password_hash: str
-    role: str  # hr | principal | union
+    role: str  # hr | principal | committee | union | teacher
     school_id: str | None = Field(default=None, foreign_key="school.school_id")
     display_name: str = ""
     #: made by ``staffing demo-users`` with a shared password: flagged on the sign-in page, refused in production
@@ -225,6 +230,8 @@ class SignInFailure(SQLModel, table=True):
     username: str = Field(index=True)
     address: str = Field(index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+    #: the teacher record a ``teacher`` user signs in as (they see and change only that record)
+    teacher_id: str | None = Field(default=None, foreign_key="teacher.teacher_id")
 
 
 class BallotRow(SQLModel, table=True):
@@ -267,3 +274,46 @@ class SeasonRow(SQLModel, table=True):
     unanswered: str = "lapsed"  # what a pending offer becomes at its deadline: lapsed | accepted
     forced_placement: str = "any_round"  # any_round | final_phase
     version: int = 1
+
+
+class ExcessDecision(SQLModel, table=True):
+    """One excessing or dismissal action at a school, with the seniority list it was taken against.
+
+    ``seniority_list`` is the JSON list of the roster in that certification at the moment of the decision (most
+    senior first), so the union can see whether the order was followed."""
+
+    __tablename__ = "excess_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    certification: str
+    kind: str  # excess | dismissal
+    posts_cut: int
+    model: str
+    rule: str  # the rule applied, in words
+    seniority_list: str = "[]"
+
+
+class ExcessNotice(SQLModel, table=True):
+    """The notice one teacher receives: excessed or dismissed to the pool, why, under which rule, when."""
+
+    __tablename__ = "excess_notice"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="excess_decision.id", index=True)
+    teacher_id: str = Field(foreign_key="teacher.teacher_id", index=True)
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    certification: str
+    reason: str
+    rule: str
+    notice_date: date
+    must_place: bool = False
+    return_rights: bool = False
+
+
+class PoolSetting(SQLModel, table=True):
+    """District settings of excessing and of the teachers' own lists (key -> text value)."""
+
+    __tablename__ = "pool_setting"
+    key: str = Field(primary_key=True)
+    value: str

@@ -16,8 +16,11 @@ from typing import Literal
 
 from staffing.rules import ModelRules, school_rules
 
-Status = Literal["displaced", "new_hire", "voluntary_transfer", "outside_candidate"]
-STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+Status = Literal["displaced", "new_hire", "voluntary_transfer", "employed", "outside_candidate"]
+#: Statuses of teachers in the hiring pool.
+POOL_STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+#: Every status a district teacher record may have: ``employed`` holds a post at ``current_school_id`` (a roster).
+STATUSES: tuple[str, ...] = POOL_STATUSES + ("employed",)
 #: The status of an outside candidate (``outside_candidates.csv``; docs/rules.md): never a pool teacher.
 OUTSIDE = "outside_candidate"
 #: Why a displaced teacher is in the pool (descriptive; the rules only read ``status`` and the flags).
@@ -64,7 +67,8 @@ class School:
 
 @dataclass(frozen=True)
 class Teacher:
-    """A pool teacher.  ``certifications`` is a sorted tuple so equal teachers compare and hash equal."""
+    """A teacher: in the pool, or ``employed`` on a school's roster.  ``certifications`` is a sorted tuple so
+    equal teachers compare and hash equal."""
 
     teacher_id: str
     name: str
@@ -84,6 +88,11 @@ class Teacher:
     def is_outside_candidate(self) -> bool:
         """Not in the district pool: a candidate from outside whom a school that may hire outside ranked."""
         return self.status == OUTSIDE
+
+    @property
+    def in_pool(self) -> bool:
+        """Seeking a post this round (not ``employed`` on a roster)."""
+        return self.status != "employed"
 
     @property
     def is_district_employee(self) -> bool:
@@ -176,6 +185,19 @@ class District:
         """The school's effective rules under the district's table (no policy overrides)."""
         s = self.schools[school_id]
         return school_rules(self.models, s.model, s.city, s.waivers)
+
+    def pool(self) -> "District":
+        """The solver's snapshot: this district without its ``employed`` teachers (rosters) and their rows."""
+        if all(t.in_pool for t in self.teachers.values()):
+            return self
+        teachers = {tid: t for tid, t in self.teachers.items() if t.in_pool}
+        return District(
+            models=self.models, schools=self.schools, teachers=teachers, vacancies=self.vacancies,
+            preferences=[p for p in self.preferences if p.teacher_id in teachers],
+            rankings=[r for r in self.rankings if r.teacher_id in teachers],
+            interviews=[i for i in self.interviews if i.teacher_id in teachers],
+            committees=self.committees, certifications=self.certifications,
+            excluded_pairs=self.excluded_pairs)
 
     def snapshot_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

@@ -18,6 +18,9 @@ reports describe:
   are rated lower.  With ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses)
   committees see a noisy view of the rating and rank low-rated teachers lower and less often
   (docs/analysis.md gives the default and the reasoning).  ``city`` draws one city's school models only.
+* with ``rosters``, every school also has its staff: ``employed`` teachers in the subjects it teaches, with
+  seniority, tenure and a latest rating, drawn from a separate random stream so the pool part of a district is
+  the same with or without them.
 """
 
 from __future__ import annotations
@@ -104,12 +107,15 @@ def _rating_view(teacher: Teacher) -> float:
     return 0.0 if teacher.rating is None else teacher.rating - 3
 
 
-def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rating_weight: float = 0.0) -> District:
+def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city: str | None = None,
+             rating_weight: float = 0.0) -> District:
     """Generate a district; the same arguments always give the same district.
 
     ``rating_weight`` 0 (the default) keeps the committees' lists of the districts generated before ratings
     existed, whose solver figures are recorded; the analysis passes :data:`RATING_WEIGHT`.  ``city`` (a key of
-    :data:`CITIES`) limits the school models to that city's and the traditional schools."""
+    :data:`CITIES`) limits the school models to that city's and the traditional schools.  ``rosters`` adds each
+    school's employed teachers (``staffing seed`` does; solver benchmarks and the analysis study the pool alone,
+    which is the same either way)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
     if city is not None and city not in CITIES:
@@ -270,6 +276,40 @@ def generate(size: str = "small", seed: int = 7, *, city: str | None = None, rat
         for role in roles:
             committees.append(CommitteeMember(sid, f"{rng.choice(FIRST)} {rng.choice(LAST)} ({role})", role))
 
+    if rosters:
+        teachers.update(_rosters(random.Random(f"{size}:{seed}:rosters"), schools, len(teachers)))
     return District(models={m: BUILTIN_RULES[m] for m in ("traditional", *models)}, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
+
+
+#: Latest evaluation ratings (1 = ineffective ... 4 = highly effective) and how common each is on a roster.
+RATINGS = {1: 4, 2: 14, 3: 57, 4: 25}
+#: Years of service after which a teacher is tenured (most, not all: some lost it or never applied).
+TENURE_YEARS = 3
+
+
+def _rosters(rng: random.Random, schools: dict[str, School], first: int) -> dict[str, Teacher]:
+    """Each school's staff: two to four subjects it teaches, one to four employed teachers in each."""
+    out: dict[str, Teacher] = {}
+    n = first
+    for sid in schools:
+        subjects = set()
+        while len(subjects) < rng.randint(2, 4):
+            subjects.add(_weighted(rng, DEMAND))
+        for cert in sorted(subjects):
+            for _ in range(rng.randint(1, 4)):
+                n += 1
+                tid = f"T{n:05d}"
+                certs = {cert}
+                if rng.random() < 0.15:
+                    certs.add(_weighted(rng, DEMAND))
+                years = rng.randint(0, 30)
+                seniority = ROUND_DATE - timedelta(days=365 * years + rng.randint(0, 364))
+                out[tid] = Teacher(
+                    teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    certifications=tuple(sorted(certs)), seniority_date=seniority,
+                    salary=min(52_000 + 1_900 * years, 112_000), status="employed", current_school_id=sid,
+                    tenured=years >= TENURE_YEARS and rng.random() < 0.9,
+                    rating=int(_weighted(rng, {str(k): v for k, v in RATINGS.items()})))
+    return out

@@ -70,6 +70,17 @@ class _Ids:
         return key is not None and self.session.get(self.table, key) is not None
 
 
+@dataclass(frozen=True)
+class _InPool:
+    """The teachers a committee may rank or interview: pool entries that are not ``employed`` on a roster."""
+
+    session: Session
+
+    def __contains__(self, key: object) -> bool:
+        entry = None if key is None else self.session.get(PoolEntry, key)
+        return entry is not None and entry.status != "employed"
+
+
 def _fail(where: str, problems: list[FieldProblem]) -> None:
     if problems:
         raise ValidationError([Problem(where, None, fld, msg) for fld, msg in problems])
@@ -232,7 +243,7 @@ def add_committee_member(session: Session, member: CommitteeMember, actor: str) 
 
 
 def record_interview(session: Session, interview: Interview, actor: str, today: date | None = None) -> None:
-    problems = check_interview(interview, _Ids(session, VacancyRow), _Ids(session, PoolEntry), today or date.today())
+    problems = check_interview(interview, _Ids(session, VacancyRow), _InPool(session), today or date.today())
     _fail(f"interview for {interview.vacancy_id}", problems)
     row = InterviewRow(vacancy_id=interview.vacancy_id, teacher_id=interview.teacher_id, held_on=interview.date)
     session.add(row)
@@ -243,7 +254,7 @@ def record_interview(session: Session, interview: Interview, actor: str, today: 
 def _check_candidates(session: Session, vacancy_id: str, teacher_ids: Sequence[str], where: str, on: str) -> None:
     """A ranked list of candidates (the committee's or a member's ballot): each once, each a pool teacher."""
     problems: list[FieldProblem] = []
-    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
+    vacancies, pool = _Ids(session, VacancyRow), _InPool(session)
     if len(set(teacher_ids)) != len(teacher_ids):
         problems.append(("teacher_id", f"a candidate appears twice {on}"))
     for rank, tid in enumerate(teacher_ids, start=1):

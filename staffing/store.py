@@ -17,6 +17,8 @@ from sqlmodel import Session, select
 from staffing.db_models import (
     BallotRow,
     CertificationRow,
+    ExcessDecision,
+    ExcessNotice,
     CommitteeMemberRow,
     InterviewRow,
     OfferRow,
@@ -46,7 +48,7 @@ from staffing.audit_trail import log_change
 
 #: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data; a replaced
 #: district starts a new season, so its offers go.
-DISTRICT_TABLES = (OfferRow, BallotRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+DISTRICT_TABLES = (OfferRow, BallotRow, ExcessNotice, ExcessDecision, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 
@@ -126,8 +128,11 @@ def save_district(session: Session, district: District, replace: bool = False, a
         notes.accounts_kept = len(users)
         schools = {u.username: u.school_id for u in users if u.school_id}
         notes.accounts_without_school = sorted(u for u, s in schools.items() if s not in district.schools)
-        # school rows are replaced below: accounts let go of them first and get them back afterwards
+        own_records = {u.username: u.teacher_id for u in users if u.teacher_id}
+        notes.accounts_without_school += sorted(u for u, t in own_records.items() if t not in district.teachers)
+        # school and teacher rows are replaced below: accounts let go of them first and get them back afterwards
         session.execute(update(UserRow).where(UserRow.school_id.is_not(None)).values(school_id=None))  # type: ignore[union-attr]
+        session.execute(update(UserRow).where(UserRow.teacher_id.is_not(None)).values(teacher_id=None))  # type: ignore[union-attr]
         for table in DISTRICT_TABLES:
             session.execute(delete(table))
     _bulk(session, SchoolModelRule, [model_rule_row(m) for m in district.models.values()])
@@ -138,7 +143,7 @@ def save_district(session: Session, district: District, replace: bool = False, a
     _bulk(session, TeacherRow, [
         {"teacher_id": t.teacher_id, "name": t.name, "certifications": ";".join(t.certifications),
          "seniority_date": t.seniority_date, "salary": t.salary, "current_school_id": t.current_school_id,
-         "former_school_id": t.former_school_id} for t in teachers])
+         "former_school_id": t.former_school_id, "tenured": t.tenured, "rating": t.rating} for t in teachers])
     _bulk(session, PoolEntry, [
         {"teacher_id": t.teacher_id, "status": t.status, "must_place": t.must_place,
          "return_rights": t.return_rights, "displacement_reason": t.displacement_reason} for t in teachers])
@@ -155,6 +160,9 @@ def save_district(session: Session, district: District, replace: bool = False, a
         for username, school_id in schools.items():
             if school_id in district.schools:
                 session.execute(update(UserRow).where(UserRow.username == username).values(school_id=school_id))
+        for username, teacher_id in own_records.items():
+            if teacher_id in district.teachers:
+                session.execute(update(UserRow).where(UserRow.username == username).values(teacher_id=teacher_id))
         _bulk(session, BallotRow, kept_ballots)
         kept_history.sort(key=lambda h: h["id"])  # type: ignore[arg-type, return-value]
         _bulk(session, PoolStatusChange, [{k: v for k, v in h.items() if k != "id"} for h in kept_history])
@@ -185,8 +193,9 @@ def school_of_row(r: SchoolRow) -> School:
 
 def load_district(session: Session, open_only: bool = True) -> District:
     """The current district as a pure snapshot.  A placement round (``open_only``) sees only the teachers still
-    in the pool (not holding an offer, not gone) and the open vacancies, and only the preferences, rankings and
-    interviews of those: a row naming a teacher or post outside the snapshot would be a dangling reference."""
+    in the pool (not ``employed`` on a roster, not holding an offer, not gone) and the open vacancies, and only the
+    preferences, rankings and interviews of those: a row naming a teacher or post outside the snapshot would be a
+    dangling reference."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
     schools = {r.school_id: school_of_row(r) for r in session.exec(select(SchoolRow))}
@@ -194,13 +203,14 @@ def load_district(session: Session, open_only: bool = True) -> District:
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
-        if open_only and (pool.placed_vacancy_id is not None or row.teacher_id in gone):
-            continue  # holds an offer of a published run, or refused a forced placement: not in this round
+        if open_only and (pool.placed_vacancy_id is not None or pool.status == "employed" or row.teacher_id in gone):
+            continue  # holds an offer of a published run, a post on a roster, or refused a forced placement
         teachers[row.teacher_id] = Teacher(
             teacher_id=row.teacher_id, name=row.name, certifications=tuple(sorted(row.certifications.split(";"))),
             seniority_date=row.seniority_date, salary=row.salary, status=pool.status,  # type: ignore[arg-type]
             must_place=pool.must_place, return_rights=pool.return_rights, former_school_id=row.former_school_id,
-            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason)
+            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason,
+            tenured=row.tenured, rating=row.rating)
     vacancies = {r.vacancy_id: Vacancy(r.vacancy_id, r.school_id, r.certification, r.fte)
                  for r in session.exec(select(VacancyRow)) if r.status == "open" or not open_only}
     excluded = sorted(excluded_pairs(session, teachers, vacancies)) if open_only else []

@@ -140,6 +140,16 @@ def check_text(text: str) -> str:
     return text
 
 
+def parse_optional_bool(text: str) -> bool:
+    """An optional true/false column: empty means false."""
+    return parse_bool(text) if text.strip() else False
+
+
+def parse_optional_int(text: str) -> int | None:
+    """An optional whole-number column: empty means none."""
+    return parse_int(text) if text.strip() else None
+
+
 def parse_float(text: str) -> float:
     try:
         value = float(text.strip()) if len(text) <= 40 else float("nan")
@@ -192,6 +202,10 @@ def check_teacher(t: Teacher, schools: Container[str], certifications: Collectio
         problems.append(("status", f"must be one of {', '.join(STATUSES)}, got {t.status!r}"))
     if t.return_rights and not t.former_school_id:
         problems.append(("former_school_id", "return_rights is true but no former school is given"))
+    if t.status == "employed" and not t.current_school_id:
+        problems.append(("current_school_id", "an employed teacher holds a post: give the school (current_school_id)"))
+    if t.rating is not None and not 1 <= t.rating <= 4:
+        problems.append(("rating", f"must be a whole number from 1 to 4, got {t.rating}"))
     for fld in ("former_school_id", "current_school_id"):
         value = getattr(t, fld)
         if value is not None and value not in schools:

@@ -43,7 +43,7 @@ def _wants_json(request: Request) -> bool:
 def create_app(url: str | None = None, report_dir: str | Path | None = None,
                settings: Settings | None = None) -> FastAPI:
     """The web app; ``settings`` default to the environment's (:class:`staffing.settings.Settings`)."""
-    from web import api, pages
+    from web import api, excessing, pages, teacher_portal
 
     settings = settings or Settings.from_env()
     app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
@@ -61,6 +61,9 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    for module in (excessing, teacher_portal):
+        app.include_router(module.pages)
+        app.include_router(module.api)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:

@@ -3,7 +3,8 @@
 Passwords are hashed with scrypt from the standard library (salted, memory-hard); the session cookie carries
 a random token of a server-side session (:mod:`staffing.sessions`), so logout and a password change end it.  Roles: ``hr`` (the whole district), ``principal``
 (their own school: selection committee work), ``committee`` (a committee member of one school: reads it and casts
-their own ballots), ``union`` (read-only audit).
+their own ballots), ``union`` (read-only audit), ``teacher`` (one teacher record: reads it and changes their own
+list of schools).
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import secrets
 
 from sqlmodel import Session, select
 
-from staffing.db_models import SchoolRow, UserRow, utcnow
+from staffing.db_models import PoolEntry, SchoolRow, TeacherRow, UserRow, utcnow
 from staffing.services import log_change
 from staffing.sessions import end_user_sessions
 from staffing.settings import Settings, get_settings
 from staffing.throttle import forget_failures, record_failure, refused
 from staffing.validation import Problem, ValidationError
 
-ROLES = ("hr", "principal", "committee", "union")
+ROLES = ("hr", "principal", "committee", "union", "teacher")
 SCHOOL_ROLES = ("principal", "committee")
 _N, _R, _P = 2**14, 8, 1
 USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
@@ -119,12 +120,17 @@ def change_password(session: Session, username: str, old: str | None, new: str, 
 
 
 def create_user(session: Session, username: str, password: str, role: str, school_id: str | None = None,
-                display_name: str = "", actor: str = "admin", demo: bool = False) -> UserRow:
+                display_name: str = "", actor: str = "admin", demo: bool = False,
+                teacher_id: str | None = None) -> UserRow:
     """Add a sign-in; a demo account's shared password is exempt from the length rule but flagged."""
     problems = []
     if not USERNAME.fullmatch(username or ""):
         problems.append(Problem(f"user {username!r}", None, "username",
                                 "use 1-100 letters, digits and . _ - @ (no spaces)"))
+    if role == "teacher" and (teacher_id is None or session.get(TeacherRow, teacher_id) is None):
+        problems.append(Problem(f"user {username}", None, "teacher_id", "a teacher user needs an existing teacher id"))
+    if role != "teacher" and teacher_id is not None:
+        problems.append(Problem(f"user {username}", None, "teacher_id", "only a teacher user is tied to a teacher"))
     if role not in ROLES:
         problems.append(Problem(f"user {username}", None, "role", f"must be one of {', '.join(ROLES)}"))
     if role in SCHOOL_ROLES and (school_id is None or session.get(SchoolRow, school_id) is None):
@@ -137,27 +143,40 @@ def create_user(session: Session, username: str, password: str, role: str, schoo
         raise ValidationError(problems)
     user = UserRow(username=username, password_hash=hash_password(password), role=role,
                    school_id=school_id if role in SCHOOL_ROLES else None, display_name=display_name or username,
-                   demo=demo, password_changed_at=utcnow())
+                   demo=demo, password_changed_at=utcnow(), teacher_id=teacher_id if role == "teacher" else None)
     session.add(user)
     session.flush()
     log_change(session, actor, "add", "user", username, None,
-               json.dumps({"role": role, "school_id": school_id, "demo": demo}))
+               json.dumps({"role": role, "school_id": school_id, "teacher_id": user.teacher_id, "demo": demo}))
     return user
 
 
 def create_demo_users(session: Session, password: str = "demo") -> tuple[list[UserRow], list[str]]:
     """One HR user, one union rep, and for every school a principal (``principal.<school_id>``) and a
-    committee member (``member.<school_id>``), all flagged ``demo``.  An existing account of the same name is
-    never touched: returns the users made and the names skipped."""
-    wanted = [("hr", "hr", None, "District HR"), ("union", "union", None, "Union representative")]
+    committee member (``member.<school_id>``), and sign-ins ``teacher.<teacher_id>`` for a few teachers (the first
+    pool teachers by id of each status, and the first employed ones), all flagged ``demo``.  An existing account of
+    the same name is never touched: returns the users made and the names skipped."""
+    wanted = [("hr", "hr", None, None, "District HR"), ("union", "union", None, None, "Union representative")]
     for school in session.exec(select(SchoolRow).order_by(SchoolRow.school_id)):
-        wanted.append((f"principal.{school.school_id}", "principal", school.school_id, f"Principal, {school.name}"))
-        wanted.append((f"member.{school.school_id}", "committee", school.school_id, f"Committee member, {school.name}"))
+        wanted.append((f"principal.{school.school_id}", "principal", school.school_id, None, f"Principal, {school.name}"))
+        wanted.append((f"member.{school.school_id}", "committee", school.school_id, None,
+                       f"Committee member, {school.name}"))
+    for teacher in demo_teachers(session):
+        wanted.append((f"teacher.{teacher.teacher_id}", "teacher", None, teacher.teacher_id, teacher.name))
     made, skipped = [], []
-    for username, role, school_id, name in wanted:
+    for username, role, school_id, teacher_id, name in wanted:
         if session.get(UserRow, username) is not None:
             skipped.append(username)
             continue
         made.append(create_user(session, username, password, role, school_id, display_name=name, actor="demo-users",
-                                demo=True))
+                                demo=True, teacher_id=teacher_id))
     return made, skipped
+
+
+def demo_teachers(session: Session, per_status: int = 2) -> list[TeacherRow]:
+    """A few teachers to sign in as in a demo: the first ``per_status`` of each status, by id."""
+    out: list[TeacherRow] = []
+    for status in ("displaced", "new_hire", "voluntary_transfer", "employed"):
+        out += session.exec(select(TeacherRow).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
+                            .where(PoolEntry.status == status).order_by(TeacherRow.teacher_id).limit(per_status)).all()
+    return out

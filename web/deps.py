@@ -18,6 +18,7 @@ class User:
     role: str
     school_id: str | None
     display_name: str
+    teacher_id: str | None = None  # the one teacher record a teacher user may read and change
 
 
 class NotSignedIn(Exception):
@@ -35,7 +36,7 @@ def current_user(request: Request, session: Session = Depends(db)) -> User:
     if row is None:
         session.commit()  # an expired session found here is deleted even though the request is refused
         raise NotSignedIn()
-    return User(row.username, row.role, row.school_id, row.display_name)
+    return User(row.username, row.role, row.school_id, row.display_name, row.teacher_id)
 
 
 def role(*allowed: str):
@@ -84,3 +85,17 @@ def finish_session(request: Request, session: Session) -> None:
     """Sign out: the server-side session ends, so a copy of the cookie is worthless."""
     end_session(session, request.session.get("sid"))
     request.session.clear()
+
+
+def roster_reader(school_id: str, user: User = Depends(role("hr", "principal", "union"))) -> User:
+    """Read a school's roster and seniority lists: HR and the union anywhere, a principal only their own."""
+    if user.role == "union":
+        return user
+    return _own_school(school_id, user)
+
+
+def own_teacher(user: User = Depends(role("teacher"))) -> User:
+    """A teacher user, tied to their one teacher record (a teacher user without one reads nothing)."""
+    if not user.teacher_id:
+        raise HTTPException(403, "this sign-in is not tied to a teacher record")
+    return user

@@ -111,7 +111,8 @@ def password_change(request: Request, current: Annotated[str, Form()] = "", new:
 
 @router.get("/")
 def home(user: User = Depends(current_user)) -> Response:
-    target = {"hr": "/hr", "union": "/audit"}.get(user.role, f"/schools/{user.school_id}")  # principal, committee
+    target = {"hr": "/hr", "union": "/audit", "teacher": "/me"}.get(user.role,
+                                                                     f"/schools/{user.school_id}")  # principal, committee
     return RedirectResponse(target, status_code=303)
 
 

@@ -68,8 +68,8 @@ def all_pool(session: Session) -> list[PoolRow]:
     rows = []
     for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
                                  .order_by(TeacherRow.teacher_id)):
-        if entry.placed_vacancy_id:
-            continue
+        if entry.placed_vacancy_id or entry.status == "employed":
+            continue  # placed by a published run, or on a school's roster
         home = schools.get(t.former_school_id or t.current_school_id or "")
         rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
                             entry.status, entry.must_place, entry.return_rights, t.former_school_id,
