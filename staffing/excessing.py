@@ -280,7 +280,7 @@ def decisions(session: Session, school_id: str | None = None) -> list[dict[str, 
         listed = json.loads(d.seniority_list)
         leaving = [e["teacher_id"] for e in listed if e["leaves"]]
         expected = [e["teacher_id"] for e in listed[::-1][:d.posts_cut]] if d.kind == "excess" else None
-        out.append({"decision_id": d.id, "created_at": d.created_at.isoformat(timespec="seconds"), "actor": d.actor,
+        out.append({"decision_id": d.id, "created_at": d.created_at.strftime("%Y-%m-%d %H:%M UTC"), "actor": d.actor,
                     "school_id": d.school_id, "certification": d.certification, "kind": d.kind,
                     "posts_cut": d.posts_cut, "model": d.model, "rule": d.rule, "seniority_list": listed,
                     "leaving": leaving,

@@ -129,9 +129,10 @@ def seniority_ranks(session: Session, row: TeacherRow, status: str) -> list[dict
                                           TeacherRow.current_school_id == row.current_school_id)))
     out = []
     for cert in row.certifications.split(";"):
-        district_list = [t.teacher_id for t in seniority_order([t for t in everyone
-                                                                if cert in t.certifications.split(";")])]
-        school_list = [t.teacher_id for t in seniority_order([t for t in roster if cert in t.certifications.split(";")])]
+        def holding(rows: list[TeacherRow]) -> list[str]:
+            return [t.teacher_id for t in seniority_order([t for t in rows if cert in t.certifications.split(";")])]
+
+        district_list, school_list = holding(everyone), holding(roster)
         out.append({"certification": cert, "district_rank": district_list.index(row.teacher_id) + 1,
                     "district_total": len(district_list),
                     "school_rank": school_list.index(row.teacher_id) + 1 if school_list else None,

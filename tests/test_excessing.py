@@ -182,3 +182,37 @@ def test_decisions_keep_the_seniority_list_they_were_taken_against(db_url):
             [(1, "A", False), (2, "D", False), (3, "B", True)]
         stored = json.loads(s.exec(select(ExcessDecision)).one().seniority_list)
         assert len(stored) == 3
+
+
+def test_the_command_line_excesses_writes_notices_and_refuses_with_exit_code_2(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from staffing.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"STAFFING_DATABASE_URL": url}
+    from staffing.db import init_db
+
+    init_db(url)
+    make(url, [staff("A", "S1", "2001-01-01", tenured=True), staff("B", "S1", "2015-06-01", tenured=True),
+               staff("X", "S2", "2001-01-01")])
+    runner = CliRunner()
+    before = state(url)
+    for args, message in ((["excess", "NOPE", "MATH", "1"], "school 'NOPE' does not exist"),
+                          (["excess", "S1", "MATH", "3"], "cannot cut 3 post(s)"),
+                          (["excess", "S1", "MATH", "1", "--teachers", "A"], "not named"),
+                          (["dismiss", "S1", "A", "--reason", "fit"], "may not dismiss"),
+                          (["pool-settings", "--set", "max_wishes=none"], "expected a whole number")):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+        assert state(url) == before
+    out = tmp_path / "notices.csv"
+    result = runner.invoke(app, ["excess", "S1", "MATH", "1", "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "B to the pool as displaced (must-place, return rights)" in result.output
+    [row] = list(csv.DictReader(out.open()))
+    assert row["teacher_id"] == "B" and row["school_id"] == "S1" and "reverse seniority" in row["rule"]
+    result = runner.invoke(app, ["dismiss", "S2", "X", "--reason", "fit with the school's design"], env=env)
+    assert result.exit_code == 0 and "X to the pool" in result.output

@@ -185,3 +185,25 @@ def notices_api(user: User = Depends(current_user), session: Session = Depends(d
 @api.get("/notices/{notice_id}")
 def notice_api(notice_id: int, user: User = Depends(current_user), session: Session = Depends(db)) -> dict:
     return excessing.notice_dict(session, _notice_for(session, notice_id, user))
+
+
+# -- district settings of excessing and teachers' lists (HR) --------------------------------------------------
+
+class SettingBody(BaseModel):
+    value: str = Field(description="the new value as text, e.g. 'false', '8' or '2027-03-01' (empty: none)")
+
+
+@api.get("/settings/pool")
+def settings_api(user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    from staffing import pool_settings
+
+    return {key: {"value": value, "meaning": pool_settings.SETTINGS[key].meaning}
+            for key, value in pool_settings.all_settings(session).items()}
+
+
+@api.put("/settings/pool/{key}")
+def put_setting_api(key: str, body: SettingBody, user: User = Depends(role("hr")),
+                    session: Session = Depends(db)) -> dict:
+    from staffing import pool_settings
+
+    return {"key": key, "value": pool_settings.set_value(session, key, body.value, user.username)}
