@@ -29,6 +29,7 @@ from staffing.db_models import (
 from staffing.runs import audit_run, describe_gap, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
 from staffing.season import latest_published
+from staffing.store import left_pool
 from staffing.services import NotFound, ballots, committee_decision
 
 
@@ -64,11 +65,13 @@ def filter_pool(rows: list[PoolRow], status: str = "", certification: str = "", 
 
 
 def all_pool(session: Session) -> list[PoolRow]:
+    """Teachers still in the pool: not holding a pending or accepted offer, not gone."""
     schools = {s.school_id: s for s in session.exec(select(SchoolRow))}
+    gone = left_pool(session)
     rows = []
     for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
                                  .order_by(TeacherRow.teacher_id)):
-        if entry.placed_vacancy_id:
+        if entry.placed_vacancy_id or t.teacher_id in gone:  # holds an offer, or refused a forced placement
             continue
         home = schools.get(t.former_school_id or t.current_school_id or "")
         rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
