@@ -121,8 +121,8 @@ def load_district(session: Session, open_only: bool = True) -> District:
         models=models, schools=schools, teachers=teachers, vacancies=vacancies,
         preferences=[Preference(t, sid, rank) for t, sid, rank in session.execute(
             select(Pr.teacher_id, Pr.school_id, Pr.rank)) if t in teachers],
-        rankings=[Ranking(vid, t, rank) for vid, t, rank in session.execute(select(R.vacancy_id, R.teacher_id, R.rank))
-                  if vid in vacancies and t in teachers],
+        rankings=_ranked(((vid, t, rank) for vid, t, rank in session.execute(
+            select(R.vacancy_id, R.teacher_id, R.rank)) if vid in vacancies and t in teachers), open_only),
         interviews=[Interview(vid, t, held) for vid, t, held in session.execute(
             select(I.vacancy_id, I.teacher_id, I.held_on)) if vid in vacancies and t in teachers],
         committees=[CommitteeMember(sid, member, role) for sid, member, role in session.execute(
@@ -130,6 +130,19 @@ def load_district(session: Session, open_only: bool = True) -> District:
         certifications=certs,
         excluded_pairs=excluded,
     )
+
+
+def _ranked(rows, dense: bool) -> list[Ranking]:
+    """A round's rankings; ``dense``: renumbered 1, 2, ... per vacancy in the committee's order, so the first
+    candidate still in the pool is the committee's first choice of this round (as a fresh ranking would be)."""
+    rows = list(rows)
+    if not dense:
+        return [Ranking(*r) for r in rows]
+    by_vacancy: dict[str, list[tuple[int, str]]] = {}
+    for vid, tid, rank in rows:
+        by_vacancy.setdefault(vid, []).append((rank, tid))
+    return [Ranking(vid, tid, i) for vid, listed in by_vacancy.items()
+            for i, (_, tid) in enumerate(sorted(listed), start=1)]
 
 
 def left_pool(session: Session) -> set[str]:
