@@ -136,7 +136,9 @@ def prepare_round(session: Session, policy: Policy, actor: str, now: datetime | 
     if forced_allowed(row):
         return policy
     no_forced = RuleOverride({"accepts_must_place": False}, models=("*",))
-    return policy.with_(overrides=(*policy.overrides, no_forced))
+    return policy.with_(overrides=(*policy.overrides, no_forced),
+                        description=f"{policy.description} Season phase {row.phase}: no forced placement before the "
+                                    "forced-placement phase (forced_placement = final_phase).")
 
 
 # -- publishing ------------------------------------------------------------------------------------------------
