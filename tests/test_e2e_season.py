@@ -38,10 +38,11 @@ def test_a_two_round_season_through_the_web_app(browser, server, shots):  # noqa
     first = run_round(hr, server)
     assert "draft · lawful" in hr.locator("#run-label").inner_text()
     at_school = hr.request.get(f"{server}/api/runs/{first}").json()["placements"]
-    ours = [p for p in at_school if p["school_id"] == "S0001"]
-    assert ours, "the round places someone at S0001"
+    # S0002 (traditional): S0001 is an independent charter, outside the district pool (RULES.md), placed nothing
+    ours = [p for p in at_school if p["school_id"] == "S0002"]
+    assert ours, "the round places someone at S0002"
 
-    principal = sign_in(browser, server, "p1")
+    principal = sign_in(browser, server, "p2")
     assert "No published round has placed anyone here yet" in principal.content()  # the draft is HR's
     for p in ours:
         assert p["teacher_id"] not in principal.locator("main").inner_text()

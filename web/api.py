@@ -18,7 +18,7 @@ from staffing.committee import NoDecision
 from staffing.services import add_teacher, add_vacancy, adopt_committee_decision, set_ballot, set_rankings
 from web import views
 from web.auth import sign_in
-from web.deps import User, begin_session, current_user, db, finish_session, role, school_access, school_reader, school_voter
+from web.deps import DB, User, begin_session, current_user, finish_session, role, school_access, school_reader, school_voter
 from web.security import client_address, csrf_token
 from web.runner import MAX_BOUND_SECONDS, start_in_background
 
@@ -56,7 +56,7 @@ def _run_json(run) -> dict:
 
 
 @router.post("/login")
-def login(body: Login, request: Request, session: Session = Depends(db)):
+def login(body: Login, request: Request, session: Session = DB):
     """Sign in; send the returned ``csrf_token`` as the ``X-CSRF-Token`` header on every POST and PUT."""
     user, why = sign_in(session, body.username, body.password, client_address(request), request.app.state.settings)
     if user is None:  # returned, not raised, so the failure counted for throttling is committed
@@ -66,7 +66,7 @@ def login(body: Login, request: Request, session: Session = Depends(db)):
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = Depends(db)) -> dict:
+def logout(request: Request, session: Session = DB) -> dict:
     """End this session (the cookie stops working everywhere it was copied)."""
     finish_session(request, session)
     return {"signed_out": True}
@@ -79,19 +79,19 @@ def me(request: Request, user: User = Depends(current_user)) -> dict:
 
 @router.get("/pool")
 def pool(status: str = "", certification: str = "", region: str = "", user: User = Depends(role("hr")),
-         session: Session = Depends(db)) -> dict:
+         session: Session = DB) -> dict:
     rows = views.pool(session, status, certification, region)
     return {"summary": views.pool_summary(rows), "teachers": [asdict(r) for r in rows]}
 
 
 @router.get("/vacancies")
 def vacancies(certification: str = "", model: str = "", user: User = Depends(role("hr")),
-              session: Session = Depends(db)) -> list[dict]:
+              session: Session = DB) -> list[dict]:
     return views.vacancies(session, certification=certification, model=model)
 
 
 @router.get("/runs")
-def runs(user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> list[dict]:
+def runs(user: User = Depends(role("hr", "union")), session: Session = DB) -> list[dict]:
     """Every run with its season label (draft, published, stale, superseded) and whether it is lawful."""
     records = views.runs(session)
     labels = season.run_labels(session, records)
@@ -110,13 +110,13 @@ def start_run(body: RunRequest, request: Request, background: BackgroundTasks,
 
 
 @router.get("/runs/{run_id}")
-def run(run_id: int, user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> dict:
+def run(run_id: int, user: User = Depends(role("hr", "union")), session: Session = DB) -> dict:
     record = get_run(session, run_id)
     return {**_run_json(record), "placements": [p.model_dump() for p in views.placements(session, run_id)]}
 
 
 @router.post("/runs/{run_id}/publish")
-def publish(run_id: int, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def publish(run_id: int, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     """Publish a round: its placements become offers.  422 if the checker finds violations, 409 if the run is
     stale, already published or not finished."""
     try:
@@ -175,19 +175,19 @@ def _season_call(action):
 
 
 @router.get("/season")
-def season_state(user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def season_state(user: User = Depends(role("hr")), session: Session = DB) -> dict:
     season.lapse_due(session)
     return season.state(session).as_dict()
 
 
 @router.post("/season/advance")
-def season_advance(body: PhaseChange, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def season_advance(body: PhaseChange, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     row = _season_call(lambda: season.advance_phase(session, body.to, user.username))
     return {"phase": row.phase}
 
 
 @router.put("/season/settings")
-def season_settings(body: SeasonSettings, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def season_settings(body: SeasonSettings, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     try:
         row = season.configure(session, user.username, body.response_days, body.unanswered, body.forced_placement)
     except season.SeasonError as exc:
@@ -197,25 +197,25 @@ def season_settings(body: SeasonSettings, user: User = Depends(role("hr")), sess
 
 
 @router.get("/teachers/{teacher_id}/offers")
-def teacher_offers(teacher_id: str, user: User = Depends(role("hr")), session: Session = Depends(db)) -> list[dict]:
+def teacher_offers(teacher_id: str, user: User = Depends(role("hr")), session: Session = DB) -> list[dict]:
     return [o.model_dump(mode="json") for o in season.offers_for_teacher(session, teacher_id)]
 
 
 @router.post("/teachers/{teacher_id}/answer")
-def answer(teacher_id: str, body: Answer, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def answer(teacher_id: str, body: Answer, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     """HR answers a teacher's pending offer on their behalf."""
     offer = _season_call(lambda: season.respond(session, teacher_id, body.answer, user.username))
     return offer.model_dump(mode="json")
 
 
 @router.post("/vacancies", status_code=201)
-def new_vacancy(body: NewVacancy, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def new_vacancy(body: NewVacancy, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     add_vacancy(session, Vacancy(body.vacancy_id, body.school_id, body.certification, body.fte), user.username)
     return body.model_dump()
 
 
 @router.post("/teachers", status_code=201)
-def new_teacher(body: NewTeacher, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def new_teacher(body: NewTeacher, user: User = Depends(role("hr")), session: Session = DB) -> dict:
     """Register a teacher in the pool."""
     add_teacher(session, Teacher(body.teacher_id, body.name, tuple(sorted(body.certifications)), body.seniority_date,
                                  body.salary, body.status, body.must_place, body.return_rights,  # type: ignore[arg-type]
@@ -225,19 +225,19 @@ def new_teacher(body: NewTeacher, user: User = Depends(role("hr")), session: Ses
 
 @router.get("/runs/{run_id}/audit")
 def audit(run_id: int, school_id: str = "", reason: str = "", teacher_id: str = "",
-          user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> list[dict]:
+          user: User = Depends(role("hr", "union")), session: Session = DB) -> list[dict]:
     return [asdict(r) for r in views.audit(session, get_run(session, run_id), school_id, reason, teacher_id)]
 
 
 @router.get("/schools/{school_id}/vacancies")
-def school_vacancies(school_id: str, user: User = Depends(school_access), session: Session = Depends(db)) -> list[dict]:
+def school_vacancies(school_id: str, user: User = Depends(school_access), session: Session = DB) -> list[dict]:
     views.school(session, school_id)
     return views.vacancies(session, school_id=school_id)
 
 
 @router.get("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def get_ranking(school_id: str, vacancy_id: str, user: User = Depends(school_access),
-                session: Session = Depends(db)) -> dict:
+                session: Session = DB) -> dict:
     page = views.vacancy(session, school_id, vacancy_id)
     return {"vacancy_id": vacancy_id, "teacher_ids": [getattr(r, "teacher_id", r) for r in page["ranking"]],
             "version": page["vacancy"].version, "interviewed": page["interviewed"],
@@ -246,7 +246,7 @@ def get_ranking(school_id: str, vacancy_id: str, user: User = Depends(school_acc
 
 @router.put("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def put_ranking(school_id: str, vacancy_id: str, body: RankingBody, user: User = Depends(school_access),
-                session: Session = Depends(db)) -> dict:
+                session: Session = DB) -> dict:
     views.vacancy(session, school_id, vacancy_id)
     version = set_rankings(session, vacancy_id, body.teacher_ids, user.username, expected_version=body.version)
     return {"vacancy_id": vacancy_id, "teacher_ids": body.teacher_ids, "version": version}
@@ -254,7 +254,7 @@ def put_ranking(school_id: str, vacancy_id: str, body: RankingBody, user: User =
 
 @router.get("/schools/{school_id}/vacancies/{vacancy_id}/ballots")
 def get_ballots(school_id: str, vacancy_id: str, user: User = Depends(school_reader),
-                session: Session = Depends(db)) -> dict:
+                session: Session = DB) -> dict:
     page = views.vacancy(session, school_id, vacancy_id)
     return {"vacancy_id": vacancy_id, "rule": page["decision_rule"], "ballots": page["ballots"],
             "decision": page["decision"], "undecided": page["undecided"]}
@@ -262,7 +262,7 @@ def get_ballots(school_id: str, vacancy_id: str, user: User = Depends(school_rea
 
 @router.put("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
 def put_ballot(school_id: str, vacancy_id: str, body: RankingBody, user: User = Depends(school_voter),
-               session: Session = Depends(db)) -> dict:
+               session: Session = DB) -> dict:
     """Cast or replace the signed-in member's own ballot."""
     views.vacancy(session, school_id, vacancy_id)
     set_ballot(session, vacancy_id, user.username, body.teacher_ids, user.username)
@@ -270,7 +270,7 @@ def put_ballot(school_id: str, vacancy_id: str, body: RankingBody, user: User = 
 
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
-def adopt(school_id: str, vacancy_id: str, user: User = Depends(school_access), session: Session = Depends(db)) -> dict:
+def adopt(school_id: str, vacancy_id: str, user: User = Depends(school_access), session: Session = DB) -> dict:
     """Make the committee's ranking what its rule decides from the ballots."""
     views.vacancy(session, school_id, vacancy_id)
     try:

@@ -30,7 +30,13 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def current_user(request: Request, session: Session = Depends(db)) -> User:
+#: The request's database session, committed when the handler returns and BEFORE the response is sent
+#: (FastAPI's default scope commits after sending: a browser following a 303 could read the old state, e.g. be
+#: sent back to sign in because its new session was not committed yet).
+DB = Depends(db, scope="function")
+
+
+def current_user(request: Request, session: Session = DB) -> User:
     """The user of this request's server-side session (ended, expired or unknown: not signed in)."""
     row = resolve(session, request.session.get("sid"), request.app.state.settings)
     if row is None:

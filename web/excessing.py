@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from staffing import excessing
 from staffing.db_models import ExcessNotice, SchoolRow
 from staffing.validation import Problem, ValidationError
-from web.deps import User, current_user, db, role, roster_reader, school_access
+from web.deps import DB, User, current_user, role, roster_reader, school_access
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["excessing"])
@@ -62,7 +62,7 @@ def _scope(user: User) -> str | None:
 
 @pages.get("/schools/{school_id}/roster")
 def roster_page(request: Request, school_id: str, user: User = Depends(roster_reader),
-                session: Session = Depends(db)) -> HTMLResponse:
+                session: Session = DB) -> HTMLResponse:
     return _render(request, "roster.html", user, error=None, **_roster_context(session, school_id))
 
 
@@ -80,7 +80,7 @@ def _act(request: Request, user: User, session: Session, school_id: str, change)
 @pages.post("/schools/{school_id}/excess")
 def excess_form(request: Request, school_id: str, certification: Annotated[str, Form()] = "",
                 n: Annotated[str, Form()] = "", teachers: Annotated[list[str] | None, Form()] = None,
-                user: User = Depends(school_access), session: Session = Depends(db)) -> Response:
+                user: User = Depends(school_access), session: Session = DB) -> Response:
     def change():
         try:
             count = int(n.strip())
@@ -95,7 +95,7 @@ def excess_form(request: Request, school_id: str, certification: Annotated[str, 
 @pages.post("/schools/{school_id}/dismiss")
 def dismiss_form(request: Request, school_id: str, teacher_id: Annotated[str, Form()] = "",
                  reason: Annotated[str, Form()] = "", user: User = Depends(school_access),
-                 session: Session = Depends(db)) -> Response:
+                 session: Session = DB) -> Response:
     return _act(request, user, session, school_id,
                 lambda: excessing.dismiss(session, school_id, teacher_id.strip(), reason, actor=user.username))
 
@@ -108,7 +108,7 @@ def open_roster(school: str = "", user: User = Depends(role("hr", "principal", "
 
 @pages.get("/excessing")
 def decisions_page(request: Request, user: User = Depends(role("hr", "union", "principal")),
-                   session: Session = Depends(db)) -> HTMLResponse:
+                   session: Session = DB) -> HTMLResponse:
     schools = session.exec(select(SchoolRow).order_by(SchoolRow.school_id)).all() if user.role != "principal" else []
     return _render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)),
                    schools=schools)
@@ -116,14 +116,14 @@ def decisions_page(request: Request, user: User = Depends(role("hr", "union", "p
 
 @pages.get("/notices")
 def notices_page(request: Request, user: User = Depends(role("hr", "union", "principal")),
-                 session: Session = Depends(db)) -> HTMLResponse:
+                 session: Session = DB) -> HTMLResponse:
     rows = [excessing.notice_dict(session, n) for n in excessing.notices(session, school_id=_scope(user))]
     return _render(request, "notices.html", user, notices=rows)
 
 
 @pages.get("/notices/{notice_id}")
 def notice_page(request: Request, notice_id: int, user: User = Depends(current_user),
-                session: Session = Depends(db)) -> HTMLResponse:
+                session: Session = DB) -> HTMLResponse:
     notice = _notice_for(session, notice_id, user)
     school = session.get(SchoolRow, notice.school_id)
     return _render(request, "notice.html", user, notice=excessing.notice_dict(session, notice), school=school)
@@ -150,31 +150,31 @@ def _outcome_json(session: Session, outcome: excessing.Outcome) -> dict:
 
 
 @api.get("/schools/{school_id}/roster")
-def roster_api(school_id: str, user: User = Depends(roster_reader), session: Session = Depends(db)) -> dict:
+def roster_api(school_id: str, user: User = Depends(roster_reader), session: Session = DB) -> dict:
     return {"school_id": school_id, "roster": excessing.roster_json(excessing.roster(session, school_id))}
 
 
 @api.post("/schools/{school_id}/excess")
 def excess_api(school_id: str, body: ExcessBody, user: User = Depends(school_access),
-               session: Session = Depends(db)) -> dict:
+               session: Session = DB) -> dict:
     return _outcome_json(session, excessing.excess(session, school_id, body.certification, body.n, body.teachers,
                                                    actor=user.username))
 
 
 @api.post("/schools/{school_id}/dismiss")
 def dismiss_api(school_id: str, body: DismissBody, user: User = Depends(school_access),
-                session: Session = Depends(db)) -> dict:
+                session: Session = DB) -> dict:
     return _outcome_json(session, excessing.dismiss(session, school_id, body.teacher_id, body.reason,
                                                     actor=user.username))
 
 
 @api.get("/excessing")
-def decisions_api(user: User = Depends(role("hr", "union", "principal")), session: Session = Depends(db)) -> list[dict]:
+def decisions_api(user: User = Depends(role("hr", "union", "principal")), session: Session = DB) -> list[dict]:
     return excessing.decisions(session, _scope(user))
 
 
 @api.get("/notices")
-def notices_api(user: User = Depends(current_user), session: Session = Depends(db)) -> list[dict]:
+def notices_api(user: User = Depends(current_user), session: Session = DB) -> list[dict]:
     if user.role == "teacher":
         rows = excessing.notices(session, teacher_id=user.teacher_id or "")
     else:
@@ -183,7 +183,7 @@ def notices_api(user: User = Depends(current_user), session: Session = Depends(d
 
 
 @api.get("/notices/{notice_id}")
-def notice_api(notice_id: int, user: User = Depends(current_user), session: Session = Depends(db)) -> dict:
+def notice_api(notice_id: int, user: User = Depends(current_user), session: Session = DB) -> dict:
     return excessing.notice_dict(session, _notice_for(session, notice_id, user))
 
 
@@ -194,7 +194,7 @@ class SettingBody(BaseModel):
 
 
 @api.get("/settings/pool")
-def settings_api(user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+def settings_api(user: User = Depends(role("hr")), session: Session = DB) -> dict:
     from staffing import pool_settings
 
     return {key: {"value": value, "meaning": pool_settings.SETTINGS[key].meaning}
@@ -203,7 +203,7 @@ def settings_api(user: User = Depends(role("hr")), session: Session = Depends(db
 
 @api.put("/settings/pool/{key}")
 def put_setting_api(key: str, body: SettingBody, user: User = Depends(role("hr")),
-                    session: Session = Depends(db)) -> dict:
+                    session: Session = DB) -> dict:
     from staffing import pool_settings
 
     return {"key": key, "value": pool_settings.set_value(session, key, body.value, user.username)}

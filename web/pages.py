@@ -36,10 +36,10 @@ from sqlmodel import select
 from staffing.db_models import UserRow
 from web.auth import change_password, sign_in
 from web.deps import (
+    DB,
     User,
     begin_session,
     current_user,
-    db,
     finish_session,
     role,
     school_access,
@@ -66,13 +66,13 @@ def login_page(request: Request, session: Session, next: str, error: str | None,
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", session: Session = Depends(db)) -> HTMLResponse:
+def login_form(request: Request, next: str = "/", session: Session = DB) -> HTMLResponse:
     return login_page(request, session, next, None)
 
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/", session: Session = Depends(db)) -> Response:
+          next: Annotated[str, Form()] = "/", session: Session = DB) -> Response:
     user, why = sign_in(session, username.strip(), password, client_address(request), request.app.state.settings)
     if user is None:  # returned, not raised, so the failure counted for throttling is committed
         return login_page(request, session, next, why, status=429 if why.startswith("Too many") else 401)
@@ -82,7 +82,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = Depends(db)) -> Response:
+def logout(request: Request, session: Session = DB) -> Response:
     finish_session(request, session)
     return RedirectResponse("/login", status_code=303)
 
@@ -95,7 +95,7 @@ def password_form(request: Request, user: User = Depends(current_user)) -> HTMLR
 @router.post("/account/password")
 def password_change(request: Request, current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
                     confirm: Annotated[str, Form()] = "", user: User = Depends(current_user),
-                    session: Session = Depends(db)) -> HTMLResponse:
+                    session: Session = DB) -> HTMLResponse:
     """Change one's own password; every other session of the account ends (a stolen cookie stops working)."""
     if new != confirm:
         return render(request, "password.html", user, status=422, error="The two new passwords differ.", message=None)
@@ -120,7 +120,7 @@ def home(user: User = Depends(current_user)) -> Response:
 
 @router.get("/hr")
 def hr_dashboard(request: Request, status: str = "", certification: str = "", region: str = "",
-                 user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+                 user: User = HR, session: Session = DB) -> HTMLResponse:
     everyone = views.all_pool(session)
     rows = views.filter_pool(everyone, status, certification, region)
     return render(request, "hr_dashboard.html", user, rows=rows, summary=views.pool_summary(rows),
@@ -132,13 +132,13 @@ def hr_dashboard(request: Request, status: str = "", certification: str = "", re
 
 @router.get("/hr/vacancies")
 def hr_vacancies(request: Request, certification: str = "", model: str = "", user: User = HR,
-                 session: Session = Depends(db)) -> HTMLResponse:
+                 session: Session = DB) -> HTMLResponse:
     return render(request, "hr_vacancies.html", user, rows=views.vacancies(session, certification=certification, model=model),
                   filters={"certification": certification, "model": model}, committees=views.committees(session))
 
 
 @router.get("/hr/runs")
-def hr_runs(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+def hr_runs(request: Request, user: User = HR, session: Session = DB) -> HTMLResponse:
     runs = views.runs(session)
     return render(request, "hr_runs.html", user, runs=runs, labels=season.run_labels(session, runs),
                   scenarios=SCENARIOS, error=None)
@@ -148,7 +148,7 @@ def hr_runs(request: Request, user: User = HR, session: Session = Depends(db)) -
 def hr_start_run(request: Request, background: BackgroundTasks, scenario: Annotated[str, Form()] = "district_rules",
                  time_limit: Annotated[str, Form()] = "10", method: Annotated[str, Form()] = "cpsat",
                  bound_seconds: Annotated[str, Form()] = "0", search: Annotated[str, Form()] = "deterministic",
-                 user: User = HR, session: Session = Depends(db)) -> Response:
+                 user: User = HR, session: Session = DB) -> Response:
     try:
         run_id = start_in_background(request.app.state.database_url, background, scenario, time_limit, method,
                                      user.username, bound_seconds, search)
@@ -161,7 +161,7 @@ def hr_start_run(request: Request, background: BackgroundTasks, scenario: Annota
 
 @router.get("/hr/runs/{run_id}")
 def hr_run(request: Request, run_id: int, school_id: str = "", kind: str = "", user: User = HR,
-           session: Session = Depends(db)) -> HTMLResponse:
+           session: Session = DB) -> HTMLResponse:
     return run_page(request, user, session, run_id, None, filters={"school_id": school_id, "kind": kind})
 
 
@@ -177,7 +177,7 @@ def run_page(request: Request, user: User, session: Session, run_id: int, messag
 
 
 @router.get("/hr/runs/{run_id}/status")
-def hr_run_status(request: Request, run_id: int, user: User = HR, session: Session = Depends(db)) -> Response:
+def hr_run_status(request: Request, run_id: int, user: User = HR, session: Session = DB) -> Response:
     """Polled by htmx while a run is solving; tells the page to reload once it is finished."""
     run = get_run(session, run_id)
     if run.status == "running":
@@ -187,7 +187,7 @@ def hr_run_status(request: Request, run_id: int, user: User = HR, session: Sessi
 
 @router.post("/hr/runs/{run_id}/publish")
 def hr_publish(request: Request, run_id: int, confirm: Annotated[str, Form()] = "", user: User = HR,
-               session: Session = Depends(db)) -> HTMLResponse:
+               session: Session = DB) -> HTMLResponse:
     """Publish after HR confirmed; a refusal (stale, unlawful, already published) is an inline message."""
     if confirm != "yes":
         return run_page(request, user, session, run_id, "Not published: tick the box to confirm that these "
@@ -233,13 +233,13 @@ def season_action(request: Request, user: User, session: Session, action: Callab
 
 
 @router.get("/hr/season")
-def hr_season(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+def hr_season(request: Request, user: User = HR, session: Session = DB) -> HTMLResponse:
     return season_page(request, user, session)
 
 
 @router.post("/hr/season/advance")
 def hr_season_advance(request: Request, to: Annotated[str, Form()] = "", user: User = HR,
-                      session: Session = Depends(db)) -> HTMLResponse:
+                      session: Session = DB) -> HTMLResponse:
     return season_action(request, user, session,
                          lambda: f"The season is now in phase {season.advance_phase(session, to or None, user.username).phase}.")
 
@@ -247,7 +247,7 @@ def hr_season_advance(request: Request, to: Annotated[str, Form()] = "", user: U
 @router.post("/hr/season/settings")
 def hr_season_settings(request: Request, response_days: Annotated[str, Form()] = "",
                        unanswered: Annotated[str, Form()] = "", forced_placement: Annotated[str, Form()] = "",
-                       user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+                       user: User = HR, session: Session = DB) -> HTMLResponse:
     def change() -> str:
         days = parse_int(response_days) if response_days.strip() else None
         season.configure(session, user.username, days, unanswered or None, forced_placement or None)
@@ -257,7 +257,7 @@ def hr_season_settings(request: Request, response_days: Annotated[str, Form()] =
 
 @router.post("/hr/season/respond")
 def hr_season_respond(request: Request, teacher_id: Annotated[str, Form()] = "", answer: Annotated[str, Form()] = "",
-                      user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+                      user: User = HR, session: Session = DB) -> HTMLResponse:
     """HR answers an offer on the teacher's behalf (recorded as HR's answer in the audit trail)."""
     def answer_it() -> str:
         offer = season.respond(session, teacher_id.strip(), answer, user.username)
@@ -270,7 +270,7 @@ def hr_season_respond(request: Request, teacher_id: Annotated[str, Form()] = "",
 def hr_season_add_vacancy(request: Request, vacancy_id: Annotated[str, Form()] = "",
                           school_id: Annotated[str, Form()] = "", certification: Annotated[str, Form()] = "",
                           fte: Annotated[str, Form()] = "1.0", user: User = HR,
-                          session: Session = Depends(db)) -> HTMLResponse:
+                          session: Session = DB) -> HTMLResponse:
     def add() -> str:
         add_vacancy(session, Vacancy(vacancy_id.strip(), school_id.strip(), certification.strip(),
                                      parse_float(fte)), user.username)
@@ -284,7 +284,7 @@ def hr_season_add_teacher(request: Request, teacher_id: Annotated[str, Form()] =
                           salary: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
                           must_place: Annotated[str, Form()] = "", return_rights: Annotated[str, Form()] = "",
                           former_school_id: Annotated[str, Form()] = "", current_school_id: Annotated[str, Form()] = "",
-                          user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+                          user: User = HR, session: Session = DB) -> HTMLResponse:
     """Register a teacher in the pool (the same checks as the bundle importer)."""
     def add() -> str:
         certs = tuple(sorted(c.strip() for c in certifications.replace(",", ";").split(";") if c.strip()))
@@ -298,7 +298,7 @@ def hr_season_add_teacher(request: Request, teacher_id: Annotated[str, Form()] =
 
 @router.get("/hr/compare")
 def hr_compare(request: Request, a: int | None = None, b: int | None = None, user: User = HR,
-               session: Session = Depends(db)) -> HTMLResponse:
+               session: Session = DB) -> HTMLResponse:
     all_runs = [r for r in views.runs(session) if r.status == "done"]
     rows = views.compare(get_run(session, a), get_run(session, b)) if a and b else []
     return render(request, "hr_compare.html", user, runs=all_runs, rows=rows, a=a, b=b,
@@ -333,13 +333,13 @@ def hr_tradeoff_file(request: Request, name: str, user: User = HR) -> Response:
 
 @router.get("/schools/{school_id}")
 def school_page(request: Request, school_id: str, user: User = Depends(school_reader),
-                session: Session = Depends(db)) -> HTMLResponse:
+                session: Session = DB) -> HTMLResponse:
     return render(request, "school.html", user, **views.school(session, school_id))
 
 
 @router.get("/schools/{school_id}/vacancies/{vacancy_id}")
 def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_reader),
-                 session: Session = Depends(db)) -> HTMLResponse:
+                 session: Session = DB) -> HTMLResponse:
     return render(request, "vacancy.html", user, school_id=school_id, error=None,
                   **views.vacancy(session, school_id, vacancy_id))
 
@@ -365,7 +365,7 @@ def vacancy_partial(request: Request, user: User, session: Session, school_id: s
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def rank(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_access),
-         session: Session = Depends(db)) -> HTMLResponse:
+         session: Session = DB) -> HTMLResponse:
     """One click on the committee's ranking (add, remove, up, down)."""
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
                            lambda: move_in_ranking(session, vacancy_id, teacher_id, action, user.username))
@@ -374,7 +374,7 @@ def rank(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotate
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/interviews")
 def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
               held_on: Annotated[str, Form()] = "", user: User = Depends(school_access),
-              session: Session = Depends(db)) -> HTMLResponse:
+              session: Session = DB) -> HTMLResponse:
     when = held_on or date.today().isoformat()
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_interviews.html",
                            lambda: record_interview(session, Interview(vacancy_id, teacher_id, parse_date(when)),
@@ -384,7 +384,7 @@ def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Ann
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
 def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_voter),
-         session: Session = Depends(db)) -> HTMLResponse:
+         session: Session = DB) -> HTMLResponse:
     """One click on the signed-in member's own ballot."""
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ballots.html",
                            lambda: move_in_ballot(session, vacancy_id, user.username, teacher_id, action))
@@ -392,7 +392,7 @@ def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotate
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
 def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_access),
-          session: Session = Depends(db)) -> HTMLResponse:
+          session: Session = DB) -> HTMLResponse:
     """Make the committee's ranking what its rule decides from the ballots."""
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
                            lambda: adopt_committee_decision(session, vacancy_id, user.username))
@@ -402,7 +402,7 @@ def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depend
 
 @router.get("/audit")
 def audit_page(request: Request, run: int | None = None, school_id: str = "", reason: str = "", teacher_id: str = "",
-               user: User = READERS, session: Session = Depends(db)) -> HTMLResponse:
+               user: User = READERS, session: Session = DB) -> HTMLResponse:
     done = [r for r in views.runs(session) if r.status == "done"]
     # opens on the latest published round: a draft is HR's working copy, not the district's decision
     record = get_run(session, run) if run else (season.latest_published(session) or (done[0] if done else None))
@@ -417,7 +417,7 @@ def audit_page(request: Request, run: int | None = None, school_id: str = "", re
 
 @router.get("/audit/{run_id}.csv")
 def audit_csv(run_id: int, school_id: str = "", reason: str = "", teacher_id: str = "", user: User = READERS,
-              session: Session = Depends(db)) -> Response:
+              session: Session = DB) -> Response:
     rows = views.audit(session, get_run(session, run_id), school_id, reason, teacher_id)
     buffer = io.StringIO()
     write_rows(buffer, (asdict(r) for r in rows), AUDIT_COLUMNS)  # formula-like cells neutralised
