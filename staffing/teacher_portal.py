@@ -20,12 +20,14 @@ from solver.instance import CLASS_NAMES, Instance
 from solver.policy import Policy
 from staffing import pool_settings
 from staffing.db_models import (
+    OfferRow,
     Placement,
     PlacementRun,
     PoolEntry,
     SchoolRow,
     TeacherPreferenceRow,
     TeacherRow,
+    VacancyRow,
 )
 from staffing.domain import District
 from staffing.excessing import notice_dict, notices, school_rules, seniority_order
@@ -172,15 +174,55 @@ def teacher_record(session: Session, teacher_id: str, today: date | None = None)
     }
 
 
-def offers(session: Session, teacher_id: str) -> list[dict[str, object]] | None:
-    """The teacher's offers from the season module when it is present (None: offers are not part of this
-    installation yet)."""
+#: A pending offer's answers, by kind: a forced placement is an assignment, which can only be accepted or refused.
+OFFER_ANSWERS = {"forced": ("accept", "refuse")}
+DEFAULT_OFFER_ANSWERS = ("accept", "decline")
+
+
+def offers(session: Session, teacher_id: str) -> list[dict[str, object]]:
+    """The teacher's offers this season, newest first: school, post, kind, deadline, status, and the answers a
+    pending one takes (``staffing.season.respond`` answers the teacher's newest pending offer)."""
+    from staffing import season
+
+    season.lapse_due(session)  # an offer past its deadline shows what it became, not "pending"
+    rows = season.offers_for_teacher(session, teacher_id)
+    newest_pending = max((o.id for o in rows if o.status == "pending"), default=None)
+    out = []
+    for o in reversed(rows):
+        school = session.get(SchoolRow, o.school_id)
+        vacancy = session.get(VacancyRow, o.vacancy_id)
+        out.append({
+            "offer_id": o.id, "run_id": o.run_id, "school_id": o.school_id,
+            "school": school.name if school else o.school_id, "vacancy_id": o.vacancy_id,
+            "certification": vacancy.certification if vacancy else None, "kind": o.kind,
+            "kind_words": KIND_WORDS.get(o.kind, o.kind), "deadline": o.deadline.strftime("%Y-%m-%d %H:%M UTC"),
+            "status": o.status, "answered_at": o.answered_at.strftime("%Y-%m-%d %H:%M UTC") if o.answered_at else None,
+            "vacated_vacancy_id": o.vacated_vacancy_id,
+            "answers": list(OFFER_ANSWERS.get(o.kind, DEFAULT_OFFER_ANSWERS)) if o.id == newest_pending else [],
+        })
+    return out
+
+
+def answer_own_offer(session: Session, teacher_id: str, offer_id: int | str, answer: str, actor: str) -> OfferRow:
+    """The signed-in teacher answers one of THEIR pending offers.  Another teacher's offer, or one that does not
+    exist, is NotFound (its existence is not disclosed); an offer no longer pending is a SeasonError."""
+    from staffing import season
+
     try:
-        from staffing.season import offers_for_teacher  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return [o.model_dump(mode="json") if hasattr(o, "model_dump") else dict(o)
-            for o in offers_for_teacher(session, teacher_id)]
+        oid = int(str(offer_id).strip())
+    except ValueError:
+        raise NotFound(f"offer {offer_id!r} is not one of your offers") from None
+    offer = session.get(OfferRow, oid)
+    if offer is None or offer.teacher_id != teacher_id:
+        raise NotFound(f"offer {oid} is not one of your offers")
+    season.lapse_due(session)
+    session.refresh(offer)
+    pending = [o for o in season.offers_for_teacher(session, teacher_id) if o.status == "pending"]
+    if offer.status != "pending" or not pending or pending[-1].id != offer.id:
+        raise season.SeasonError(f"your offer of {offer.vacancy_id} is {offer.status} and can no longer be answered")
+    answered = season.respond(session, teacher_id, answer, actor)
+    assert answered.id == offer.id  # respond answers the newest pending offer, checked above
+    return answered
 
 
 # -- why: one explanation per published round ------------------------------------------------------------------

@@ -11,6 +11,7 @@ import uvicorn
 
 from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
 from tests.test_web_teachers import build_teacher_template
+from tests.web_support import password_of
 from web.app import create_app
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
@@ -48,14 +49,17 @@ def schools_in_order(page) -> list[str]:
 
 
 def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  # noqa: F811
+    from playwright.sync_api import expect
+
     base, run_id = server
-    page = sign_in(browser, base, "t.T00001", "pw-t.T00001")
+    page = sign_in(browser, base, "t.T00001", password_of("t.T00001"))
     assert page.url.endswith("/me")
     before = schools_in_order(page)
     assert len(before) >= 2
     page.click(f"#preferences button[name='up-{before[-1]}']")
-    page.wait_for_function(
-        f"document.querySelector('#preferences tr:last-child button[name^=up-]').name !== 'up-{before[-1]}'")
+    # a locator wait, not wait_for_function: the page's CSP (script-src 'self') forbids evaluating strings
+    expect(page.locator("#preferences tr").last.locator("button[name^=up-]")).not_to_have_attribute(
+        "name", f"up-{before[-1]}")
     after = schools_in_order(page)
     assert after == before[:-2] + [before[-1], before[-2]]
     page.reload()
@@ -72,14 +76,14 @@ def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  #
 
 def test_a_principal_excesses_from_the_roster_and_the_union_sees_the_decision(browser, server, shots):  # noqa: F811
     base, _ = server
-    page = sign_in(browser, base, "p2", "pw-p2")
+    page = sign_in(browser, base, "p2", password_of("p2"))
     page.goto(f"{base}/schools/S0002/roster")
     page.screenshot(path=str(shots / "principal-roster.png"), full_page=True)
     page.click("button[name='excess-ART']")
     page.wait_for_load_state("networkidle")
     assert "/excessing" in page.url and "reverse seniority in ART" in page.content()
     page.close()
-    union = sign_in(browser, base, "union", "pw-union")
+    union = sign_in(browser, base, "union", password_of("union"))
     union.goto(f"{base}/excessing")
     assert "reverse seniority in ART" in union.content() and "leaves" in union.content()
     union.screenshot(path=str(shots / "union-excessing.png"), full_page=True)

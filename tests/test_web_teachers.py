@@ -13,10 +13,20 @@ from sqlmodel import select
 
 from solver.policy import Policy
 from staffing.db import get_engine, init_db, session_scope
-from staffing.db_models import AuditLog, ExcessNotice, Placement, PoolEntry, TeacherPreferenceRow, TeacherRow
+from staffing.db_models import (
+    AuditLog,
+    ExcessNotice,
+    OfferRow,
+    Placement,
+    PoolEntry,
+    TeacherPreferenceRow,
+    TeacherRow,
+    UserRow,
+)
 from staffing.excessing import excess
-from staffing.runs import publish_run, run_placement
-from tests.web_support import client_for, seed_web_db
+from staffing import season
+from staffing.runs import run_placement
+from tests.web_support import client_for, password_of, seed_web_db
 from web.app import create_app
 from web.auth import create_user
 
@@ -26,7 +36,7 @@ TEACHERS = ("T00001", "T00003", "T00101")
 
 def build_teacher_template(folder) -> tuple:
     """The web tests' seeded district, an excessing at S0002 (traditional), sign-ins ``t.<teacher id>`` (password
-    ``pw-t.<teacher id>``) and a published round; returns (database path, excessed teacher, run id)."""
+    ``password_of("t.<teacher id>")``) and a round published as offers; returns (database path, excessed teacher, run id)."""
     path = folder / "template.db"
     url = f"sqlite:///{path}"
     init_db(url)
@@ -34,10 +44,10 @@ def build_teacher_template(folder) -> tuple:
     with session_scope(url) as s:
         excessed = excess(s, "S0002", "MATH", 1, actor="hr").notices[0].teacher_id
         for tid in TEACHERS + (excessed,):
-            create_user(s, f"t.{tid}", "pw-t." + tid, "teacher", teacher_id=tid)
+            create_user(s, f"t.{tid}", password_of(f"t.{tid}"), "teacher", teacher_id=tid)
     with session_scope(url) as s:
         run = run_placement(s, Policy(time_limit=5), actor="hr").run
-        publish_run(s, run.id, "hr")
+        season.publish(s, run.id, "hr")  # as HR publishes: its placements become pending offers
     get_engine(url).dispose()
     return path, excessed, run.id
 
@@ -92,6 +102,7 @@ def concrete_paths(app, run_id: int, notice_id: int):
 
 
 OWN = {"/me", "/me/preferences", "/api/me", "/api/me/record", "/api/me/preferences", "/api/notices",
+       "/me/offers/answer", "/api/me/offers", "/api/me/offers/answer", "/account/password",
        "/api/notices/{notice_id}", "/notices/{notice_id}", "/", "/login", "/logout", "/api/login"}
 
 
@@ -121,7 +132,7 @@ def test_every_route_under_the_teacher_role_shows_nothing_of_another_teacher(tem
         client = as_(f"t.{me}")
         others = [t for t in TEACHERS + (excessed,) if t != me]
         for method, pattern, path in concrete_paths(app, run_id, notice_id):
-            if pattern in ("/logout",):
+            if pattern in ("/logout", "/api/logout"):  # would sign this client out
                 continue
             body = {"school_ids": []} if method == "PUT" else None
             r = client.request(method, path, json=body, follow_redirects=False) if body is not None else \
@@ -253,16 +264,16 @@ def test_teacher_users_need_a_teacher_and_list_without_passwords(tmp_path):
     seed_web_db(url)
     runner = CliRunner()
     env = {"STAFFING_DATABASE_URL": url}
-    bad = runner.invoke(app, ["add-user", "x", "--role", "teacher", "--password", "secret"], env=env)
+    bad = runner.invoke(app, ["add-user", "x", "--role", "teacher", "--password", "a-long-secret"], env=env)
     assert bad.exit_code == 2 and "needs an existing teacher id" in bad.output
-    bad = runner.invoke(app, ["add-user", "y", "--role", "hr", "--teacher", "T00001", "--password", "secret"], env=env)
+    bad = runner.invoke(app, ["add-user", "y", "--role", "hr", "--teacher", "T00001", "--password", "a-long-secret"], env=env)
     assert bad.exit_code == 2 and "only a teacher user" in bad.output
-    ok = runner.invoke(app, ["add-user", "ana", "--role", "teacher", "--teacher", "T00001", "--password", "secret"],
+    ok = runner.invoke(app, ["add-user", "ana", "--role", "teacher", "--teacher", "T00001", "--password", "a-long-secret"],
                        env=env)
     assert ok.exit_code == 0, ok.output
     listing = runner.invoke(app, ["users"], env=env)
     assert listing.exit_code == 0 and "ana" in listing.output and "T00001" in listing.output
-    assert "scrypt" not in listing.output and "secret" not in listing.output
+    assert "scrypt" not in listing.output and "a-long-secret" not in listing.output
     with session_scope(url) as s:
         assert s.get(PoolEntry, "T00001") is not None
 
@@ -296,3 +307,50 @@ def test_hr_sets_the_number_of_wishes_and_teachers_are_held_to_it(template, as_,
     r = t.put("/api/me/preferences", json={"school_ids": ["S0001", "S0002"]})
     assert r.status_code == 422 and "at most 1" in r.text
     assert t.put("/api/me/preferences", json={"school_ids": ["S0002"]}).status_code == 200
+
+
+def pending_offers(url: str) -> list[OfferRow]:
+    with session_scope(url) as s:
+        return list(s.exec(select(OfferRow).where(OfferRow.status == "pending").order_by(OfferRow.id)))
+
+
+def test_a_teacher_answers_their_own_offer_and_not_another_teachers(template, as_, tmp_path):
+    from tests.test_access_guards import dump
+
+    url = url_of(tmp_path)
+    as_()  # copies the template
+    offers = [o for o in pending_offers(url) if o.kind != "forced"]
+    mine, other = offers[0], offers[1]
+    with session_scope(url) as s:
+        for o in (mine, other):
+            if s.get(UserRow, f"t.{o.teacher_id}") is None:
+                create_user(s, f"t.{o.teacher_id}", password_of(f"t.{o.teacher_id}"), "teacher",
+                            teacher_id=o.teacher_id)
+    me = as_(f"t.{mine.teacher_id}")
+    listed = me.get("/api/me/offers").json()
+    assert [o["offer_id"] for o in listed if o["status"] == "pending"] == [mine.id]
+    assert listed[0]["answers"] == ["accept", "decline"] and listed[0]["school"] and listed[0]["deadline"]
+    page = me.get("/me").text
+    assert 'action="/me/offers/answer"' in page and 'value="decline"' in page and "csrf_token" in page
+
+    # another teacher's offer: refused as not theirs, by page and API, and nothing changes
+    before = dump(url)
+    r = me.post("/me/offers/answer", data={"offer_id": str(other.id), "answer": "decline"})
+    assert r.status_code == 404 and "not one of your offers" in r.text
+    r = me.post("/api/me/offers/answer", json={"offer_id": other.id, "answer": "accept"})
+    assert r.status_code == 404
+    r = me.post("/api/me/offers/answer", json={"offer_id": mine.id, "answer": "refuse"})  # not a forced placement
+    assert r.status_code == 409 and "'refuse' is for forced placements" in r.text
+    assert dump(url) == before
+
+    # their own: accepted, in the audit trail under their name; answering again is refused
+    r = me.post("/me/offers/answer", data={"offer_id": str(mine.id), "answer": "accept"})
+    assert r.status_code == 200 and f"Your offer of post {mine.vacancy_id} is now accepted" in r.text
+    with session_scope(url) as s:
+        assert s.get(OfferRow, mine.id).status == "accepted"
+        assert s.get(OfferRow, mine.id).answered_by == f"t.{mine.teacher_id}"
+        assert s.get(OfferRow, other.id).status == "pending"
+        assert s.exec(select(AuditLog).where(AuditLog.entity == "offer", AuditLog.entity_id == str(mine.id),
+                                             AuditLog.actor == f"t.{mine.teacher_id}")).first() is not None
+    again = me.post("/api/me/offers/answer", json={"offer_id": mine.id, "answer": "decline"})
+    assert again.status_code == 409 and "accepted" in again.text

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from staffing.teacher_portal import move_own_preference, set_own_preferences, teacher_record
+from staffing import season
+from staffing.services import NotFound
+from staffing.teacher_portal import answer_own_offer, move_own_preference, offers, set_own_preferences, teacher_record
 from staffing.validation import ValidationError
-from web.deps import User, db, own_teacher
+from web.deps import DB, User, own_teacher
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/me", tags=["teacher"])
@@ -25,13 +27,36 @@ def _render(request: Request, name: str, user: User, status: int = 200, **contex
 
 
 @pages.get("/me")
-def my_page(request: Request, user: User = Depends(own_teacher), session: Session = Depends(db)) -> HTMLResponse:
+def my_page(request: Request, user: User = Depends(own_teacher), session: Session = DB) -> HTMLResponse:
     return _render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None)
+
+
+def _answer_words(offer) -> str:
+    chain = f" Your former post is now open as vacancy {offer.vacated_vacancy_id}." if offer.vacated_vacancy_id else ""
+    if offer.status == "refused":
+        return f"You refused the forced placement at {offer.vacancy_id}: you have left the district pool."
+    return f"Your offer of post {offer.vacancy_id} is now {offer.status}.{chain}"
+
+
+@pages.post("/me/offers/answer")
+def my_offer_answer(request: Request, offer_id: Annotated[str, Form()] = "", answer: Annotated[str, Form()] = "",
+                    user: User = Depends(own_teacher), session: Session = DB) -> HTMLResponse:
+    """Accept, decline or refuse one of the teacher's own pending offers; the page shows the outcome, and a
+    refusal (another teacher's offer, no longer pending, a wrong answer) is a message that changes nothing."""
+    try:
+        offer = answer_own_offer(session, user.teacher_id, offer_id, answer, user.username)
+    except (NotFound, season.SeasonError) as exc:
+        session.rollback()
+        status = 404 if isinstance(exc, NotFound) else 409
+        return _render(request, "teacher.html", user, status=status, me=teacher_record(session, user.teacher_id),
+                       error=None, offer_error=str(exc))
+    return _render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None,
+                   offer_message=_answer_words(offer))
 
 
 @pages.post("/me/preferences")
 def my_preferences(request: Request, school_id: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "",
-                   user: User = Depends(own_teacher), session: Session = Depends(db)) -> HTMLResponse:
+                   user: User = Depends(own_teacher), session: Session = DB) -> HTMLResponse:
     """One click on the teacher's list (add, remove, up, down); answers with the list panel htmx swaps in."""
     error = None
     try:
@@ -48,11 +73,34 @@ class PreferencesBody(BaseModel):
 
 
 @api.get("/record")
-def my_record(user: User = Depends(own_teacher), session: Session = Depends(db)) -> dict:
+def my_record(user: User = Depends(own_teacher), session: Session = DB) -> dict:
     return teacher_record(session, user.teacher_id)
 
 
 @api.put("/preferences")
 def put_my_preferences(body: PreferencesBody, user: User = Depends(own_teacher),
-                       session: Session = Depends(db)) -> dict:
+                       session: Session = DB) -> dict:
     return {"school_ids": set_own_preferences(session, user.teacher_id, body.school_ids, user.username)}
+
+
+class AnswerBody(BaseModel):
+    offer_id: int = Field(description="one of your own pending offers (GET /api/me/offers)")
+    answer: str = Field(description="accept or decline; for a forced placement accept or refuse (refusing "
+                                    "leaves the pool)")
+
+
+@api.get("/offers")
+def my_offers(user: User = Depends(own_teacher), session: Session = DB) -> list[dict]:
+    """The teacher's own offers, newest first; ``answers`` lists what the pending one may be answered."""
+    return offers(session, user.teacher_id)
+
+
+@api.post("/offers/answer")
+def answer_my_offer(body: AnswerBody, user: User = Depends(own_teacher), session: Session = DB) -> dict:
+    try:
+        offer = answer_own_offer(session, user.teacher_id, body.offer_id, body.answer, user.username)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except season.SeasonError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {**offer.model_dump(mode="json"), "message": _answer_words(offer)}
