@@ -10,9 +10,14 @@ import pytest
 import uvicorn
 
 from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
+from sqlmodel import select
+
+from staffing.db import get_engine, session_scope
+from staffing.db_models import OfferRow, UserRow
 from tests.test_web_teachers import build_teacher_template
 from tests.web_support import password_of
 from web.app import create_app
+from web.auth import create_user
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
 
@@ -20,6 +25,14 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     db, _, run_id = build_teacher_template(tmp_path_factory.mktemp("e2e-teacher"))
+    with session_scope(f"sqlite:///{db}") as s:  # a sign-in for a teacher the published round offered a post
+        offer = s.exec(select(OfferRow).where(OfferRow.status == "pending", OfferRow.kind != "forced")
+                       .order_by(OfferRow.id)).first()
+        assert offer is not None, "the published round makes offers"
+        if s.get(UserRow, f"t.{offer.teacher_id}") is None:
+            create_user(s, f"t.{offer.teacher_id}", password_of(f"t.{offer.teacher_id}"), "teacher",
+                        teacher_id=offer.teacher_id)
+    get_engine(f"sqlite:///{db}").dispose()
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{db}"), host="127.0.0.1", port=port,
                                         log_level="warning"))
@@ -29,7 +42,7 @@ def server(tmp_path_factory):
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "the web server did not start"
-    yield f"http://127.0.0.1:{port}", run_id
+    yield f"http://127.0.0.1:{port}", run_id, (offer, f"sqlite:///{db}")
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -51,7 +64,7 @@ def schools_in_order(page) -> list[str]:
 def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  # noqa: F811
     from playwright.sync_api import expect
 
-    base, run_id = server
+    base, run_id, _ = server
     page = sign_in(browser, base, "t.T00001", password_of("t.T00001"))
     assert page.url.endswith("/me")
     before = schools_in_order(page)
@@ -75,7 +88,7 @@ def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  #
 
 
 def test_a_principal_excesses_from_the_roster_and_the_union_sees_the_decision(browser, server, shots):  # noqa: F811
-    base, _ = server
+    base, _, _ = server
     page = sign_in(browser, base, "p2", password_of("p2"))
     page.goto(f"{base}/schools/S0002/roster")
     page.screenshot(path=str(shots / "principal-roster.png"), full_page=True)
@@ -88,3 +101,23 @@ def test_a_principal_excesses_from_the_roster_and_the_union_sees_the_decision(br
     assert "reverse seniority in ART" in union.content() and "leaves" in union.content()
     union.screenshot(path=str(shots / "union-excessing.png"), full_page=True)
     union.close()
+
+
+def test_a_teacher_accepts_their_offer_with_a_click(browser, server, shots):  # noqa: F811
+    base, _, (offer, url) = server
+    user = f"t.{offer.teacher_id}"
+    page = sign_in(browser, base, user, password_of(user))
+    row = page.locator(f"#offer-{offer.id}")
+    assert offer.vacancy_id in row.inner_text() and "pending" in row.inner_text()
+    assert row.locator("button[value=decline]").count() == 1 and row.locator("button[value=refuse]").count() == 0
+    page.screenshot(path=str(shots / "teacher-offer.png"), full_page=True)
+    row.locator("button[value=accept]").click()
+    page.wait_for_selector(f"text=Your offer of post {offer.vacancy_id} is now accepted")
+    row = page.locator(f"#offer-{offer.id}")
+    assert "accepted" in row.inner_text() and row.locator("button").count() == 0
+    page.reload()  # saved, not only shown
+    assert "accepted" in page.locator(f"#offer-{offer.id}").inner_text()
+    with session_scope(url) as s:
+        row = s.get(OfferRow, offer.id)
+        assert row.status == "accepted" and row.answered_by == user
+    page.close()
