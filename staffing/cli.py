@@ -536,8 +536,12 @@ def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid o
             raise ValueError("--draws must be at least 1")
         if processes < 0:
             raise ValueError("--processes must be 0 (one per core) or more")
-        report = run_tradeoffs(size, seed, draws, scenario, time_limit, city=city, rating_weight=rating_weight,
-                               processes=processes or default_processes(), cluster=cluster, bar=progress)
+        # a bar at a terminal; elsewhere (logs, CI, a pipe) a line per finished scenario and draw
+        bar = progress and sys.stderr.isatty()
+        with progress_lines(progress and not bar) as listener:
+            report = run_tradeoffs(size, seed, draws, scenario, time_limit, city=city, rating_weight=rating_weight,
+                                   processes=processes or default_processes(), cluster=cluster, bar=bar,
+                                   progress=listener)
         path = write_report(report, out)
     typer.echo(f"wrote {path} ({draws} draw(s), {report.totals['scenario'].nunique()} scenarios)")
     for sentence in findings(report):
