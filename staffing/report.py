@@ -204,10 +204,12 @@ def vega_bundle() -> str:
 
 
 EMBED_JS = """// Draws every chart whose spec is in a <script type="application/json" class="vl-spec"> element.
+// ast: Vega's expression interpreter instead of compiling expressions with new Function, which a Content
+// Security Policy without 'unsafe-eval' (the web app's) forbids.
 document.querySelectorAll('script.vl-spec').forEach(function (node) {
   var target = document.getElementById(node.dataset.target);
   if (target && window.vegaEmbed) {
-    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg'});
+    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg', ast: true});
   }
 });
 """

@@ -66,8 +66,12 @@ def test_report_is_reproducible_and_complete(tmp_path):
     assert list(first.summary().index) == list(scenarios)
     assert set(first.totals["rule_violations"]) == {0}
     page = write_report(first, tmp_path / "report")
-    for name in ("scenario_totals.csv", "by_model.csv", "scenario_summary.csv", "pareto.png", "pareto.svg",
-                 "forced_by_model.png", "committee_top_by_model.svg", "fill_rate_by_model.png"):
+    for name in ("scenario_totals.csv", "by_model.csv", "scenario_summary.csv", "paired_differences.csv",
+                 "solver_gaps.csv", "paired_differences.png", "paired_differences.svg", "heat_map.png", "heat_map.svg",
+                 "vega_bundle.js", "report_charts.js"):
         assert (tmp_path / "report" / name).stat().st_size > 0, name
     text = page.read_text()
-    assert "pareto.png" in text and "all_mutual_consent" in text and "2 draw(s)" in text
+    labels = first.labels()
+    assert "heat_map.png" in text and labels["all_mutual_consent"] in text and "2 draws" in text
+    assert 'src="vega_bundle.js"' in text and 'src="report_charts.js"' in text  # local scripts: works offline
+    assert "http://" not in text and "https://" not in text

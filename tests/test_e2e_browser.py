@@ -136,3 +136,45 @@ def test_committee_member_casts_a_ballot_with_clicks(browser, server, shots):
     assert page.locator("button[name^=add-]").count() == 0  # a member votes; only the principal edits the list
     page.screenshot(path=str(shots / "committee-ballot.png"), full_page=True)
     page.close()
+
+
+@pytest.fixture(scope="module")
+def report_server(tmp_path_factory):
+    """A server whose trade-off report folder holds a small report (two scenarios, two draws)."""
+    from staffing.analysis import run_tradeoffs, write_report
+
+    folder = tmp_path_factory.mktemp("e2e-report")
+    db = build_template(folder)
+    report = run_tradeoffs("small", seed=11, draws=2, scenarios=("district_rules", "all_mutual_consent"),
+                           time_limit=1)
+    write_report(report, folder / "reports" / "current")
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{db}", report_dir=folder / "reports"),
+                                        host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the web server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_interactive_tradeoff_report_draws_its_charts_under_the_csp(browser, report_server, shots):
+    """The report's Vega charts draw from local scripts under script-src 'self' (no inline script, no eval)."""
+    from playwright.sync_api import expect
+
+    page = sign_in(browser, report_server, "hr")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{report_server}/hr/tradeoffs")
+    assert "Scenario totals" in page.content()
+    page.goto(f"{report_server}/hr/tradeoffs/files/report.html")
+    expect(page.locator("#chart-paired svg").first).to_be_visible(timeout=20_000)
+    expect(page.locator("#chart-heat svg").first).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(shots / "hr-tradeoff-report.png"), full_page=True)
+    assert problems == [], problems
+    page.close()

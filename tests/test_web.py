@@ -394,9 +394,17 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
     hr.app.state.report_dir = tmp_path / "reports"
     assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
     page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
-    assert page.status_code == 200 and "Scenario totals" in page.text and "pareto.svg" in page.text
-    assert hr.get("/hr/tradeoffs/files/pareto.svg").headers["content-type"].startswith("image/svg")
+    assert page.status_code == 200 and "Scenario totals" in page.text and "heat_map.svg" in page.text
+    assert hr.get("/hr/tradeoffs/files/heat_map.svg").headers["content-type"].startswith("image/svg")
     assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
+    # the full report under the app's CSP: its scripts come from this server, none is inline
+    report = hr.get("/hr/tradeoffs/files/report.html")
+    assert report.status_code == 200 and "script-src 'self'" in report.headers["content-security-policy"]
+    scripts = re.findall(r"<script([^>]*)>", report.text)
+    assert scripts and all('src="' in a or 'type="application/json"' in a for a in scripts), scripts
+    for src in re.findall(r'<script src="([^"]+)"', report.text):
+        js = hr.get(f"/hr/tradeoffs/files/{src}")
+        assert js.status_code == 200 and "javascript" in js.headers["content-type"], src
     assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
     union = as_("union")
@@ -417,7 +425,7 @@ def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url,
     monkeypatch.setattr(runner, "_replace", lambda path, text: (notes.append(text), replace(path, text)))
     runner.compute_tradeoffs(db_url, report_dir)
     assert notes[0].startswith("solving scenarios: district_rules (1 of ") and len(notes) > 2
-    assert notes[-1] == "writing the report: table, plots and page"
+    assert notes[-1] == "writing the report: findings, charts and tables"
     state = runner.tradeoff_state(report_dir)
     assert state["ready"] and not state["running"] and state["progress"] is None
     assert not (report_dir / "progress.txt").exists()

@@ -212,7 +212,9 @@ def solve_and_store(url: str, run_id: int) -> None:
 
 
 # -- trade-off report on the current pool -----------------------------------------------------------------------
-REPORT_FILE = re.compile(r"^[a-z_]+\.(png|svg|csv|html)$")
+#: the report's files: tables, print charts, the page and its scripts (Vega and the chart drawer, served from
+#: here so the page works offline and under the CSP's script-src 'self')
+REPORT_FILE = re.compile(r"^[a-z_]+\.(png|svg|csv|html|js)$")
 
 
 def tradeoff_state(report_dir: Path) -> dict[str, object]:
