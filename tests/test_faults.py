@@ -172,3 +172,33 @@ def test_a_trade_off_analysis_whose_server_died_is_not_running_for_ever(tmp_path
     assert not (tmp_path / "running").exists()
     (tmp_path / "running").write_text(json.dumps({"process": this_process(), "actor": "hr"}))  # alive: running
     assert tradeoff_state(tmp_path)["running"]
+
+
+def test_the_command_lock_on_each_backend(db_url):
+    """A second holder is refused while the first holds the lock, and gets it once released."""
+    from staffing.locks import CommandBusy
+
+    with command_lock(db_url, "import"):
+        with pytest.raises(CommandBusy, match="is writing to this database"):
+            with command_lock(db_url, "place", wait_seconds=0.3):
+                pass
+    with command_lock(db_url, "place"):
+        pass
+
+
+def test_a_web_write_on_a_locked_sqlite_database_is_a_clear_503(db, tmp_path, monkeypatch):
+    """Another program holding SQLite's write lock past the busy timeout: a message and Retry-After, not a 500."""
+    import sqlite3
+
+    monkeypatch.setenv("STAFFING_BUSY_SECONDS", "1")
+    p1 = client_for(None, tmp_path, "p1", db)
+    holder = sqlite3.connect(db.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        r = p1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00100", "action": "add"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.status_code == 503 and "busy" in r.text and r.headers["retry-after"] == "5"
+    ok = p1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00100", "action": "add"})
+    assert ok.status_code == 200
