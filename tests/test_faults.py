@@ -202,3 +202,34 @@ def test_a_web_write_on_a_locked_sqlite_database_is_a_clear_503(db, tmp_path, mo
     assert r.status_code == 503 and "busy" in r.text and r.headers["retry-after"] == "5"
     ok = p1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00100", "action": "add"})
     assert ok.status_code == 200
+
+
+def _orphan_target(path: str) -> None:
+    """A stand-in solver child: it watches its parent, then works for a long time."""
+    from web.runner import watch_parent
+
+    watch_parent(lambda: Path(path).write_text("orphaned"), every=0.2)
+    time.sleep(120)
+
+
+def test_a_solver_child_ends_itself_when_its_server_is_killed(tmp_path):
+    note = tmp_path / "note"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import multiprocessing as mp, sys, tests.test_faults as t\n"
+         "child = mp.get_context('spawn').Process(target=t._orphan_target, args=(sys.argv[1],))\n"
+         "child.start(); print(child.pid, flush=True); child.join()", str(note)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(30)
+
+    def child_gone() -> bool:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return True
+        # a zombie until reaped by init counts as gone
+        return Path(f"/proc/{child}/stat").exists() and Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+
+    assert wait_for(child_gone, seconds=30, every=0.1), "the orphaned child kept running"
+    assert note.read_text() == "orphaned"
