@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from staffing.db import session_scope
-from staffing.sessions import end_session, open_session, resolve
+from staffing.sessions import end_session, open_session, purge_expired, resolve
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def begin_session(request: Request, session: Session, username: str) -> str:
     from web.security import client_address, csrf_token
 
     request.session.clear()
+    purge_expired(session, request.app.state.settings)
     request.session["sid"] = open_session(session, username, client_address(request))
     # committed before the response leaves: the browser's next request may arrive before the request's own
     # transaction would otherwise be committed (dependency teardown can run after the response is sent)
