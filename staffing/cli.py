@@ -694,15 +694,19 @@ def pool_settings_cmd(set_: Annotated[list[str] | None, typer.Option("--set", he
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
-    """Start the web app on localhost."""
+    """Start the web app on localhost (in production: behind an HTTPS proxy, see docs/security.md)."""
     import uvicorn
 
     with user_errors():
+        settings = get_settings()  # a bad STAFFING_* value is a message and exit 2, not a traceback
         url = _db(database_url)
     os.environ["STAFFING_DATABASE_URL"] = url
     from web.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port)
+    if not settings.https and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo("warning: serving on a network address without STAFFING_HTTPS: put an HTTPS proxy in front "
+                   "(docs/security.md)", err=True)
+    uvicorn.run(create_app(settings=settings), host=host, port=port)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -174,9 +174,10 @@ class ProgressNotes:
 def watch_parent(on_orphaned: Callable[[], None], every: float = 1.0) -> None:
     """In a child process: when the server that started it dies (the child is re-parented), call
     ``on_orphaned`` and end the child, so no solver keeps running outside the server's one-at-a-time limit."""
-    if multiprocessing.parent_process() is None:  # not a child (a test calling the work directly)
+    server = multiprocessing.parent_process()
+    if server is None:  # not a child (a test calling the work directly)
         return
-    parent = os.getppid()
+    parent = server.pid  # the server's, even if it died before this child got this far
 
     def watch() -> None:
         while True:
