@@ -232,16 +232,18 @@ def pareto_front(points: list[tuple[str, float, float]]) -> set[str]:
             if not any((x2 <= x and y2 >= y) and (x2 < x or y2 > y) for n2, x2, y2 in points if n2 != name)}
 
 
-def write_report(report: TradeoffReport, folder: Path | str, title: str = "Staffing-autonomy trade-offs") -> Path:
+def write_report(report: TradeoffReport, folder: Path | str, title: str = "Staffing-autonomy trade-offs",
+                 asset_prefix: str = "") -> Path:
     from staffing.report import write_report as write
 
-    return write(report, Path(folder), title)
+    return write(report, Path(folder), title, asset_prefix)
 
 
 def current_district_report(district: District, folder: Path, time_limit: float = 2.0, draws: int = 5,
-                            progress: Progress = silent) -> Path:
+                            progress: Progress = silent, asset_prefix: str = "") -> Path:
     """The analysis on the pool in the database (the HR page): draw 0 is the whole pool, the others seeded
     90 % subsamples of it, so the intervals say how much the differences depend on who is in the pool."""
     report = run_tradeoffs(district=district, draws=draws, time_limit=time_limit, progress=progress)
     progress("writing the report", "findings, charts and tables")
-    return write_report(report, folder, title="Staffing-autonomy trade-offs on the current pool")
+    return write_report(report, folder, title="Staffing-autonomy trade-offs on the current pool",
+                        asset_prefix=asset_prefix)

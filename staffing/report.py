@@ -274,8 +274,10 @@ table.t{border-collapse:collapse;font-size:13px}.t td,.t th{border-bottom:1px so
 .t th[scope=row]{text-align:left}.t thead th{vertical-align:bottom;max-width:9rem}.chart{margin:.5rem 0 1rem}"""
 
 
-def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-autonomy trade-offs") -> Path:
-    """Tables as CSV, charts as Vega-Lite (interactive) and PNG/SVG (print), and the HTML page."""
+def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-autonomy trade-offs",
+                 asset_prefix: str = "") -> Path:
+    """Tables as CSV, charts as Vega-Lite (interactive) and PNG/SVG (print), and the HTML page;
+    ``report_body.html`` links its files under ``asset_prefix`` (where a web page serves them)."""
     folder.mkdir(parents=True, exist_ok=True)
     report.totals.to_csv(folder / "scenario_totals.csv", index=False)
     report.by_model.to_csv(folder / "by_model.csv", index=False)
@@ -291,7 +293,8 @@ def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-au
     (folder / "vega_bundle.js").write_text(vega_bundle(), encoding="utf-8")
     (folder / "report_charts.js").write_text(EMBED_JS, encoding="utf-8")
     body = body_html(report)
-    (folder / "report_body.html").write_text(body, encoding="utf-8")
+    (folder / "report_body.html").write_text(body_html(report, asset_prefix) if asset_prefix else body,
+                                             encoding="utf-8")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style>
 <script src="vega_bundle.js"></script></head><body><h1>{html.escape(title)}</h1>
