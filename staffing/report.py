@@ -130,7 +130,11 @@ def heat_data(report: TradeoffReport) -> pd.DataFrame:
             rows.append({"measure": label, "unit": unit, "scenario": labels[r.scenario], "model": r.model,
                          "model_label": model_label(r.model),
                          "autonomy": r.autonomy, "value": float(value), "shown": _fmt(float(value), unit)})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:  # position within its measure's range: dark cells get white text
+        span = frame.groupby("measure")["value"].transform(lambda v: (v.max() - v.min()) or 1.0)
+        frame["shade"] = (frame["value"] - frame.groupby("measure")["value"].transform("min")) / span
+    return frame
 
 
 def paired_data(report: TradeoffReport) -> pd.DataFrame:
@@ -158,7 +162,8 @@ def heat_chart(report: TradeoffReport, static: bool = False) -> alt.Chart:
         color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title="value"),
         tooltip=[alt.Tooltip("model_label:N", title="school model"), alt.Tooltip("scenario:N"),
                  alt.Tooltip("measure:N"), alt.Tooltip("shown:N", title="mean over draws")])
-    text = base.mark_text(fontSize=10).encode(text="shown:N", color=alt.value("#1d2733"))
+    text = base.mark_text(fontSize=10).encode(
+        text="shown:N", color=alt.condition(alt.datum.shade > 0.6, alt.value("white"), alt.value("#1d2733")))
     if static:
         return (base + text).properties(width=alt.Step(70), height=alt.Step(22)).facet(
             row=alt.Row("measure:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=13))
