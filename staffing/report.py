@@ -200,9 +200,15 @@ def paired_chart(report: TradeoffReport, static: bool = False) -> alt.Chart:
                                              "(dot: mean; line: 95% t interval)")
 
 
+BUNDLE = Path(__file__).parent / "assets" / "vega_bundle.js"
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed in one script, from the vl-convert package (no network)."""
+    """Vega, Vega-Lite and vega-embed in one script: the vendored copy (staffing/assets/README.md), else
+    bundled afresh by the vl-convert package (no network either way)."""
+    if BUNDLE.is_file():
+        return BUNDLE.read_text(encoding="utf-8")
     import vl_convert
 
     return vl_convert.javascript_bundle()
@@ -294,7 +300,7 @@ def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-au
     for stem, chart in (("paired_differences", paired_chart(report, static=True)),
                         ("heat_map", heat_chart(report, static=True))):
         chart.save(str(folder / f"{stem}.svg"))
-        chart.save(str(folder / f"{stem}.png"), scale_factor=1.5)
+        chart.save(str(folder / f"{stem}.png"))
     (folder / "vega_bundle.js").write_text(vega_bundle(), encoding="utf-8")
     (folder / "report_charts.js").write_text(EMBED_JS, encoding="utf-8")
     body = body_html(report)
