@@ -215,10 +215,12 @@ def vega_bundle() -> str:
 
 
 EMBED_JS = """// Draws every chart whose spec is in a <script type="application/json" class="vl-spec"> element.
+// ast: expressions are interpreted, not compiled with Function(), so a Content-Security-Policy without
+// 'unsafe-eval' does not stop the charts.
 document.querySelectorAll('script.vl-spec').forEach(function (node) {
   var target = document.getElementById(node.dataset.target);
   if (target && window.vegaEmbed) {
-    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg'});
+    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg', ast: true});
   }
 });
 """
