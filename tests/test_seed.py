@@ -39,7 +39,8 @@ def test_shortage_areas_have_more_posts_than_teachers_and_surplus_areas_fewer():
 
 
 def test_teachers_carry_tenure_and_ratings_and_must_place_teachers_are_rated_lower():
-    d = generate("region", 3)
+    assert all(t.rating is None and not t.tenured for t in generate("small", 3).teachers.values())
+    d = generate("region", 3, rating_weight=1.0)
     rated = [t for t in d.teachers.values() if t.rating is not None]
     assert {t.rating for t in rated} == {1, 2, 3, 4}
     assert all(t.rating is None and not t.tenured for t in d.teachers.values() if t.status == "new_hire")
@@ -50,10 +51,13 @@ def test_teachers_carry_tenure_and_ratings_and_must_place_teachers_are_rated_low
 
 def test_calibrated_committees_rank_must_place_and_low_rated_teachers_less_often_and_lower():
     plain, calibrated = generate("region", 3), generate("region", 3, rating_weight=1.0)
-    assert plain.teachers == calibrated.teachers and plain.preferences == calibrated.preferences
+    from dataclasses import replace
+
+    assert plain.preferences == calibrated.preferences
+    assert plain.teachers == {t: replace(x, rating=None, tenured=False) for t, x in calibrated.teachers.items()}
 
     def listed(d, which) -> float:
-        ids = {t for t, x in d.teachers.items() if which(x)}
+        ids = {t for t, x in calibrated.teachers.items() if which(x)}
         return sum(1 for r in d.rankings if r.teacher_id in ids) / len(ids)
 
     low = lambda t: t.rating is not None and t.rating <= 2  # noqa: E731
