@@ -187,3 +187,17 @@ def test_the_report_reads_in_sentences_and_needs_no_network(tmp_path):
     assert re.findall(r'<script src="([^"]+)"', text) == ["vega_bundle.js", "report_charts.js"]
     assert "Findings" in text and "Boston today" in text and "synthetic" in text and "95% interval" in text
     assert 'class="vl-spec"' in text and "Mutual consent everywhere" in text
+
+
+def test_draws_of_a_live_pool_are_seeded_subsamples_with_committee_lists_renumbered(small_district):
+    from staffing.analysis import subsample
+
+    a, b = subsample(small_district, 3), subsample(small_district, 3)
+    assert a.snapshot_hash() == b.snapshot_hash() != subsample(small_district, 4).snapshot_hash()
+    assert len(a.teachers) == round(0.9 * len(small_district.teachers))
+    assert len(a.vacancies) == round(0.9 * len(small_district.vacancies))
+    ranks: dict[str, list[int]] = {}
+    for r in a.rankings:
+        assert r.teacher_id in a.teachers and r.vacancy_id in a.vacancies
+        ranks.setdefault(r.vacancy_id, []).append(r.rank)
+    assert all(sorted(v) == list(range(1, len(v) + 1)) for v in ranks.values())
