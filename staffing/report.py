@@ -101,9 +101,11 @@ def findings(report: TradeoffReport) -> list[str]:
     gaps = report.gaps()
     worst = gaps["max_gap"].max()
     if not math.isnan(worst):
+        reserve = gaps["max_reserve_gap"].max()
         out.append("Every scenario was solved to proven optimality on every draw." if worst <= 1e-9 else
                    f"The solver's largest gap to its proven bound was {100 * worst:.2f}% "
-                   f"({gaps['max_gap'].idxmax().replace('_', ' ')}); differences smaller than that are noise.")
+                   f"({labels.get(gaps['max_gap'].idxmax(), '')}), {100 * reserve:.2f}% in the reserve stage "
+                   "that decides must-place placements and reserve cost; differences smaller than the gap are noise.")
     out.append(CAVEAT)
     return out
 
@@ -239,13 +241,14 @@ def _table(report: TradeoffReport) -> str:
     cols = [("must_place_placed", "teachers"), ("without_consent", "posts"), ("reserve_cost", "$"),
             ("central_cost", "$"), ("school_cost", "$"), ("committee_top_share_autonomous", "share"),
             ("seniority_overrides", "posts"), ("return_rights_share", "share")]
-    head = "".join(f"<th>{html.escape(MEASURES[c][0])}</th>" for c, _ in cols) + "<th>Solver gap (max)</th>"
+    head = "".join(f"<th>{html.escape(MEASURES[c][0])}</th>" for c, _ in cols) + \
+        "<th>Solver gap, worst stage (max)</th><th>Solver gap, reserve stage (max)</th>"
     body = []
     for name, row in totals.iterrows():
         cells = "".join(f"<td>{html.escape(_fmt(float(row[c]), u))}</td>" for c, u in cols)
-        gap = gaps.loc[name, "max_gap"]
+        shown = ["n/a" if math.isnan(g) else f"{100 * g:.2f}%" for g in gaps.loc[name, ["max_gap", "max_reserve_gap"]]]
         body.append(f"<tr><th scope=row>{html.escape(labels[name])}</th>{cells}"
-                    f"<td>{'n/a' if math.isnan(gap) else f'{100 * gap:.2f}%'}</td></tr>")
+                    f"<td>{shown[0]}</td><td>{shown[1]}</td></tr>")
     return (f'<div class="scroll"><table class="t"><thead><tr><th>Scenario (mean over draws)</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
