@@ -105,7 +105,7 @@ def findings(report: TradeoffReport) -> list[str]:
         out.append("Every scenario was solved to proven optimality on every draw." if worst <= 1e-9 else
                    f"The solver's largest gap to its proven bound was {100 * worst:.2f}% "
                    f"({labels.get(gaps['max_gap'].idxmax(), '')}), {100 * reserve:.2f}% in the reserve stage "
-                   "that decides must-place placements and reserve cost; differences smaller than the gap are noise.")
+                   "that decides reserve cost: with more solver time a figure may still move by up to that share.")
     out.append(CAVEAT)
     return out
 
