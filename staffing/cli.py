@@ -163,13 +163,17 @@ def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small"),
          rosters: Annotated[bool, typer.Option(help="give every school its employed teachers (a roster)")] = True,
-         ) -> None:
+         rating_weight: Annotated[float, typer.Option(help="committees rank by a noisy view of teachers' ratings "
+                                                           "with this weight (1.0: the trade-off analysis's "
+                                                           "calibrated pool; 0: as before)")] = 0.0,
+         city: Annotated[str | None, typer.Option(help="only this city's school models (boston, los_angeles, "
+                                                       "memphis, denver, springfield)")] = None) -> None:
     """Write a generated district bundle."""
     from staffing.bundle import write_bundle
     from staffing.seed import generate
 
     with user_errors():
-        district = generate(size, seed, rosters=rosters)
+        district = generate(size, seed, rosters=rosters, city=city, rating_weight=rating_weight)
         write_bundle(district, out)
     pool = sum(t.in_pool for t in district.teachers.values())
     typer.echo(f"wrote {out}: {len(district.schools)} schools, {pool} pool teachers, "

@@ -14,8 +14,8 @@ reports describe:
 * committees rank the applicants to each posting by a latent fit score plus noise, one list per
   (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
   of their interview minimum so the compliance figure has something to show;
-* teachers carry tenure and an evaluation rating (1-4, new hires unrated); must-place and dismissed teachers
-  are rated lower.  With ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses)
+* with ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses) teachers carry tenure
+  and an evaluation rating (1-4, new hires unrated; must-place and dismissed teachers rated lower), and
   committees see a noisy view of the rating and rank low-rated teachers lower and less often
   (docs/analysis.md gives the default and the reasoning).  ``city`` draws one city's school models only.
 * with ``rosters``, every school also has its staff: ``employed`` teachers in the subjects it teaches, with
@@ -26,7 +26,7 @@ reports describe:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from staffing.domain import (
@@ -111,11 +111,11 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
              rating_weight: float = 0.0) -> District:
     """Generate a district; the same arguments always give the same district.
 
-    ``rating_weight`` 0 (the default) keeps the committees' lists of the districts generated before ratings
-    existed, whose solver figures are recorded; the analysis passes :data:`RATING_WEIGHT`.  ``city`` (a key of
-    :data:`CITIES`) limits the school models to that city's and the traditional schools.  ``rosters`` adds each
-    school's employed teachers (``staffing seed`` does; solver benchmarks and the analysis study the pool alone,
-    which is the same either way)."""
+    ``rating_weight`` 0 (the default) gives the districts generated before ratings existed, whose solver
+    figures are recorded (no ratings or tenure on the teachers); the analysis passes :data:`RATING_WEIGHT`,
+    a calibrated pool whose teachers carry both.  ``city`` (a key of
+    :data:`CITIES`) limits the school models to that city's and the traditional schools.  ``rosters`` adds each school's employed teachers (``staffing seed`` does; solver
+    benchmarks and the analysis study the pool alone, which is the same either way)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
     if city is not None and city not in CITIES:
@@ -214,7 +214,9 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
             teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", certifications=tuple(sorted(certs)),
             seniority_date=seniority, salary=salary, status=status, must_place=must_place,
             return_rights=return_rights, former_school_id=former, current_school_id=current,
-            displacement_reason=reason, tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
+            displacement_reason=reason)
+        if rating_weight > 0:  # a calibrated pool; without, teachers are as bundles and databases hold them today
+            teachers[tid] = replace(teachers[tid], tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
         fit[tid] = rng.gauss(0, 1)
 
     # Preferences: most teachers list schools in their region that post their subject.

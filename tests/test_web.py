@@ -389,13 +389,16 @@ def test_a_tradeoff_analysis_whose_process_crashes_reports_it_and_can_be_started
     assert state["error"] == "the analysis process stopped unexpectedly (signal SIGABRT); no report was written"
 
 
-def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
+def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path, monkeypatch):
+    monkeypatch.setenv(runner.TRADEOFF_DRAWS_ENV, "1")  # keeps CI short; the analysis tests cover draws
     hr = as_("hr")
     hr.app.state.report_dir = tmp_path / "reports"
     assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
     page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
-    assert page.status_code == 200 and "Scenario totals" in page.text and "pareto.svg" in page.text
-    assert hr.get("/hr/tradeoffs/files/pareto.svg").headers["content-type"].startswith("image/svg")
+    assert page.status_code == 200 and "Findings" in page.text and "Scenario totals" in page.text
+    assert 'href="/hr/tradeoffs/files/heat_map.svg"' in page.text and 'class="vl-spec"' in page.text
+    assert hr.get("/hr/tradeoffs/files/heat_map.svg").headers["content-type"].startswith("image/svg")
+    assert "vegaEmbed" in hr.get("/hr/tradeoffs/files/vega_bundle.js").text
     assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
     assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
@@ -404,6 +407,7 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
 
 
 def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url, monkeypatch):
+    monkeypatch.setenv(runner.TRADEOFF_DRAWS_ENV, "1")
     hr = as_("hr")
     report_dir = hr.app.state.report_dir = tmp_path / "reports"
     report_dir.mkdir()
@@ -416,8 +420,8 @@ def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url,
     replace = runner._replace
     monkeypatch.setattr(runner, "_replace", lambda path, text: (notes.append(text), replace(path, text)))
     runner.compute_tradeoffs(db_url, report_dir)
-    assert notes[0].startswith("solving scenarios: district_rules (1 of ") and len(notes) > 2
-    assert notes[-1] == "writing the report: table, plots and page"
+    assert notes[0].startswith("solving scenarios: 1 of ") and len(notes) > 2
+    assert notes[-1] == "writing the report: findings, charts and tables"
     state = runner.tradeoff_state(report_dir)
     assert state["ready"] and not state["running"] and state["progress"] is None
     assert not (report_dir / "progress.txt").exists()
