@@ -292,3 +292,18 @@ def test_each_violation_says_where_the_victim_is():
         "recorded kind 'forced' does not hold (allowed: assigned)"]
     n = district({"P": "boston_pilot"}, [teacher("B")], {"V1": ("P", "MATH")}, prefs={"B": ["P"]})
     assert [v.detail for v in check(n, [at(n, "B", "V1", "assigned")])] == ["no kind of RULES.md allows this placement"]
+
+
+def test_structure_and_kind_details_say_what_is_wrong():
+    d = district({"T": "traditional", "U": "la_pilot"}, [teacher("A", must_place=True), teacher("B")],
+                 {"V1": ("T", "MATH"), "V2": ("T", "MATH"), "V3": ("U", "MATH")}, prefs={"A": ["U"]},
+                 rankings={"V3": ["A"]})
+    def details(*assignments):
+        return sorted(v.detail for v in check(d, list(assignments)) if v.rule in ("STRUCTURE", "KIND"))
+
+    assert details(at(d, "A", "V1", "forced"), at(d, "B", "V1", "assigned")) == ["vacancy already holds A"]
+    assert details(at(d, "B", "V1", "assigned"), at(d, "B", "V2", "assigned")) == ["teacher placed twice"]
+    assert details(Assignment("B", "V9", "T", "assigned", "")) == ["unknown vacancy"]
+    assert details(Assignment("B", "V1", "U", "assigned", "")) == ["school does not match the vacancy"]
+    assert details(at(d, "A", "V3", "assigned")) == [
+        "recorded kind 'assigned' does not hold (allowed: forced, mutual_consent)"]
