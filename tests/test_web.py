@@ -16,6 +16,7 @@ from staffing.db import session_scope
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from staffing.runs import start_run, this_process
 from tests.conftest import fresh_postgres
+from tests.db_dump import dump
 from tests.web_support import abort_solver, build_template, client_for, password_of, seed_web_db
 from web import runner
 from web.runner import solve_recorded_run
@@ -83,7 +84,8 @@ def test_hr_sees_every_page(as_):
 
 def test_principal_sees_only_their_own_school(as_):
     p1 = as_("p1")
-    assert p1.get("/schools/S0001").status_code == 200
+    own = p1.get("/schools/S0001")
+    assert own.status_code == 200 and "V00001" in own.text and not re.search(r"\bV00002\b", own.text)
     assert p1.get("/schools/S0002").status_code == 403
     assert p1.get("/schools/S0002/vacancies/V00002").status_code == 403
     assert p1.post("/schools/S0002/vacancies/V00002/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
@@ -95,15 +97,18 @@ def test_principal_sees_only_their_own_school(as_):
     assert p1.get("/schools/S0001/vacancies/V00002").status_code == 404
 
 
-def test_union_rep_reads_the_audit_but_changes_nothing(as_):
+def test_union_rep_reads_the_audit_but_changes_nothing(as_, db_url):
     union = as_("union")
-    assert union.get("/audit").status_code == 200
+    before = dump(db_url)
+    audit = union.get("/audit")
+    assert audit.status_code == 200 and "Seniority audit" in audit.text
     assert union.get("/api/runs").status_code == 200
     assert union.post("/hr/runs", data={"scenario": "district_rules"}).status_code == 403
     assert union.post("/api/runs", json={}).status_code == 403
     assert union.post("/hr/runs/1/publish").status_code == 403
     assert union.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
     assert union.get("/schools/S0001").status_code == 403
+    assert dump(db_url) == before
 
 
 def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
