@@ -146,7 +146,7 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 
 
 @app.command()
-def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300) or district (1,000)")] = "small",
+def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300), district (1,000) or state (6,000 schools, 50,000 teachers)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
     """Write a generated district bundle."""
