@@ -99,11 +99,15 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def generate(size: str = "small", seed: int = 7) -> District:
-    """Generate a district; the same ``(size, seed)`` always gives the same district."""
-    if size not in SIZES:
+def generate(size: str | SeedSize = "small", seed: int = 7) -> District:
+    """Generate a district; the same ``(size, seed)`` always gives the same district.  ``size`` is a name of
+    :data:`SIZES` or a :class:`SeedSize` of its own (the sparse instance's growth test scales one)."""
+    if isinstance(size, SeedSize):
+        spec = size
+    elif size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
-    spec = SIZES[size]
+    else:
+        spec = SIZES[size]
     rng = random.Random(f"{size}:{seed}")
     regions = [REGION_NAMES[i] if i < len(REGION_NAMES) else f"Region {i + 1}" for i in range(spec.regions)]
     certifications = builtin_certifications()
