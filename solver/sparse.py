@@ -270,11 +270,6 @@ class SparseInstance:
         second = np.where(seniority | (home & self.s_honours[s]), 0, np.where(self.e_rank > 0, self.e_rank, M - 1))
         return (first * M + second) * T + self.t_senior[t], {"M": np.int64(M)}
 
-    def proposal_order(self) -> np.ndarray:
-        """Explicit pairs in each teacher's proposal order: level, former school first (R-RETURN), group."""
-        former = self.g_school[self.e_group] == self.t_former[self.e_teacher]
-        return np.lexsort((self.e_group, ~former, self.e_level, self.e_teacher))
-
     def placement_values(self, placed: np.ndarray, stage: str) -> int:
         """A stage objective at a placement (group per teacher, -1 unplaced)."""
         explicit, implicit = self.stage_values(stage)
@@ -296,28 +291,41 @@ class SparseInstance:
         return out
 
 
-def deferred_acceptance(sp: SparseInstance) -> np.ndarray:
+def deferred_acceptance(sp: SparseInstance, guide: np.ndarray | None = None) -> np.ndarray:
     """Teacher-proposing deferred acceptance on the sparse instance: each teacher's group (-1 unplaced).
 
     Explicit proposals come first in the teacher's order; then the teacher's classes, each walked from a
     rotation of the teacher's number, so teachers indifferent between hundreds of schools do not all queue at
     the same first group.  Any order among schools a teacher ranks equally gives a stable answer, which is what
-    R-SENIORITY and R-RETURN ask for."""
-    order = sp.proposal_order()
+    R-SENIORITY and R-RETURN ask for.  ``guide`` (group per teacher, -1 none; a relaxation's assignment, which the
+    rules need not allow) breaks the ties the rules leave open, as :func:`solver.matching.teacher_proposing`
+    does: among equally ranked schools the guide's group is proposed to first, and a group without seniority
+    order holds the guide's teachers ahead of others, after return-rights holders."""
+    T = len(sp.teacher_ids)
+    guide = np.full(T, -1, np.int64) if guide is None else guide.astype(np.int64)
+    guided = guide[sp.e_teacher] == sp.e_group
+    former = sp.g_school[sp.e_group] == sp.t_former[sp.e_teacher]
+    order = np.lexsort((sp.e_group, ~guided, ~former, sp.e_level, sp.e_teacher))
     keys, extra = sp.priority_keys()
+    behind = np.int64(4 * int(extra["M"]) * T)  # added where a consent group holds an unguided candidate
+    s = sp.g_school[sp.e_group]
+    keys = np.where(~sp.s_seniority[s] & ~guided & (keys >= int(extra["M"]) * T), keys + behind, keys)
     e_teacher = sp.e_teacher[order]
-    e_ptr = np.searchsorted(e_teacher, np.arange(len(sp.teacher_ids) + 1)).astype(np.int64)
+    e_ptr = np.searchsorted(e_teacher, np.arange(T + 1)).astype(np.int64)
     heap_ptr = np.concatenate([[0], np.cumsum(sp.g_capacity)]).astype(np.int64)
+    # a guide that is a class pair is proposed to first when the teacher reaches their classes
+    found, _ = _member(np.arange(T) * len(sp.g_code) + guide, sp.e_code)
+    class_guide = np.where((guide >= 0) & ~found, guide, -1)
     return _deferred_acceptance(
         e_ptr, sp.e_group[order].astype(np.int64), keys[order].astype(np.int64), sp.m_ptr, sp.m_class,
         sp.class_ptr, sp.class_group, sp.g_school, sp.s_seniority, sp.s_honours, sp.t_return, sp.t_former,
-        sp.t_class, sp.t_senior, np.int64(extra["M"]), sp.g_capacity, heap_ptr)
+        sp.t_class, sp.t_senior, np.int64(extra["M"]), sp.g_capacity, heap_ptr, class_guide, guide, behind)
 
 
 @njit(cache=True)
 def _deferred_acceptance(e_ptr, e_group, e_key, m_ptr, m_class, class_ptr, class_group, g_school, s_seniority,
-                         s_honours, t_return, t_former, t_class, t_senior, M, capacity,
-                         heap_ptr):  # pragma: no cover - compiled; tested through deferred_acceptance
+                         s_honours, t_return, t_former, t_class, t_senior, M, capacity, heap_ptr, class_guide,
+                         guide, behind):  # pragma: no cover - compiled; tested through deferred_acceptance
     T = len(e_ptr) - 1
     placed = np.full(T, -1, np.int64)
     next_e = e_ptr[:-1].copy()
@@ -337,13 +345,17 @@ def _deferred_acceptance(e_ptr, e_group, e_key, m_ptr, m_class, class_ptr, class
                 key = e_key[next_e[t]]
                 next_e[t] += 1
             elif next_m[t] < m_ptr[t + 1]:
-                c = m_class[next_m[t]]
-                n = class_ptr[c + 1] - class_ptr[c]
-                g = class_group[class_ptr[c] + (t * 7919 + step[t]) % n]
-                step[t] += 1
-                if step[t] >= n:
-                    step[t] = 0
-                    next_m[t] += 1
+                if class_guide[t] >= 0:  # the guide's class pair first
+                    g = class_guide[t]
+                    class_guide[t] = -1
+                else:
+                    c = m_class[next_m[t]]
+                    n = class_ptr[c + 1] - class_ptr[c]
+                    g = class_group[class_ptr[c] + (t * 7919 + step[t]) % n]
+                    step[t] += 1
+                    if step[t] >= n:
+                        step[t] = 0
+                        next_m[t] += 1
                 s = g_school[g]
                 home = t_return[t] and t_former[t] == s
                 if s_seniority[s]:
@@ -353,6 +365,8 @@ def _deferred_acceptance(e_ptr, e_group, e_key, m_ptr, m_class, class_ptr, class
                 else:
                     first, second = 1, M - 1
                 key = (first * M + second) * T + t_senior[t]
+                if not s_seniority[s] and first > 0 and guide[t] != g:
+                    key += behind
             else:
                 break
             base, n_held = heap_ptr[g], size[g]
@@ -391,18 +405,51 @@ def _deferred_acceptance(e_ptr, e_group, e_key, m_ptr, m_class, class_ptr, class
     return placed
 
 
+def lexicographic_values(sp: SparseInstance, stages: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pair values (explicit, class) of ``stages`` weighted so that each stage outweighs all later ones on
+    any one teacher's pair: a relaxation of them puts teachers where the lexicographic order wants them."""
+    explicit, implicit = np.zeros(len(sp.e_code), np.int64), np.zeros(len(sp.t_must), np.int64)
+    for stage in stages:
+        e, i = sp.stage_values(stage)
+        weight = 1 + int(max(np.abs(e).max(initial=0), np.abs(i).max(initial=0)))
+        explicit, implicit = explicit * weight + e, implicit * weight + i
+    return explicit, implicit
+
+
+#: The relaxations whose assignments guide deferred acceptance (:func:`best_deferred_acceptance`).
+GUIDES = {"guided_reserve": ("must_place", "reserve"), "guided_welfare": STAGES}
+
+
+def best_deferred_acceptance(sp: SparseInstance) -> tuple[np.ndarray, dict[str, object]]:
+    """The lexicographically best (must-place, reserve, welfare) of plain deferred acceptance and deferred
+    acceptance guided by each relaxation of :data:`GUIDES`; every candidate is stable, so whichever is taken
+    obeys the rules.  Also each candidate's stage values and the one used."""
+    found = {"deferred_acceptance": deferred_acceptance(sp)}
+    for name, stages in GUIDES.items():
+        found[name] = deferred_acceptance(sp, relaxation(sp, *lexicographic_values(sp, stages))[1])
+    values = {name: [sp.placement_values(p, stage) for stage in STAGES] for name, p in found.items()}
+    used = max(values, key=lambda name: values[name])
+    return found[used], {**values, "used": used}
+
+
 def relaxation_bound(sp: SparseInstance, stage: str) -> int:
     """An upper bound of a stage objective: its best value under capacity and the allowed pairs only (seniority,
     return rights and earlier stages dropped), as a min-cost flow that routes indifferent pairs through their
     class node -- one arc per membership and per class group, not one per teacher x post."""
-    explicit, implicit = sp.stage_values(stage)
+    return relaxation(sp, *sp.stage_values(stage))[0]
+
+
+def relaxation(sp: SparseInstance, explicit: np.ndarray, implicit: np.ndarray) -> tuple[int, np.ndarray]:
+    """The best total of per-pair values (``explicit`` per explicit pair, ``implicit`` per teacher's class pairs)
+    under capacity and the allowed pairs only, and an assignment that reaches it (group per teacher, -1 none)."""
     T, G, C = len(sp.teacher_ids), len(sp.g_code), len(sp.class_keys)
     src, teach, cls, grp, sink = 0, 1, 1 + T, 1 + T + C, 1 + T + C + G
     # a class node takes one teacher's flow at that teacher's value: the value sits on teacher -> class arcs
     top = int(max(explicit.max(initial=0), implicit.max(initial=0))) + 1
     ts = np.arange(T)
+    class_of_arc = np.repeat(np.arange(C), np.diff(sp.class_ptr))
     tails = np.concatenate([np.full(T, src), teach + ts, teach + sp.e_teacher, teach + sp.m_teacher,
-                            cls + np.repeat(np.arange(C), np.diff(sp.class_ptr)), grp + np.arange(G)])
+                            cls + class_of_arc, grp + np.arange(G)])
     heads = np.concatenate([teach + ts, np.full(T, sink), grp + sp.e_group, cls + sp.m_class,
                             grp + sp.class_group, np.full(G, sink)])
     caps = np.concatenate([np.ones(2 * T + len(sp.e_group) + len(sp.m_teacher), np.int64),
@@ -410,13 +457,26 @@ def relaxation_bound(sp: SparseInstance, stage: str) -> int:
     costs = np.concatenate([np.zeros(T, np.int64), np.full(T, top), top - explicit, top - implicit[sp.m_teacher],
                             np.zeros(len(sp.class_group) + G, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int64), heads.astype(np.int64), caps, costs)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int64), heads.astype(np.int64), caps, costs)
     flow.set_node_supply(src, T)
     flow.set_node_supply(sink, -T)
     if flow.solve() != flow.OPTIMAL:  # pragma: no cover - every teacher can stay unplaced
         raise RuntimeError("relaxation flow did not solve")
+    f = flow.flows(arcs)
+    a = 2 * T
+    guide = np.full(T, -1, np.int64)
+    on = np.nonzero(f[a:a + len(sp.e_group)])[0]
+    guide[sp.e_teacher[on]] = sp.e_group[on]
+    a += len(sp.e_group)
+    members = np.nonzero(f[a:a + len(sp.m_teacher)])[0]
+    a += len(sp.m_teacher)
+    # a class's flow to its groups, handed to its members in any order: every member may take any of them
+    seats = np.repeat(sp.class_group, f[a:a + len(sp.class_group)])
+    seat_class = np.repeat(class_of_arc, f[a:a + len(sp.class_group)])
+    by_class = np.argsort(sp.m_class[members], kind="stable")
+    guide[sp.m_teacher[members][by_class]] = seats[np.argsort(seat_class, kind="stable")]
     # every teacher's unit costs ``top`` unplaced and ``top - value`` placed
-    return top * T - int(flow.optimal_cost())
+    return top * T - int(flow.optimal_cost()), guide
 
 
 def assignments(sp: SparseInstance, placed: np.ndarray) -> list[Assignment]:

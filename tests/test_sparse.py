@@ -8,7 +8,8 @@ from solver.checker import check
 from solver.instance import Instance
 from solver.matching import relaxation_bound as dense_relaxation_bound
 from solver.policy import SCENARIOS
-from solver.sparse import STAGES, SparseInstance, assignments, deferred_acceptance, relaxation_bound
+from solver.sparse import (GUIDES, STAGES, SparseInstance, assignments, best_deferred_acceptance, deferred_acceptance,
+                           lexicographic_values, relaxation, relaxation_bound)
 from staffing.seed import SeedSize, generate
 from tests.builders import district, teacher
 
@@ -62,3 +63,18 @@ def test_sparse_pairs_grow_linearly_with_teachers_where_dense_pairs_grow_quadrat
         ratio = n / 5_000
         assert sizes[n].pairs <= 1.15 * ratio * sizes[5_000].pairs
         assert sizes[n].dense_pairs >= 1.5 * ratio * sizes[5_000].dense_pairs  # what the dense instance enumerates
+
+
+@pytest.mark.parametrize("size,scenario", [("region", "district_rules"), ("city", "pilots_no_forced")])
+def test_guided_deferred_acceptance_is_lawful_and_no_worse_than_plain(size, scenario):
+    d, policy = generate(size, 4), SCENARIOS[scenario]
+    sp = SparseInstance(d, policy)
+    placed, info = best_deferred_acceptance(sp)
+    assert check(d, assignments(sp, placed), policy) == []
+    plain = deferred_acceptance(sp)
+    assert info["deferred_acceptance"] == [sp.placement_values(plain, s) for s in STAGES]
+    assert info[info["used"]] == [sp.placement_values(placed, s) for s in STAGES] >= info["deferred_acceptance"]
+    for name in GUIDES:  # each guided answer is stable too, and within the relaxation bounds
+        guided = deferred_acceptance(sp, relaxation(sp, *lexicographic_values(sp, GUIDES[name]))[1])
+        assert check(d, assignments(sp, guided), policy) == []
+        assert all(v <= relaxation_bound(sp, s) for v, s in zip(info[name], STAGES))
