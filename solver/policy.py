@@ -217,41 +217,43 @@ class Policy:
 
     @classmethod
     def from_json(cls, text: str) -> "Policy":
-        data = json.loads(text)
-        # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
-        data.setdefault("pricing_iterations", 0)
-        # ... and one recorded before the quick pricing, with CP-SAT's whole portfolio; one recorded with the
-        # "lean_search" switch (2026-11-27 morning) replays with the portfolio that switch chose
-        data.setdefault("quick_pricing_iterations", 0)
-        # ... and one recorded before the guided warm start, from deferred acceptance alone
-        data.setdefault("guided_start", False)
-        # ... and one recorded before shorter LNS tasks, with CP-SAT's
-        data.setdefault("lns_task_seconds", 0.1)
-        # ... and one recorded before tasks ran one at a time, with CP-SAT's batches
-        data.setdefault("interleave_batch", 0)
-        # ... and one recorded before the bound beside the search, without it (its figures as recorded)
-        data.setdefault("bound_beside_search", 0)
-        # ... and one recorded before the settled pricing, with the quick pricing
-        data.setdefault("settled_pricing_iterations", 0)
-        # ... and a parallel one recorded before parallel rounds priced pairs, without; and before they ran the
-        # deterministic rounds' portfolio, with CP-SAT's
-        data.setdefault("parallel_pricing_share", 0.0)
-        data.setdefault("portfolio_in_parallel", False)
-        # ... and before they ran one presolve pass, with CP-SAT's three
-        data.setdefault("parallel_presolve_iterations", 3)
-        # ... and one recorded before relaxed assignments by auction, with exact flows
-        data.setdefault("auction_eps", 0)
-        # ... and a parallel one recorded before its pricing bounded by the auctions' duals, with a flow every tenth
-        data.setdefault("parallel_exact_every", 10)
-        # ... and before its reserve stage got two thirds of the search time left, with an equal share
-        data.setdefault("parallel_reserve_share", 0.5)
-        if "portfolio" not in data:
-            data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
+        """A policy as recorded with a run, however old the run (:func:`migrate_policy`)."""
+        data = migrate_policy(json.loads(text))
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
                                                autonomy=tuple(o["autonomy"]),
                                                except_models=tuple(o.get("except_models", ())))
                                for o in data["overrides"])
         return cls(**data)
+
+
+#: Fields added to :class:`Policy` after runs were first recorded, each with the value that reproduces what a run
+#: recorded before it did: a recorded run replays with the engine it was solved with, not with today's defaults.
+RECORDED_BEFORE: dict[str, object] = {
+    "pricing_iterations": 0,  # before Lagrangian pricing chose pairs
+    "quick_pricing_iterations": 0,  # before the quick pricing
+    "guided_start": False,  # before the guided warm start: deferred acceptance alone
+    "lns_task_seconds": 0.1,  # before shorter LNS tasks: CP-SAT's
+    "interleave_batch": 0,  # before tasks ran one at a time: CP-SAT's batches
+    "bound_beside_search": 0,  # before the bound beside the search
+    "settled_pricing_iterations": 0,  # before the settled pricing
+    "parallel_pricing_share": 0.0,  # a parallel run before parallel rounds priced pairs
+    "portfolio_in_parallel": False,  # ... and before they ran the deterministic rounds' portfolio
+    "parallel_presolve_iterations": 3,  # ... and before one presolve pass: CP-SAT's three
+    "auction_eps": 0,  # before relaxed assignments by auction: exact flows
+    "parallel_exact_every": 10,  # a parallel run before its pricing was bounded by the auctions' duals
+    "parallel_reserve_share": 0.5,  # ... and before its reserve stage got two thirds of the search time left
+}
+
+
+def migrate_policy(data: dict[str, object]) -> dict[str, object]:
+    """A recorded policy's JSON brought to today's fields: every field it lacks gets the value of
+    :data:`RECORDED_BEFORE`, and the "lean_search" switch of 2026-11-27 (morning) becomes the portfolio it chose
+    ("lean", else CP-SAT's "full" portfolio for a run recorded before portfolios had names).  The one place that
+    knows the history of the recorded format."""
+    out = {**RECORDED_BEFORE, **data}
+    lean = out.pop("lean_search", False)
+    out.setdefault("portfolio", "lean" if lean else "full")
+    return out
 
 
 _ALL = ("*",)
