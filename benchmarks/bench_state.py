@@ -1,6 +1,6 @@
 """State-scale benchmark: the sparse instance, deferred acceptance and the stage bounds on `seed --size state`.
 
-    .venv/bin/python benchmarks/bench_state.py [--size state] [--seed 7] [--scenario district_rules]
+    .venv/bin/python benchmarks/bench_state.py [--size state] [--seed 7] [--scenario district_rules] [--bundle DIR]
 
 Prints, per step, wall and CPU seconds and the process's peak memory so far; then each stage's value of the
 placement taken (the best of plain and relaxation-guided deferred acceptance), its flow-relaxation bound and the
@@ -20,6 +20,7 @@ from solver.checker import check
 from solver.policy import scenario
 from solver.sparse import (STAGES, SparseInstance, assignments, best_deferred_acceptance, deferred_acceptance,
                            relaxation_bound)
+from staffing.bundle import read_bundle
 from staffing.seed import generate
 
 
@@ -44,10 +45,12 @@ def main() -> None:
     ap.add_argument("--size", default="state")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scenario", default="district_rules")
+    ap.add_argument("--bundle", help="a bundle folder to read instead of generating --size")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}")
     step = Steps()
-    district = step(f"generate --size {args.size}", generate, args.size, args.seed)
+    district = (step(f"read {args.bundle}", read_bundle, args.bundle) if args.bundle
+                else step(f"generate --size {args.size}", generate, args.size, args.seed))
     print(f"  {len(district.schools):,} schools, {len(district.teachers):,} teachers, {len(district.vacancies):,} posts,"
           f" {len(district.preferences):,} preferences ({len(district.preferences) / len(district.teachers):.2f} a teacher)")
     round_start = time.perf_counter()
