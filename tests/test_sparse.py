@@ -78,3 +78,42 @@ def test_guided_deferred_acceptance_is_lawful_and_no_worse_than_plain(size, scen
         guided = deferred_acceptance(sp, relaxation(sp, *lexicographic_values(sp, GUIDES[name]))[1])
         assert check(d, assignments(sp, guided), policy) == []
         assert all(v <= relaxation_bound(sp, s) for v, s in zip(info[name], STAGES))
+
+
+def test_a_pool_too_large_for_the_dense_instance_is_refused_with_the_reason_before_it_is_built(monkeypatch):
+    import solver
+
+    d = generate("small", 7)
+    estimate = solver.indifferent_pairs(d)
+    sp = SparseInstance(d)
+    # the estimate never undercounts the class pairs the dense instance lists
+    class_pairs = int((sp.class_ptr[sp.m_class + 1] - sp.class_ptr[sp.m_class]).sum())
+    assert estimate >= class_pairs
+    monkeypatch.setattr(solver, "DENSE_PAIRS_LIMIT", estimate - 1)
+    built = []
+    monkeypatch.setattr(solver, "Instance", lambda *a: built.append(a))
+    with pytest.raises(ValueError, match=f"about {estimate:,} teacher-post pairs"):
+        solver.solve(d)
+    assert built == []
+
+
+def test_place_refuses_a_pool_too_large_with_exit_code_2_and_records_nothing(tmp_path, monkeypatch, db_url):
+    import solver
+    from typer.testing import CliRunner
+
+    from sqlmodel import select
+
+    from staffing.cli import app
+    from staffing.db import session_scope
+    from staffing.db_models import PlacementRun
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STAFFING_DATABASE_URL", db_url)
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(ROOT / "seed_data" / "small")]).exit_code == 0
+    monkeypatch.setattr(solver, "DENSE_PAIRS_LIMIT", 10)
+    refused = runner.invoke(app, ["place", "--time-limit", "5"])
+    assert refused.exit_code == 2 and "too large for a CP-SAT round" in refused.output
+    with session_scope(db_url) as session:
+        assert session.exec(select(PlacementRun)).all() == []
