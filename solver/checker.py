@@ -146,12 +146,13 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
                                  f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "
                                  f"and a post there is not held by a more senior return-rights teacher"))
 
-    # R-SENIORITY: no justified envy at seniority-order schools.  Who can envy a post at s: a teacher who listed
-    # s (placed lower or unplaced), or an unplaced must-place or listless teacher -- anyone else is placed where
-    # they rank s no better, or may not be placed at s at all.  So only those are examined, and of them, at an
-    # occupied post, only those of higher priority than the occupant (a prefix in (class, seniority) order, plus
-    # return-rights holders to s, whose class is higher there); the same violations, in the same order, without
-    # examining every teacher of the certification at every post.
+    # R-SENIORITY: no justified envy at seniority-order schools.  Who can envy a post v at s: a teacher who listed
+    # s (placed lower or unplaced), one the committee of v ranked, or an unplaced must-place or listless teacher --
+    # anyone else is placed where they rank s no better, or may not be placed at v at all (every kind needs the
+    # teacher's consent, a ranking or a must-place flag).  So only those are examined, and of the unplaced ones,
+    # at an occupied post, only those of higher priority than the occupant (a prefix in (class, seniority) order,
+    # plus return-rights holders to s, whose class is higher there): the same violations, in the same order,
+    # without examining every teacher of the certification at every post.
     position = {tid: i for i, tid in enumerate(district.teachers)}
     listers: dict[str, list[Teacher]] = defaultdict(list)
     for tid, schools in r.lists.items():
@@ -164,6 +165,10 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
             for c in t.certifications:
                 unplaced[c].append(t)
     unplaced_keys = {c: [r.priority(t, None) for t in ts] for c, ts in unplaced.items()}
+    ranked_at: dict[str, list[Teacher]] = defaultdict(list)
+    for vid, tid in r.ranked:
+        if tid in district.teachers:
+            ranked_at[vid].append(district.teachers[tid])
     returning: dict[str, list[Teacher]] = defaultdict(list)
     for t in district.teachers.values():
         if t.return_rights and t.former_school_id:
@@ -176,7 +181,8 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
         occ_prio = r.priority(district.teachers[occ], s) if occ else None
         pool = unplaced.get(v.certification, [])
         ahead = pool if occ_prio is None else pool[:bisect_left(unplaced_keys.get(v.certification, []), occ_prio)]
-        others = [t for t in listers.get(s, []) + returning.get(s, []) if v.certification in t.certifications]
+        others = [t for t in listers.get(s, []) + ranked_at.get(v.vacancy_id, []) + returning.get(s, [])
+                  if v.certification in t.certifications]
         seen: set[str] = set()
         for t in sorted([*ahead, *others], key=lambda t: position[t.teacher_id]):
             if t.teacher_id == occ or t.teacher_id in seen:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress
 
 import numpy as np
 
@@ -79,16 +78,6 @@ class ReturnRow:
     group: int
     reach: tuple[int, ...]
     senior: tuple[str, ...]
-
-
-def kind_flags(return_here, consents, ranked, must_place, mutual_consent, accepts_must_place, honours_return_rights):
-    """RULES.md's four kinds of a pair, in :data:`KINDS` order, from the facts they read: the one definition of
-    which kinds a pair allows.  Works on Python bools (:meth:`Instance.kinds`) and on numpy bool arrays, one entry
-    per pair (:mod:`solver.sparse`), so both instances read the rules from here."""
-    return (return_here & honours_return_rights & consents,
-            consents & ranked,
-            (mutual_consent ^ True) & consents,
-            must_place & accepts_must_place)
 
 
 def pair_features_of_teacher(t: Teacher) -> tuple[int, int]:
@@ -176,9 +165,17 @@ class Instance:
         if group.certification not in teacher.certifications:
             return ()
         rules, s, tid = group.rules, group.school_id, teacher.teacher_id
-        return tuple(compress(KINDS, kind_flags(
-            teacher.return_rights and teacher.former_school_id == s, self.consents(tid, s), tid in group.ranking,
-            teacher.must_place, rules.mutual_consent, rules.accepts_must_place, rules.honours_return_rights)))
+        consents = self.consents(tid, s)
+        found = []
+        if teacher.return_rights and teacher.former_school_id == s and rules.honours_return_rights and consents:
+            found.append("return_right")
+        if consents and tid in group.ranking:
+            found.append("mutual_consent")
+        if not rules.mutual_consent and consents:
+            found.append("assigned")
+        if teacher.must_place and rules.accepts_must_place:
+            found.append("forced")
+        return tuple(found)
 
     def priority_class(self, teacher: Teacher, school_id: str) -> int:
         if teacher.return_rights and teacher.former_school_id == school_id:

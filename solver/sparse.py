@@ -18,8 +18,8 @@ So this instance keeps
 Its size is explicit pairs + memberships + class arcs, linear in the teachers (``tests/test_sparse.py``).
 Deferred acceptance walks explicit proposals first, then each class's groups from a per-teacher rotation, in
 one compiled loop: O(preference lists + proposals).  The flow relaxation routes teachers through their class
-node, so the stage bounds are solved on that size too.  Which kinds a pair allows is read from
-:func:`solver.instance.kind_flags`, the same definition the dense instance uses.
+node, so the stage bounds are solved on that size too.  Which kinds a pair allows is :func:`kind_flags`, the
+array form of :meth:`Instance.kinds` (the tests hold the two to the same pairs and kinds).
 """
 
 from __future__ import annotations
@@ -32,12 +32,21 @@ from numba import njit
 from ortools.graph.python import min_cost_flow
 
 from staffing.domain import District
-from solver.instance import (KINDS, UNLISTED, Instance, kind_flags, pair_features_of_teacher, pool_class,
-                             stage_coefficients)
+from solver.instance import KINDS, UNLISTED, Instance, pair_features_of_teacher, pool_class, stage_coefficients
 from solver.policy import Policy
 from solver.result import Assignment
 
 STAGES = ("must_place", "reserve", "welfare")
+
+
+def kind_flags(return_here, consents, ranked, must_place, mutual_consent, accepts_must_place, honours_return_rights):
+    """RULES.md's four kinds of a pair, in :data:`KINDS` order, on numpy bool arrays with one entry per pair: the
+    array form of :meth:`Instance.kinds`.  ``tests/test_sparse.py`` checks that both instances allow the same pairs
+    with the same first kind, so a rule added to one and not the other fails there."""
+    return (return_here & honours_return_rights & consents,
+            consents & ranked,
+            ~mutual_consent & consents,
+            must_place & accepts_must_place)
 
 
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
