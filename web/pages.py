@@ -29,7 +29,7 @@ from staffing.services import (
 )
 from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
-from web.app import templates
+from web.templating import templates
 from sqlalchemy import func
 from sqlmodel import select
 
