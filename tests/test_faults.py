@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -72,30 +73,32 @@ def app_starts(url: str) -> None:
 
 
 def test_web_writes_succeed_while_the_command_line_solves(db, tmp_path):
+    p1 = client_for(None, tmp_path, "p1", db)  # signed in before the solve starts
     place = staffing(db, "place", "--time-limit", "10", "--quiet", "--out", str(tmp_path / "p.csv"))
-    written, during = [], 0
+    writes, during, slowest = 0, 0, 0.0
     try:
         assert wait_for(lambda: running_run(db) is not None or place.poll() is not None), "the run never started"
-        assert place.poll() is None, place.communicate()
-        p1 = client_for(None, tmp_path, "p1", db)
-        for teacher in ("T00100", "T00099", "T00098"):
+        # click add and remove on one candidate for as long as the solve runs
+        while place.poll() is None and writes < 200:
             was_running = running_run(db) is not None
             started = time.monotonic()
-            r = p1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": teacher, "action": "add"})
+            action = "add" if writes % 2 == 0 else "remove"
+            r = p1.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00100", "action": action})
             assert r.status_code == 200, r.text
-            assert time.monotonic() - started < 5  # no waiting for the solve's lock
-            written.append(teacher)
+            slowest = max(slowest, time.monotonic() - started)
+            writes += 1
             during += was_running and running_run(db) is not None  # wholly inside the solve
         out, err = place.communicate(timeout=300)
     finally:
         if place.poll() is None:
             place.kill()
     assert during >= 1, "no write fell inside the solve: the test proved nothing"
+    assert slowest < 5, f"a write waited {slowest:.1f} s for the solve"  # not blocked by a solve-long lock
     assert place.returncode == 0, err
     assert "Traceback" not in err
     with session_scope(db) as s:
         ranked = [r.teacher_id for r in s.exec(select(RankingRow).where(RankingRow.vacancy_id == "V00001"))]
-        assert set(written) <= set(ranked)
+        assert ("T00100" in ranked) == (writes % 2 == 1)  # every click was recorded
         assert s.exec(select(PlacementRun)).one().status == "done"
 
 
@@ -128,17 +131,29 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_old_district(db, tmp_path)
     assert CliRunner().invoke(cli, ["seed", "--size", "mid", "--out", str(bundle)]).exit_code == 0
     before = counts(db)
     get_engine(db).dispose()
-    wal = Path(db.removeprefix("sqlite:///") + "-wal")
-    start = wal.stat().st_size if wal.exists() else 0
     importing = staffing(db, "import", "--replace", str(bundle))
-    # kill it once it is writing: its transaction has reached the write-ahead log but is not committed
-    wrote = wait_for(lambda: importing.poll() is not None or (wal.exists() and wal.stat().st_size > start + 65536),
-                     seconds=120, every=0.002)
-    assert wrote and importing.poll() is None, "the import finished before it could be killed"
+
+    def writing() -> bool:
+        """Whether the import holds SQLite's write lock: its transaction is open and not committed."""
+        probe = sqlite3.connect(db.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+
+    caught = wait_for(lambda: importing.poll() is not None or writing(), seconds=120, every=0.005)
     importing.send_signal(signal.SIGKILL)
     importing.wait(30)
-    assert importing.returncode == -signal.SIGKILL
-    assert counts(db) == before  # all of the old district, none of the new
+    assert caught and importing.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    now = counts(db)
+    # one transaction: the old district whole (the kill came before the commit, as it nearly always does) or,
+    # if the commit slipped in between the probe and the kill, the new one whole; never a mixture
+    assert now == before or (now["school"] == 300 and now["teacher"] == now["pool_entry"] == 1500
+                             and now["app_user"] == before["app_user"]), now
     app_starts(db)
     again = staffing(db, "import", "--replace", str(bundle))  # the lock died with the process
     out, err = again.communicate(timeout=300)
