@@ -67,9 +67,7 @@ def tasks(spec: SweepSpec, scenarios: Sequence[Scenario]) -> list[Task]:
     return [(spec, draw, tuple(g)) for draw in range(spec.draws) for g in groups.values()]
 
 
-def _completed(todo: list[Task], processes: int,
-               cluster: object) -> Iterator[tuple[Task, tuple[list[dict], list[dict]]]]:
-    """Each task with its rows, as they finish (in order when serial, in any order on a pool or cluster)."""
+def _completed(todo: list[Task], processes: int, cluster: object) -> Iterator[tuple[list[dict], list[dict]]]:
     if cluster is not None:
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
@@ -78,20 +76,19 @@ def _completed(todo: list[Task], processes: int,
         client = Client(cluster, timeout="20s")
         try:
             futures = client.map(run_task, todo, pure=False)
-            task_of = {f.key: t for f, t in zip(futures, todo)}
             for future in dask_completed(futures):
-                yield task_of[future.key], future.result()
+                yield future.result()
         finally:
             client.close()
     elif processes > 1:
         # spawn: the solver's threads make forking unsafe, and workers must import the code afresh
         with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_task, t): t for t in todo}
+            futures = [pool.submit(run_task, t) for t in todo]
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                yield future.result()
     else:
         for t in todo:
-            yield t, run_task(t)
+            yield run_task(t)
 
 
 def default_processes() -> int:
@@ -101,8 +98,7 @@ def default_processes() -> int:
 
 def run_sweep(spec: SweepSpec, scenarios: Sequence[Scenario], progress: Progress = silent, processes: int = 1,
               cluster: object = None, bar: bool = False) -> tuple[list[dict], list[dict]]:
-    """All rows of every task; ``progress`` hears each finished scenario and draw, ``bar`` draws a tqdm bar on
-    stderr."""
+    """All rows of every task; ``progress`` hears each finished solve, ``bar`` draws a tqdm bar on stderr."""
     todo = tasks(spec, scenarios)
     by_model: list[dict] = []
     totals: list[dict] = []
@@ -112,13 +108,11 @@ def run_sweep(spec: SweepSpec, scenarios: Sequence[Scenario], progress: Progress
 
         meter = tqdm(total=len(todo), unit="solve", desc="scenarios x draws")
     try:
-        index = {s.name: i for i, s in enumerate(scenarios, 1)}
-        for (_, draw, group), (rows, total) in _completed(todo, processes, cluster):
+        for done, (rows, total) in enumerate(_completed(todo, processes, cluster), 1):
             by_model += rows
             totals += total
-            for s in group:  # which scenario and draw just finished, as the HR page and the CLI show it
-                progress("solving scenarios", f"{s.name} ({index[s.name]} of {len(scenarios)})"
-                                              + (f", draw {draw + 1} of {spec.draws}" if spec.draws > 1 else ""))
+            progress("solving scenarios", f"{done} of {len(todo)} solves ({len(scenarios)} scenarios, "
+                                          f"{spec.draws} draw{'s' if spec.draws > 1 else ''})")
             if meter is not None:
                 meter.update()
     finally:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
-
 from solver.policy import Policy
 from staffing import season
 from staffing.db import get_engine, session_scope
@@ -18,6 +16,7 @@ from staffing.excessing import roster
 from staffing.runs import run_placement
 from staffing.services import set_ballot
 from staffing.teacher_portal import teacher_record
+from tests.db_dump import dump
 from tests.web_support import build_template, client_for, password_of
 from web.app import create_app
 from web.auth import create_user
@@ -72,9 +71,11 @@ HR_ON_T2_REFUSED = tuple((user, "", T2_TEACHER) for user in ("union", "p1", "c1"
 OWN_OFFER_REFUSED = (("t1", "", T2_OFFER), ("t2", "", T1_OFFER), ("t1", "", "999999"),
                      *((user, "", T1_OFFER) for user in ("hr", "p1", "c1", "union", None)))
 OWN_RECORD_REFUSED = tuple((user, "", "") for user in ("hr", "p1", "c1", "union", None))
-#: Excessing and dismissing: a principal at another school (with their own school's id refused too for the
-#: committee), roles that may not, signed out; HR may act at any school.
+
+
 def excess_cases(school: str) -> tuple[tuple[str | None, str, str], ...]:
+    """Excessing and dismissing at ``school``: a principal of another school, a committee member (at that school
+    and at their own), the union, a teacher, signed out; HR may act at any school."""
     others = [p for p in ("p1", "p2") if {"p1": "S0001", "p2": "S0002"}[p] != school]
     return tuple([(p, school, "") for p in others] + [("c1", school, ""), ("c1", "S0001", ""), ("union", school, ""),
                                                        ("t1", school, ""), (None, school, "")])
@@ -225,17 +226,6 @@ def guarded_template(tmp_path_factory) -> Guarded:
         run_id = second.run.id
     get_engine(url).dispose()
     return Guarded(path, run_id, ids)
-
-
-def dump(url: str) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order: two equal dumps mean the database did not change."""
-    engine = get_engine(url)
-    out = {}
-    with engine.connect() as conn:
-        for table in sorted(inspect(conn).get_table_names()):
-            rows = conn.execute(text(f'SELECT * FROM "{table}"')).all()
-            out[table] = sorted((tuple(map(repr, row)) for row in rows))
-    return out
 
 
 def call(client, guarded: Guarded, method: str, path: str, route: Route, school_id: str, target: str):

@@ -315,7 +315,7 @@ def pending_offers(url: str) -> list[OfferRow]:
 
 
 def test_a_teacher_answers_their_own_offer_and_not_another_teachers(template, as_, tmp_path):
-    from tests.test_access_guards import dump
+    from tests.db_dump import dump
 
     url = url_of(tmp_path)
     as_()  # copies the template
