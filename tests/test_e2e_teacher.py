@@ -8,12 +8,11 @@ import time
 
 import pytest
 import uvicorn
-
-from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
 from sqlmodel import select
 
 from staffing.db import get_engine, session_scope
 from staffing.db_models import OfferRow, UserRow
+from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
 from tests.test_web_teachers import build_teacher_template
 from tests.web_support import password_of
 from web.app import create_app
