@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.test_e2e_browser import CHROMIUM, browser, server, shots, sign_in  # noqa: F401 - fixtures
+from tests.test_e2e_browser import CHROMIUM, browser, database, server, shots, sign_in  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
 
