@@ -354,3 +354,25 @@ def test_a_teacher_answers_their_own_offer_and_not_another_teachers(template, as
                                              AuditLog.actor == f"t.{mine.teacher_id}")).first() is not None
     again = me.post("/api/me/offers/answer", json={"offer_id": mine.id, "answer": "decline"})
     assert again.status_code == 409 and "accepted" in again.text
+
+
+def test_a_forced_placement_is_accepted_or_refused_never_declined(template, as_, tmp_path):
+    url = url_of(tmp_path)
+    as_()  # copies the template
+    offer = pending_offers(url)[0]
+    with session_scope(url) as s:  # as a round of the forced-placement phase would have made it
+        row = s.get(OfferRow, offer.id)
+        row.kind = "forced"
+        s.add(row)
+        if s.get(UserRow, f"t.{offer.teacher_id}") is None:
+            create_user(s, f"t.{offer.teacher_id}", password_of(f"t.{offer.teacher_id}"), "teacher",
+                        teacher_id=offer.teacher_id)
+    me = as_(f"t.{offer.teacher_id}")
+    [listed] = [o for o in me.get("/api/me/offers").json() if o["offer_id"] == offer.id]
+    assert listed["answers"] == ["accept", "refuse"]
+    page = me.get("/me").text
+    assert 'value="refuse"' in page and 'value="decline"' not in page and "leave the district pool" in page
+    r = me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"})
+    assert r.status_code == 409 and "cannot be declined" in r.text
+    r = me.post("/api/me/offers/answer", json={"offer_id": offer.id, "answer": "refuse"})
+    assert r.status_code == 200 and r.json()["status"] == "refused" and "left the district pool" in r.json()["message"]
