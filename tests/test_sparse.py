@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-import numpy as np
 import pytest
 
 from solver.checker import check
@@ -15,7 +14,7 @@ from solver.policy import SCENARIOS
 from solver.sparse import (GUIDES, STAGES, SparseInstance, assignments, best_deferred_acceptance, deferred_acceptance,
                            lexicographic_values, relaxation, relaxation_bound)
 from staffing.seed import SeedSize, generate
-from staffing.domain import Interview
+from staffing.domain import Interview, Ranking
 from tests.builders import district, outside, teacher
 
 
@@ -134,10 +133,9 @@ def sparse_pairs(sp: SparseInstance) -> dict[tuple[str, int], str]:
     for t, g, flags in zip(sp.e_teacher.tolist(), sp.e_group.tolist(), sp.e_kinds.T.tolist()):
         out[(sp.teacher_ids[t], g)] = KINDS[flags.index(True)]
     for t, c in zip(sp.m_teacher.tolist(), sp.m_class.tolist()):
-        placed = np.full(len(sp.teacher_ids), -1, np.int64)
         for g in sp.class_group[sp.class_ptr[c]:sp.class_ptr[c + 1]].tolist():
-            placed[t] = g
-            out.setdefault((sp.teacher_ids[t], g), sp.kinds_of(placed)[t])
+            assigned = not sp.t_has_list[t] and not sp.s_mutual[sp.g_school[g]]
+            out.setdefault((sp.teacher_ids[t], g), "assigned" if assigned else "forced")
     return out
 
 
@@ -221,3 +219,39 @@ def test_an_interview_shortfall_leaves_only_displaced_candidates_by_consent():
     kinds = sparse_pairs(sp)
     w = next(g.index for g in inst.groups if g.vacancy_ids == ("W",))
     assert ("VT", w) not in kinds and kinds[("D1", w)] == "mutual_consent"
+
+
+@pytest.mark.parametrize("seed,scenario", [(5, "district_rules"), (6, "all_traditional")])
+def test_a_generated_district_with_declined_offers_and_outside_candidates_agrees_with_the_dense_instance(seed, scenario):
+    """Every new rule at once: a generated district (every model at least once, interview shortfalls) whose schools
+    sit in their model's city (city rules, the Springfield zone), declined offers of must-place and listless
+    teachers, and outside candidates ranked by schools that may and may not hire them."""
+    import random
+
+    from staffing.rules import BUILTIN_RULES
+
+    d = generate("small", seed)
+    d.schools = {sid: replace(s, city=BUILTIN_RULES[s.model].city if BUILTIN_RULES[s.model].city != "any" else s.city,
+                              waivers=("restart",) if s.model == "springfield_empowerment" else s.waivers)
+                 for sid, s in d.schools.items()}
+    # displaced teachers dismissed by the zone's schools: bound to the zone
+    zone = sorted(sid for sid, s in d.schools.items() if s.model == "springfield_empowerment")
+    displaced = sorted(tid for tid, t in d.teachers.items() if t.status == "displaced")
+    rng = random.Random(seed)
+    for tid in rng.sample(displaced, min(10, len(displaced))):
+        d.teachers[tid] = replace(d.teachers[tid], former_school_id=rng.choice(zone))
+    vids = sorted(d.vacancies)
+    listed = {p.teacher_id for p in d.preferences}
+    indifferent = sorted(t.teacher_id for t in d.teachers.values() if t.must_place or t.teacher_id not in listed)
+    d.excluded_pairs = [(t, rng.choice(vids)) for t in rng.sample(indifferent, min(15, len(indifferent)))]
+    for i in range(12):
+        cand = outside(f"OUT{i}", rng.choice(sorted({v.certification for v in d.vacancies.values()})))
+        d.teachers[cand.teacher_id] = cand
+        for vid in rng.sample(vids, 20):
+            d.rankings.append(Ranking(vid, cand.teacher_id, rng.randint(1, 5)))
+    sp, inst, _ = agree(d, SCENARIOS[scenario])
+    assert any(g.excluded for g in inst.groups)
+    assert (sp.t_zone >= 0).any()
+    # with every school traditional nobody hires from outside or asks for interviews; the district's rules do
+    assert any(e.kind == "outside_hire" for e in inst.edges) == (scenario == "district_rules")
+    assert any(g.interview_short for g in inst.groups) == (scenario == "district_rules")
