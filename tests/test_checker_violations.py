@@ -307,3 +307,9 @@ def test_structure_and_kind_details_say_what_is_wrong():
     assert details(Assignment("B", "V1", "U", "assigned", "")) == ["school does not match the vacancy"]
     assert details(at(d, "A", "V3", "assigned")) == [
         "recorded kind 'assigned' does not hold (allowed: forced, mutual_consent)"]
+
+
+def test_a_return_right_to_a_school_the_holder_did_not_list_protects_nothing():
+    d = district({"P": "la_pilot", "Q": "la_pilot"}, [teacher("RR", return_to="P"), teacher("X")],
+                 {"V1": ("P", "MATH")}, prefs={"RR": ["Q"], "X": ["P"]}, rankings={"V1": ["X"]})
+    assert found(d, at(d, "X", "V1", "mutual_consent")) == set()
