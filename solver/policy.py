@@ -105,7 +105,7 @@ class Policy:
     settled_pricing_iterations: int = 100
     #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
     #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
-    #: rounds at 30 s, the district from about 28 s (0.4 until 2026-12-05, the district from about 45 s: with
+    #: rounds at 30 s, the district from about 26 s (0.4 until 2026-12-05, the district from about 45 s: with
     #: ``parallel_exact_every`` 0 its 100 iterations took 9-10.5 s of a 30 s round, about half their nominal
     #: time, and gave 5 of 6 districts their 0.5 %).  Measured on the district at 60 s with CP-SAT's default
     #: portfolio, it took the reserve stage from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves
