@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from solver import METHODS, SOLVER_VERSION, build_instance, solve
+from solver import METHODS, SOLVER_VERSION, WALL_CLOCK_FACTOR, build_instance, gap, solve, stage_value
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
-from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy

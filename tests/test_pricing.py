@@ -141,8 +141,7 @@ def test_an_unknown_portfolio_is_refused_with_the_names_to_choose_from():
 
 def test_300_school_rounds_and_the_district_get_the_settled_pricing_within_30_s():
     """Where the README's 30 s figures come from: the settled pricing, or with it off the quick pricing; and in
-    parallel rounds, the settled pricing from 30 s on 300 schools and from about 26 s on the district (28 s before
-    the rule table by city and model: fewer pairs, cheaper iterations)."""
+    parallel rounds, the settled pricing from 30 s on 300 schools and from about 26 s on the district."""
     default = Policy()
     for d in (generate("mid", 1), generate("district", 7)):
         inst = Instance(d, default)
