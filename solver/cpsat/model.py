@@ -36,10 +36,8 @@ class ComponentModel:
 
     def __init__(self, inst: Instance, teachers: list[str], groups: list[int], keep: set[tuple[str, int]],
                  placed: frozenset[str] = frozenset()):
-        """``placed``: teachers every answer must place (an earlier stage proved it), so their seniority
-        clauses at schools they rank no higher than their worst kept pair are satisfied and left out -- on a
-        district with every must-place teacher placed that is more than half of the clauses, and CP-SAT's
-        presolve of each stage no longer spends seconds finding it out."""
+        """``placed``: teachers every answer must place (an earlier stage proved it); their seniority clauses at
+        schools they rank no higher than their worst kept pair hold already, so they are left out."""
         self.inst = inst
         self.placed = placed
         self.model = cp_model.CpModel()

@@ -84,10 +84,8 @@ def _stage_row(inst: Instance, name: str, r: StageReport, relaxation: dict[str, 
 
 def _seniority_lp_bounds(inst: Instance, reports: dict[str, StageReport], t0: float) -> dict[str, int | None]:
     """Each lexicographic stage's LP bound with seniority (:mod:`solver.bounds`), earlier stages held at the
-    values found, as the CP-SAT stages hold them; ``None`` where the LP did not finish in the time left.
-
-    The LP is rebuilt for each stage on purpose: one GLOP model re-solved with a new objective and floor row
-    measured about 3x slower on a 100-school round (9.2 s against 3.1 s), incrementality off or not."""
+    values found, as the CP-SAT stages hold them; ``None`` where the LP did not finish in the time left.  Rebuilt
+    for each stage: re-solving one GLOP model with a new objective measured slower."""
     out: dict[str, int | None] = {}
     floors: list[tuple[bounds.Weight, int]] = []
     for stage in STAGES:

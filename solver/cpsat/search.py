@@ -25,10 +25,7 @@ PROGRESS_COMPONENT_SHARE = 0.1
 
 
 class _Found(cp_model.CpSolverSolutionCallback):
-    """Tells ``progress`` of each better placement a search finds.
-
-    Measured on the district's welfare stage (seed 7): the same answer, deterministic time (14.527 s) and wall time
-    (77.0 s) with this callback as without it: it only reads the placement CP-SAT found."""
+    """Tells ``progress`` of each better placement a search finds; it only reads the placement."""
 
     def __init__(self, progress: Progress, step: str, within: str):
         super().__init__()
@@ -40,6 +37,7 @@ class _Found(cp_model.CpSolverSolutionCallback):
 
 
 def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
+    """A solver for one stage's search with a budget of ``seconds``: deterministic time, or wall-clock time."""
     solver = cp_model.CpSolver()
     p = inst.policy
     if p.deterministic or p.portfolio_in_parallel:
@@ -69,11 +67,8 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-#: A deterministic search's wall-clock cap, in multiples of its deterministic budget.  Measured 2026-11-27 on
-#: a 100-school round (budget 1 s a stage, about 3 wall seconds each on an idle machine) with three solves
-#: sharing the 2 cores: at 10x the cap ended searches in four runs of five (their deterministic time varied,
-#: 0.84-1.68 s a stage against 1.70 uncut) and two of them placed teachers differently; at 100x all five gave
-#: the same placements and the same deterministic time.
+#: A deterministic search's wall-clock cap, in multiples of its deterministic budget: far above what a busy
+#: machine needs, so the budget, not the load, ends the search.
 WALL_CLOCK_FACTOR = 100.0
 
 
@@ -84,15 +79,8 @@ def wall_clock_cap(seconds: float) -> float:
 
 
 def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
-    """Whether the wall-clock cap may have ended a deterministic search, rather than its deterministic budget.
-
-    Why it matters: such an answer depends on how loaded the machine was, not only on the snapshot and the
-    policy, so a replay may place teachers differently.  CP-SAT reports no stop reason, and the deterministic
-    time cannot tell: the interleaved search runs in batches and checks its budget between them, so the cap can
-    cut the last batch short after the budget was passed (measured: 1.61-1.68 deterministic seconds against
-    1.70 uncut, budget 1.0).  So a search not proven optimal counts as cut when it ran for half the cap or
-    more -- 50 wall seconds per deterministic second, never seen but under a cap-sized load; the margin also
-    covers OR-Tools stopping a timed search early by its longest gap between two checks of the clock.
+    """Whether the wall-clock cap may have ended a deterministic search rather than its budget: then a replay
+    may differ.  CP-SAT reports no stop reason, so an unproven search that ran half the cap or more counts as cut;
     ``wall_seconds`` is the caller's own measure of the ``solve`` call."""
     p, r = solver.parameters, solver.response_proto
     return (p.interleave_search and r.status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
@@ -101,12 +89,8 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
 
 def parallel_stage_share(policy: Policy, stages: tuple[str, ...], k: int) -> float:
     """The share of a parallel round's search time still left that its ``k``-th stage gets: an equal share,
-    except the reserve stage, which gets ``policy.parallel_reserve_share`` of it when welfare follows.
-
-    Why: the stages are lexicographic, so the reserve stage's value decides more of the round than welfare's,
-    and on the district it is the one still climbing when its half ends (30 s rounds, seeds 8, 10, 11: 0.53 %,
-    1.51 %, 0.51 % from the bound with half, 0.44 %, 0.85 %, 0.47 % with two thirds; welfare 0.7-2.2 % lower).
-    A search that ends early leaves its time to the next stage."""
+    except the reserve stage, which gets ``policy.parallel_reserve_share`` when welfare follows (it weighs more);
+    a search that ends early leaves its time to the next stage."""
     if stages[k] == "reserve" and k + 1 < len(stages):
         return policy.parallel_reserve_share
     return 1 / (len(stages) - k)
