@@ -208,6 +208,8 @@ class UserRow(SQLModel, table=True):
     #: made by ``staffing demo-users`` with a shared password: flagged on the sign-in page, refused in production
     demo: bool = False
     password_changed_at: datetime | None = None
+    #: the teacher record a ``teacher`` user signs in as (they see and change only that record)
+    teacher_id: str | None = Field(default=None, foreign_key="teacher.teacher_id")
 
 
 class UserSession(SQLModel, table=True):
@@ -230,8 +232,6 @@ class SignInFailure(SQLModel, table=True):
     username: str = Field(index=True)
     address: str = Field(index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    #: the teacher record a ``teacher`` user signs in as (they see and change only that record)
-    teacher_id: str | None = Field(default=None, foreign_key="teacher.teacher_id")
 
 
 class BallotRow(SQLModel, table=True):
