@@ -18,8 +18,8 @@ from solver.cpsat.model import ComponentModel, must_be_placed  # noqa: F401 - th
 from solver.cpsat.pairs import components, indifferent, model_pairs  # noqa: F401
 from solver.cpsat.pricing import (  # noqa: F401
     ARCS_PER_SECOND, AUCTION_COST, BESIDE_PATIENCE, PARALLEL_PRICING_CAP, PRICED_ASSIGNMENTS, BoundBesideSearch,
-    bound_beside_search, guided_start, nominal_seconds, price_pairs, pricing_iterations, quick_pricing_iterations,
-    settled_pricing_iterations)
+    bound_beside_search, exact_every, guided_start, nominal_seconds, price_pairs, pricing_iterations,
+    quick_pricing_iterations, settled_pricing_iterations)
 from solver.cpsat.search import WALL_CLOCK_FACTOR, cut_by_wall_clock, parallel_stage_share  # noqa: F401
 from solver.cpsat.stages import (  # noqa: F401
     STAGES, StageReport, gap, stage_step, stage_value, stages_of, trivial_bound)
@@ -39,13 +39,13 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
     stages = stages_of(inst.policy)
     relaxed = pairs.relaxations(inst, stages, progress)  # whole-problem bounds, and where their optima go
     priced = pricing.price(inst, start, stages, progress)  # the left-out pairs the reserve stage needs
-    first, (start, starts) = start, pricing.guide(inst, start, priced, progress)
+    first = start  # deferred acceptance; the start guided by the pricing may take its place
+    start, starts = pricing.guide(inst, start, priced, progress)
     keep, added = pairs.kept_pairs(inst, start, first, relaxed, priced.pairs)
     settled = search.settled_stages(inst, start, stages, relaxed)  # the start meets their relaxation bound
     plan = search.budget(inst, t0, stages, settled, priced)
     with pricing.bound_beside(inst, start, priced) as beside:
         found = search.search(inst, start, stages, keep, settled, plan, progress)
         proven = beside()
-    relaxation = {s: bound for s, (bound, _) in relaxed.items()}
-    return found.placement, report.report(inst, t0, stages, relaxation, settled, priced, added, starts, found,
-                                          proven, progress)
+    return found.placement, report.report(inst, t0, stages, relaxed, settled, priced, added, starts, found, proven,
+                                          progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from solver import bounds, lagrangian
+from solver.cpsat.pairs import Relaxations
 from solver.cpsat.pricing import Beside, Pricing
 from solver.cpsat.search import Searched, with_lp
 from solver.cpsat.stages import STAGES, StageReport, gap, stage_step
@@ -13,11 +14,12 @@ from solver.progress import Progress, silent
 
 
 
-def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxation: dict[str, int], settled: list[str],
+def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxations, settled: list[str],
            pricing: Pricing, pairs_added: int, starts: dict[str, object] | None, found: Searched,
            beside: Beside | None, progress: Progress = silent) -> dict[str, object]:
     """The round's figures: per stage its value, the model's bound and every bound proven beside it."""
     reports = found.reports
+    relaxation = {s: bound for s, (bound, _) in relaxed.items()}
     lp = with_lp(inst)
     if lp:
         progress("LP bounds with seniority", f"{len(inst.edges):,} pairs")
