@@ -7,11 +7,16 @@ import os
 import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from staffing.db import database_url
@@ -20,6 +25,7 @@ from staffing.services import NotFound, StaleVersion
 from staffing.validation import ValidationError
 from web.deps import NotSignedIn
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
@@ -35,13 +41,14 @@ def _wants_json(request: Request) -> bool:
 def create_app(url: str | None = None, report_dir: str | Path | None = None) -> FastAPI:
     from web import api, pages
 
-    app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
+    app = FastAPI(title="Teacher staffing and placement", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login.")
     app.state.database_url = url or database_url()
     app.state.report_dir = Path(report_dir or os.environ.get("STAFFING_REPORT_DIR", "reports"))
     secret = os.environ.get("STAFFING_SECRET_KEY") or secrets.token_urlsafe(32)
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
                        session_cookie="staffing_session")
+    _mount_docs(app)  # before /static, whose mount would otherwise answer /static/swagger/...
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -50,7 +57,8 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": "sign in first (POST /api/login)"}, status_code=401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> Response:
@@ -70,7 +78,26 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
             return await http_exception_handler(request, exc)
         return await _error(request, exc.status_code, str(exc.detail))
 
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return await _error(request, 500, "The server could not finish this request.")
+
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets the swagger-ui-bundle package ships: no CDN, so it works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title + " · API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
 
 async def _error(request: Request, status: int, message: str) -> Response:
