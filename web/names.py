@@ -14,9 +14,10 @@ _TRAILING_ID = re.compile(r"[(\[·]\s*([A-Za-z0-9_.-]+)\s*[)\]]?\s*$")
 
 
 def model_name(model: str) -> str:
-    """``boston_pilot`` -> ``Boston pilot``: school models have codes only, so their name is the code spelled out."""
-    words = model.replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else model
+    """``boston_pilot`` -> ``Boston pilot``, ``la_lis`` -> ``LA LIS``: school models have codes only, so their name is the code spelled out."""
+    words = [w.upper() if len(w) <= 3 else w for w in model.replace("_", " ").split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else model
 
 
 @dataclass

@@ -20,6 +20,7 @@ from solver.instance import Instance
 from staffing.db_models import Placement, PlacementRun
 from staffing.domain import District
 from staffing.runs import run_snapshot, stored_result
+from web.names import model_name
 
 _CACHE: OrderedDict[tuple[int, str], "RunReview"] = OrderedDict()
 _CACHE_SIZE = 4
@@ -80,18 +81,21 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
             continue
         group = r.inst.vacancy_group[v.vacancy_id]
         rules = group.rules
+        subject = r.district.certifications[v.certification].name if v.certification in r.district.certifications \
+            else v.certification
+        model = model_name(rules.model)
         certified = [t for t in unplaced if v.certification in t.certifications]
         allowed = [t for t in certified if any(e.group == group.index for e in r.inst.edges_by_teacher.get(t.teacher_id, []))]
         if not certified:
-            why = f"no teacher left unplaced holds {v.certification}"
+            why = f"no teacher left unplaced holds {subject}"
         elif not allowed:
             n = len(certified)
             if rules.mutual_consent:
-                why = (f"{n} unplaced teacher(s) hold {v.certification}, but the committee ranked none of them and "
-                       f"{rules.model} hires by mutual consent")
+                why = (f"{n} unplaced teacher(s) hold {subject}, but the committee ranked none of them and "
+                       f"{model} schools hire by mutual consent")
             else:
-                why = f"{n} unplaced teacher(s) hold {v.certification}, but none listed this school"
-                why += ("" if rules.accepts_must_place else f", and {rules.model} receives no forced placements")
+                why = f"{n} unplaced teacher(s) hold {subject}, but none listed this school"
+                why += ("" if rules.accepts_must_place else f", and {model} schools receive no forced placements")
         else:
             why = (f"{len(allowed)} unplaced teacher(s) could lawfully have taken it, but placing them here would "
                    "have cost a higher-priority objective (must-place, return rights or seniority) elsewhere")
@@ -124,7 +128,8 @@ def return_rights_ledger(r: RunReview) -> list[dict[str, Any]]:
         if not former or former not in r.district.schools:
             counts, status, why = False, "does not apply", "no former school on record"
         elif not r.inst.school_rules(former).honours_return_rights:
-            counts, status, why = False, "does not apply", f"{r.inst.school_rules(former).model} does not honour return rights"
+            counts, status, why = False, "does not apply", \
+                f"{model_name(r.inst.school_rules(former).model)} schools do not honour return rights"
         elif not r.inst.consents(t.teacher_id, former):
             counts, status, why = False, "does not apply", "the teacher did not list their former school"
         elif not posts:
