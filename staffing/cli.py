@@ -428,15 +428,48 @@ def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principa
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
-    """Start the web app on localhost."""
+    """Start the web app on localhost; refuses a missing or empty database and says how to load one."""
     import uvicorn
 
+    from staffing.db import database_url as default_url
+
+    url = database_url or default_url()
     with user_errors():
-        url = _db(database_url)
+        problem = _not_servable(url)
+        if problem:
+            fail(problem)
+        url = _db(url)
     os.environ["STAFFING_DATABASE_URL"] = url
     from web.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port)
+
+
+LOAD_HINT = ("load one first: `staffing import seed_data/small && staffing demo-users` (or `bash scripts/demo.sh`), "
+             "or point --database-url / STAFFING_DATABASE_URL at the district's database")
+
+
+def _not_servable(url: str) -> str | None:
+    """Why the web app could not be used on this database (nobody could sign in), or None."""
+    from sqlalchemy.engine import make_url
+    from sqlmodel import select
+
+    from staffing.db import init_db, session_scope
+    from staffing.db_models import SchoolRow, UserRow
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            return f"no database at {path.resolve()}; {LOAD_HINT}"
+    init_db(url)
+    with session_scope(url) as session:
+        if session.exec(select(SchoolRow)).first() is None:
+            return f"the database {parsed.render_as_string(hide_password=True)} holds no district; {LOAD_HINT}"
+        if session.exec(select(UserRow)).first() is None:
+            return ("the database has a district but no user who could sign in: add them with "
+                    "`staffing demo-users` or `staffing add-user NAME --role hr`")
+    return None
 
 
 def main() -> None:  # pragma: no cover - entry point
