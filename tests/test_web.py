@@ -111,7 +111,8 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     assert hr.get("/hr/runs/1?kind=forced").status_code == 200
     hr.post("/api/runs", json={"scenario": "all_mutual_consent", "time_limit": 5})
     compare = hr.get("/hr/compare?a=1&b=2")
-    assert "must_place_placed" in compare.text and "run #2" in compare.text and "reserve_cost_floor" in compare.text
+    assert "must_place_placed" in compare.text and "run B #2" in compare.text and "reserve_cost_floor" in compare.text
+    assert "difference (B − A)" in compare.text and "Teachers placed differently" in compare.text
     first = hr.post("/api/runs/1/publish").json()
     again = hr.post("/api/runs/1/publish").json()
     assert first["newly_published"] is True and again["newly_published"] is False
