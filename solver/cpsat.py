@@ -369,7 +369,7 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-#: A deterministic search's wall-clock cap, in multiples of its deterministic budget.  Measured 2026-11-27 on
+#: A deterministic search's wall-clock cap, in multiples of its deterministic budget.  Measured (benchmarks/JOURNAL.md) on
 #: a 100-school round (budget 1 s a stage, about 3 wall seconds each on an idle machine) with three solves
 #: sharing the 2 cores: at 10x the cap ended searches in four runs of five (their deterministic time varied,
 #: 0.84-1.68 s a stage against 1.70 uncut) and two of them placed teachers differently; at 100x all five gave
@@ -593,7 +593,7 @@ def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
-        # early differed (benchmarks/RESULTS.md, "CP-SAT's last batch")
+        # early differed (benchmarks/JOURNAL.md, "CP-SAT's last batch")
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
     }
     return placement, stats
@@ -643,12 +643,12 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
 ARCS_PER_SECOND = 800_000
 #: What an iteration by auction (``policy.auction_eps``) costs against an exact flow's :data:`ARCS_PER_SECOND`,
 #: averaged over the pricing (one iteration in ten is still a flow): the district's 100 iterations took 17-24 s
-#: by auction (2026-11-27, night), against 89 s at nominal speed by flows.
+#: by auction, against 89 s at nominal speed by flows.
 AUCTION_COST = 0.2
 #: The longest a parallel round's pricing runs, as a share of its wall-clock limit, however many iterations are
 #: left (at least one runs).  It is chosen to take at most 65 % (``policy.parallel_pricing_share``) at nominal
-#: speed, and took 17-25 s of the district's 60 s (2026-11-27; 18.5-31 s the next night, when it sometimes cut
-#: the pricing short; 9-10.5 s of 30 s on 2026-12-05 with one exact flow); on a machine twice as slow this keeps
+#: speed, and took 17-25 s of the district's 60 s (18.5-31 s on a slower night, when it sometimes cut
+#: the pricing short; 9-10.5 s of 30 s with one exact flow; benchmarks/JOURNAL.md); on a machine twice as slow this keeps
 #: the searches from getting nothing.
 PARALLEL_PRICING_CAP = 0.5
 #: How many of the last relaxed assignments give their pairs to the model (20 of 150 measured best).
@@ -677,7 +677,7 @@ def quick_pricing_iterations(inst: Instance) -> int:
     and more time does not help (249,667 after 15 minutes), while the best placement known (252,059) needs only
     296 more pairs; with those the 30 s round finds and proves it.  The full pricing's +9,641 pairs contain
     them but defeat a short search (236,815).  One assignment's pairs are a few hundred: few enough for the
-    usual search, and where the multipliers put teachers.  Measured 2026-11-27 on the district (seed 7,
+    usual search, and where the multipliers put teachers.  Measured (benchmarks/JOURNAL.md) on the district (seed 7,
     deterministic, reserve stage from the warm start, 11.8 deterministic seconds, lean search), the pairs of
     the assignment of iteration 2, 3, 4, 5 or 6 (+700 each): 250,603, 250,915, 251,175, 250,915, 250,863; the
     last 2 of 5 (+1,350): 250,835.  Tried and replaced: a *polish* that searched again from the kept pairs'
@@ -707,7 +707,7 @@ def settled_pricing_iterations(inst: Instance) -> int:
     Why: the pairs a district's 30 s round lacks are found by the Lagrangian once its multipliers have settled,
     not after the quick pricing's 4 iterations.  The pairs of the relaxed assignment of the 100th iteration
     (step halved after :data:`BESIDE_PATIENCE` stalls, the bound beside the search's setting) took the reserve
-    stage of six generated districts (seeds 7-12, 2026-11-27, night) to 251,903, 252,046, 250,825, 251,190,
+    stage of six generated districts (seeds 7-12; benchmarks/JOURNAL.md) to 251,903, 252,046, 250,825, 251,190,
     258,120 and 248,773 -- 0.13-0.33 % from their bounds, against 0.36-0.83 % with the quick pricing's pairs, the
     same search budget and about a minute more wall time (by exact flows; by auction, ``policy.auction_eps``, the
     iterations take about 23 s, and the six districts came to 0.10-0.29 %).  The pairs of the 20th iteration
@@ -806,7 +806,7 @@ class BoundBesideSearch:
     is the same in a replay; it changes no placement.  The bound holds for every answer placing at least the
     warm start's must-place count (``floor``); Polyak's step aims at the warm start's reserve value.  The price:
     on the district the search takes 14-38 % more wall time beside it.  A forked process instead of this thread
-    measured cheaper in isolation (+5 % against +14 %) but not in a whole round (benchmarks/RESULTS.md, "The round
+    measured cheaper in isolation (+5 % against +14 %) but not in a whole round (benchmarks/JOURNAL.md, "The round
     proves its own gap"), so the simpler thread stays.  ``policy.bound_beside_search`` 0 turns it off."""
 
     def __init__(self, inst: Instance, rows: lagrangian.SeatRows, floor: int, target: int, iterations: int):

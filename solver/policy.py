@@ -40,17 +40,17 @@ _LP_HEAVY = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick
 #: recorded run replays with the portfolio it was solved with.  In the interleaved search every worker gets a
 #: batch in turn and the batch waits for its slowest task, so one LP-heavy task holds both cores.
 #:
-#: * ``full``: CP-SAT's whole portfolio (runs recorded before 2026-11-27).
-#: * ``lean`` (2026-11-27, morning): without ``max_lp``, ``reduced_costs``, ``core``, ``no_lp`` and the quick
+#: * ``full``: CP-SAT's whole portfolio (the oldest recorded runs).
+#: * ``lean``: without ``max_lp``, ``reduced_costs``, ``core``, ``no_lp`` and the quick
 #:   restarts.  On the district one batch of ``max_lp`` (linearization level 2) took 10 of a stage's 14
 #:   deterministic seconds once the model had 9,600 priced pairs more, and the LNS workers never ran; without
 #:   them the reserve stage from the warm start reached 249,875 in 8 deterministic seconds, as the whole
 #:   portfolio did in 14, and the `city` rounds reached the same values in half the wall time.
-#: * ``pseudo_costs_lns`` (the default since 2026-11-27, late morning): ``lean`` without ``default_lp`` too, so
+#: * ``pseudo_costs_lns`` (the default): ``lean`` without ``default_lp`` too, so
 #:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
 #:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
 #:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of
-#:   benchmarks/RESULTS.md reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on
+#:   benchmarks/JOURNAL.md reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on
 #:   the district the reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318,
 #:   251,422 against 251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995
 #:   and 56,995).
@@ -102,7 +102,7 @@ class Policy:
     settled_pricing_iterations: int = 100
     #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
     #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
-    #: rounds at 30 s, the district from about 28 s (0.4 until 2026-12-05, the district from about 45 s: with
+    #: rounds at 30 s, the district from about 28 s (formerly 0.4, the district from about 45 s: with
     #: ``parallel_exact_every`` 0 its 100 iterations took 9-10.5 s of a 30 s round, about half their nominal
     #: time, and gave 5 of 6 districts their 0.5 %).  Measured on the district at 60 s with CP-SAT's default
     #: portfolio, it took the reserve stage from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves
@@ -113,13 +113,13 @@ class Policy:
     #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
     #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
     #: settled pricing takes 23 s instead of 76-93 s, and the reserve stage came out higher on five of the six
-    #: districts measured, 51 lower on the sixth (``benchmarks/RESULTS.md``, *The pricing's assignments by
+    #: districts measured, 51 lower on the sixth (``benchmarks/JOURNAL.md``, *The pricing's assignments by
     #: auction*).
     auction_eps: int = 100
     #: In a parallel round's pricing, every this many iterations is an exact flow, as every tenth is in a
     #: deterministic round (:data:`solver.lagrangian.EXACT_EVERY`); 0: only the last, and the bound comes from the
     #: auctions' dual values (:func:`solver.lagrangian.lagrangian_bound`).  On the district the ten exact flows
-    #: took 5 of the pricing's 13-16 s, which a 30 s round needs for its reserve search (benchmarks/RESULTS.md,
+    #: took 5 of the pricing's 13-16 s, which a 30 s round needs for its reserve search (benchmarks/JOURNAL.md,
     #: *The district's 0.5 % in 30 s of wall time*).
     parallel_exact_every: int = 0
     #: The share of a parallel round's search time left that its reserve stage gets when the welfare stage
@@ -139,21 +139,21 @@ class Policy:
     portfolio_in_parallel: bool = True
     #: CP-SAT's presolve passes (``max_presolve_iterations``, 3 in CP-SAT) in a parallel round.  On the district
     #: each stage's presolve took 5-7 s of a 30 s round's 8 s stages, and one pass leaves the search 2-3 s more
-    #: of them (benchmarks/RESULTS.md, *A faster preparation, one presolve pass*).  Deterministic rounds keep
+    #: of them (benchmarks/JOURNAL.md, *A faster preparation, one presolve pass*).  Deterministic rounds keep
     #: CP-SAT's three, so that the answers recorded replay as they were.
     parallel_presolve_iterations: int = 1
-    #: Tasks per batch of a deterministic search.  1 (the default since 2026-11-27, afternoon) runs them one at
+    #: Tasks per batch of a deterministic search.  1 (the default) runs them one at
     #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
     #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
     #: the other one's finish pushes the shared deterministic clock past the budget, which depends on thread
-    #: timing (benchmarks/RESULTS.md, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the
+    #: timing (benchmarks/JOURNAL.md, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the
     #: same reserve stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
     interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
     #: CP-SAT) in a deterministic search, and in a parallel one with ``portfolio_in_parallel``.  Shorter tasks mean
     #: more neighbourhoods in the same budget, and on the district the reserve stage climbs by one teacher per
     #: task: 0.01 took district seed 10's reserve stage from 248,787 to 249,928 and seed 8's from 251,474 to
-    #: 251,633 (benchmarks/RESULTS.md, "Shorter LNS tasks").
+    #: 251,633 (benchmarks/JOURNAL.md, "Shorter LNS tasks").
     lns_task_seconds: float = 0.01
     #: Where the quick pricing ran and the search runs one task at a time (leaving a core idle), this many
     #: Lagrangian iterations of the reserve stage run on that core during the search
@@ -221,7 +221,7 @@ class Policy:
         # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
         data.setdefault("pricing_iterations", 0)
         # ... and one recorded before the quick pricing, with CP-SAT's whole portfolio; one recorded with the
-        # "lean_search" switch (2026-11-27 morning) replays with the portfolio that switch chose
+        # "lean_search" switch replays with the portfolio that switch chose
         data.setdefault("quick_pricing_iterations", 0)
         # ... and one recorded before the guided warm start, from deferred acceptance alone
         data.setdefault("guided_start", False)

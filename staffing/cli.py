@@ -301,7 +301,7 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
                        "when the time limit stops the search", err=True)
         elif policy.get("interleave_batch", 0) != 1:
             typer.echo(f"note: run {run_id} ran CP-SAT's tasks side by side; where the budget stopped a search, "
-                       "the last batch depends on thread timing (runs since 2026-11-27 run them one at a time)",
+                       "the last batch depends on thread timing (newer runs run them one at a time)",
                        err=True)
         recorded = json.loads(record.figures_json).get("solve") or {}
         for when, solve in (("recorded run", recorded), ("replay", outcome.result.stats)):
@@ -313,7 +313,7 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
         replayed = outcome.result.stats.get("stages") or {}
         work = {stage: (row.get("deterministic_seconds"), replayed.get(stage, {}).get("deterministic_seconds"))
                 for stage, row in (recorded.get("stages") or {}).items()}
-        if work and all(old is not None for old, _ in work.values()):  # runs recorded before 2026-11-27 lack it
+        if work and all(old is not None for old, _ in work.values()):  # older recorded runs lack it
             typer.echo("  search work in deterministic seconds, recorded -> replayed: " + ", ".join(
                 f"{stage} {old} -> {new}" for stage, (old, new) in work.items()), err=True)
         if v := next(iter(outcome.recorded_violations), None):
