@@ -291,7 +291,7 @@ def test_hr_can_run_a_parallel_round_which_is_recorded_and_flagged_as_not_replay
     assert [p.deterministic for p in policies] == [False, False, True]
     parallel, baseline, deterministic = (hr.get(f"/hr/runs/{n}").text for n in (1, 2, 3))
     assert "parallel search, 5 s" in parallel and "Not replayable: it was solved on both cores" in parallel
-    assert "rule violations" in parallel and "0</div><div class=\"l\">rule violations" in parallel
+    assert "rule violations" in parallel and "0</div><div class=\"l\"><a href=\"#rule-check\">rule violations" in parallel
     assert "Not replayable" not in baseline and "search," not in baseline  # a baseline has no search to speak of
     assert "deterministic search, 5 s" in deterministic and "Not replayable" not in deterministic
     assert [r["search"] for r in hr.get("/api/runs").json()] == ["deterministic", "deterministic", "parallel"]
@@ -367,7 +367,7 @@ def test_union_exports_the_audit_as_csv(as_):
     assert lines[0].startswith("vacancy_id,school_id,model,occupant_id")
     assert all("model exempt from seniority" in line for line in lines[1:])
     page = as_("union").get("/audit?run=1&school_id=S0001")
-    assert page.status_code == 200 and "0 violation(s)" in page.text
+    assert page.status_code == 200 and "0 seniority violation(s)" in page.text
 
 
 def test_a_tradeoff_analysis_whose_process_crashes_reports_it_and_can_be_started_again(tmp_path, db_url):
