@@ -91,14 +91,16 @@ _TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def spell(text: str | None, names: Names) -> str:
-    """A solver or audit sentence with each school and teacher id followed by its name: ``S0008`` ->
-    ``Harbor Middle (S0008)``."""
+    """A solver or audit sentence with each school and teacher id preceded by its name (``S0008`` ->
+    ``Harbor Middle (S0008)``) and school model codes spelled out (``boston_pilot`` -> ``Boston pilot``)."""
     if not text:
         return ""
 
     def one(match: re.Match) -> str:
         token = match.group(0)
         name = names.schools.get(token) or names.teachers.get(token)
-        return f"{name} ({token})" if name else token
+        if name:
+            return f"{name} ({token})"
+        return names.models.get(token, token)  # a school model's code reads as its name
 
     return _TOKEN.sub(one, text)

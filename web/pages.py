@@ -451,11 +451,9 @@ def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depend
 # -- union representatives (read-only) ------------------------------------------------------------------------
 
 AUDIT_VIEW_COLUMNS = (
-    Column("vacancy_id", "Vacancy"), Column("school", "School"), Column("model_name", "School model"),
-    Column("certification", "Certification"), Column("occupant", "Placed teacher"), Column("occupant_seniority_date", "Their seniority"),
-    Column("kind", "Placed by"), Column("passed_over", "Passed over (more senior)"),
-    Column("passed_over_seniority_date", "Their seniority"), Column("passed_over_outcome", "Outcome"),
-    Column("lawful_reason", "Lawful reason"))
+    Column("school", "Post (school, subject, model)"), Column("occupant", "Placed teacher"),
+    Column("passed_over", "Passed over (more senior)"), Column("passed_over_seniority_date", "Their seniority"),
+    Column("passed_over_outcome", "Outcome"), Column("lawful_reason", "Lawful reason"))
 AUDIT_CSV = tuple(Column(k, k) for k in AUDIT_COLUMNS) + (
     Column("school", "school"), Column("occupant", "occupant"), Column("passed_over", "passed over"),
     Column("certification", "certification"))
@@ -494,7 +492,7 @@ def _audit_rows(session: Session, record, names: Names, school: str, certificati
                      "certification": post, "occupant": names.teacher(a.occupant_id),
                      "passed_over": names.teacher(a.passed_over_id),
                      "passed_over_outcome": spell(a.passed_over_outcome, names),
-                     "lawful_reason": a.lawful_reason})
+                     "lawful_reason": spell(a.lawful_reason, names)})
     return rows, hidden
 
 

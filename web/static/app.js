@@ -17,8 +17,10 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     message = Array.isArray(detail) ? detail.map(function (d) { return d.msg || d; }).join("; ") : String(detail);
   } catch (e) {
     var doc = new DOMParser().parseFromString(body, "text/html");
-    var alert = doc.querySelector('[role="alert"]');
-    if (alert && alert.textContent.trim()) { message = alert.textContent.trim(); }
+    var alerts = doc.querySelectorAll('[role="alert"]');
+    for (var i = 0; i < alerts.length; i++) {
+      if (alerts[i].textContent.trim()) { message = alerts[i].textContent.trim(); break; }
+    }
   }
   showFlash(message);
 });
