@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -76,7 +75,12 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request):
             return await http_exception_handler(request, exc)
-        return await _error(request, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"There is no page at {request.url.path}."
+        elif exc.status_code == 405:
+            message = f"{request.url.path} cannot be opened this way ({request.method})."
+        return await _error(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -87,21 +91,35 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the assets the swagger-ui-bundle package ships: no CDN, so it works offline."""
+    """Swagger UI at /docs from the assets the swagger-ui-bundle-v2 package ships: no CDN, so it works offline."""
     from swagger_ui_bundle import swagger_ui_path
 
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title + " · API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+    async def docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "docs.html", {"title": app.title + " · API"})
 
 
 async def _error(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
-                                                              "user": None}, status_code=status)
+                                                              "user": _signed_in(request)}, status_code=status)
+
+
+def _signed_in(request: Request):
+    """The signed-in user for the error page's navigation, or None (never an error of its own)."""
+    from web.deps import User
+    from staffing.db import session_scope
+    from staffing.db_models import UserRow
+
+    try:
+        username = request.session.get("user") if "session" in request.scope else None
+        if not username:
+            return None
+        with session_scope(request.app.state.database_url) as session:
+            row = session.get(UserRow, username)
+            return User(row.username, row.role, row.school_id, row.display_name) if row else None
+    except Exception:  # the error page must render even when the database is the problem
+        return None
