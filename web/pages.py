@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
@@ -230,8 +231,10 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
         r = review(session, run)
         must = [{**m, "certifications": names.certification_list(m["certifications"]), "why": spell(m["why"], names)}
                 for m in must_place_unplaced(r)]
-        unfilled = [{**u, "model": names.model(u["model"]), "certification": names.certification(u["certification"])}
-                    for u in unfilled_vacancies(r)]
+        every_open = [{**u, "model": names.model(u["model"]), "certification": names.certification(u["certification"])}
+                      for u in unfilled_vacancies(r)]
+        cause = request.query_params.get("u_cause", "")
+        unfilled = [u for u in every_open if not cause or u["cause"] == cause]
         violations = [{"rule": v.rule, "teacher_id": v.teacher_id, "teacher": names.teacher(v.teacher_id),
                        "vacancy_id": v.vacancy_id or "", "detail": spell(v.detail, names)} for v in r.violations]
         for name, data, columns in (("placements", rows, PLACEMENT_CSV), ("violations", violations, VIOLATION_COLUMNS), ("must_place", must, MUST_PLACE_COLUMNS),
@@ -242,7 +245,9 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
             page=listing(request, "placements", rows, PLACEMENT_COLUMNS, default_sort="teacher",
                          filtered=bool(school or kind or teacher)),
             must=listing(request, "must_place", must, MUST_PLACE_COLUMNS, default_sort="seniority_date", prefix="m_"),
-            unfilled=listing(request, "unfilled", unfilled, UNFILLED_COLUMNS, default_sort="school", prefix="u_"),
+            unfilled=listing(request, "unfilled", unfilled, UNFILLED_COLUMNS, default_sort="school", prefix="u_",
+                             filtered=bool(cause)),
+            open_causes=Counter(u["cause"] for u in every_open).most_common(), open_cause=cause,
             by_rule=violations_by_rule(r),
             audit_violations=sum(1 for a in r.audit if a.lawful_reason.startswith("VIOLATION")),
             empty_posts=sum(1 for v in r.violations if v.rule == "R-SENIORITY" and v.detail.startswith("left empty")),

@@ -87,21 +87,25 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
         certified = [t for t in unplaced if v.certification in t.certifications]
         allowed = [t for t in certified if any(e.group == group.index for e in r.inst.edges_by_teacher.get(t.teacher_id, []))]
         if not certified:
-            why = f"no teacher left unplaced holds {subject}"
+            cause, why = "nobody left holds the subject", f"no teacher left unplaced holds {subject}"
         elif not allowed:
             n = len(certified)
             if rules.mutual_consent:
+                cause = "the committee ranked none of those left"
                 why = (f"{n} unplaced teacher(s) hold {subject}, but the committee ranked none of them and "
                        f"{model} schools hire by mutual consent")
             else:
+                cause = "none of those left listed the school"
                 why = f"{n} unplaced teacher(s) hold {subject}, but none listed this school"
                 why += ("" if rules.accepts_must_place else f", and {model} schools receive no forced placements")
         else:
+            cause = "a higher-priority objective came first"
             why = (f"{len(allowed)} unplaced teacher(s) could lawfully have taken it, but placing them here would "
                    "have cost a higher-priority objective (must-place, return rights or seniority) elsewhere")
         school = r.district.schools.get(v.school_id)
         out.append({"vacancy_id": v.vacancy_id, "school_id": v.school_id, "school": school.name if school else "",
-                    "model": rules.model, "certification": v.certification, "fte": v.fte, "why": why})
+                    "model": rules.model, "certification": v.certification, "fte": v.fte, "cause": cause,
+                    "why": why})
     return out
 
 
