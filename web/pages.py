@@ -361,11 +361,24 @@ CANDIDATE_COLUMNS = (Column("name", "Teacher"), Column("teacher_id", "Id"), Colu
                      Column("flags", "Flags", sortable=False))
 
 
+SCHOOL_PLACEMENT_COLUMNS = (Column("teacher", "Teacher"), Column("vacancy_id", "Vacancy"),
+                            Column("certification", "Subject"), Column("kind", "Kind"),
+                            Column("reason", "Why this teacher is here", sortable=False), Column("teacher_id", "teacher id"))
+
+
 @router.get("/schools/{school_id}")
 def school_page(request: Request, school_id: str, user: User = Depends(school_reader),
-                session: Session = Depends(db)) -> HTMLResponse:
-    return render(request, "school.html", user, names=Names.load(session), rule_names=RULE_NAMES,
-                  **views.school(session, school_id))
+                session: Session = Depends(db)) -> Response:
+    names = Names.load(session)
+    data = views.school(session, school_id)
+    subject = {v["vacancy_id"]: names.certification(v["certification"]) for v in data["vacancies"]}
+    rows = [{"teacher": names.teacher(p.teacher_id), "teacher_id": p.teacher_id, "vacancy_id": p.vacancy_id,
+             "certification": subject.get(p.vacancy_id or "", ""), "kind": p.kind, "reason": spell(p.reason, names)}
+            for p in data["placements"]]
+    if wants_csv(request, "placements"):
+        return csv_response(rows, SCHOOL_PLACEMENT_COLUMNS, f"placements-{school_id}.csv")
+    return render(request, "school.html", user, names=names, rule_names=RULE_NAMES,
+                  page=listing(request, "placements", rows, SCHOOL_PLACEMENT_COLUMNS, default_sort="teacher"), **data)
 
 
 def _vacancy_context(session: Session, school_id: str, vacancy_id: str) -> dict:
