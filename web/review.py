@@ -183,9 +183,10 @@ def _diff(x: Any, y: Any, unit: str) -> str:
     d = y - x
     if unit == "$":
         return f"{'+' if d > 0 else '−' if d < 0 else '±'}${abs(d):,.0f}"
+    sign = "+" if d > 0 else "−" if d < 0 else "±"
     if unit == "%":
-        return f"{100 * d:+.1f} percentage points"
-    return f"{d:+,} {unit}" if d else f"±0 {unit}"
+        return f"{sign}{abs(100 * d):.1f} percentage points"
+    return f"{sign}{abs(d):,} {unit}"
 
 
 def compare_figures(a: PlacementRun, b: PlacementRun) -> list[dict[str, str]]:
