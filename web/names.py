@@ -14,10 +14,11 @@ _TRAILING_ID = re.compile(r"[(\[·]\s*([A-Za-z0-9_.-]+)\s*[)\]]?\s*$")
 
 
 def model_name(model: str) -> str:
-    """``boston_pilot`` -> ``Boston pilot``, ``la_lis`` -> ``LA LIS``: school models have codes only, so their name is the code spelled out."""
-    words = [w.upper() if len(w) <= 3 else w for w in model.replace("_", " ").split()]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:] if text else model
+    """``boston_pilot`` -> ``Boston Pilot``, ``la_lis`` -> ``LA LIS``: school models have codes only, so their
+    name is the code spelled out (short or vowel-less words read as acronyms)."""
+    def word(w: str) -> str:
+        return w.upper() if len(w) <= 3 or not any(c in "aeiouy" for c in w[1:].lower()) else w.capitalize()
+    return " ".join(word(w) for w in model.replace("_", " ").split()) or model
 
 
 @dataclass
