@@ -44,6 +44,11 @@ def lawful_reason(inst: Instance, passed_id: str, occupant_id: str, vacancy_id: 
     if v.certification not in t.certifications:
         return f"certification: the post needs {v.certification}, the teacher holds {';'.join(t.certifications)}"
     if not inst.kinds(t, group):
+        if (zone := inst.zone_of(t)) and zone != rules.zone:
+            return f"zone: {passed_id} belongs to {zone} and may be placed only at its schools"
+        if group.interview_short and passed_id in group.ranking and t.status != "displaced":
+            return ("R-INTERVIEW: the committee has not interviewed the displaced applicants its model requires, "
+                    "so only displaced candidates may take this post")
         if rules.mutual_consent:
             return f"not ranked by the committee ({rules.model} hires by mutual consent)"
         return "not allowed at this school"

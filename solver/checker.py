@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from staffing.domain import District, Teacher
+from staffing.domain import OUTSIDE, District, Teacher
 from staffing.rules import ModelRules
 from solver.policy import Policy
 from solver.result import Assignment
@@ -20,7 +20,7 @@ INF = float("inf")
 
 @dataclass(frozen=True)
 class Violation:
-    rule: str  # STRUCTURE | CERTIFICATION | KIND | R-RETURN | R-SENIORITY
+    rule: str  # STRUCTURE | CERTIFICATION | OUTSIDE-POOL | KIND | R-INTERVIEW | R-RETURN | R-SENIORITY
     teacher_id: str
     vacancy_id: str | None
     detail: str
@@ -31,14 +31,51 @@ class _Rules:
 
     def __init__(self, district: District, policy: Policy | None):
         self.d = district
-        self.models: dict[str, ModelRules] = (policy or Policy()).apply(district.models)
+        policy = policy or Policy()
+        self.rules_of: dict[str, ModelRules] = {sid: policy.school_rules(district, sid) for sid in district.schools}
         self.lists: dict[str, dict[str, int]] = defaultdict(dict)
         for p in district.preferences:
             self.lists[p.teacher_id][p.school_id] = p.rank
         self.ranked: set[tuple[str, str]] = {(r.vacancy_id, r.teacher_id) for r in district.rankings}
+        self.excluded: set[tuple[str, str]] = {(vid, tid) for tid, vid in district.excluded_pairs}
+        self.interviewed: dict[str, set[str]] = defaultdict(set)
+        for i in district.interviews:
+            self.interviewed[i.vacancy_id].add(i.teacher_id)
+        self._short: dict[str, bool] = {}
 
     def model(self, school_id: str) -> ModelRules:
-        return self.models[self.d.schools[school_id].model]
+        return self.rules_of[school_id]
+
+    def interview_short(self, vacancy_id: str) -> bool:
+        """R-INTERVIEW: fewer displaced applicants interviewed for the post than min(k, displaced applicants
+        certified for it who consent to the school)."""
+        if vacancy_id not in self._short:
+            v = self.d.vacancies[vacancy_id]
+            k = self.model(v.school_id).min_pool_interviews
+            short = False
+            if k:
+                applicants = sum(1 for t in self._displaced_by_cert().get(v.certification, ())
+                                 if self.consents(t.teacher_id, v.school_id))
+                held = sum(1 for tid in self.interviewed.get(vacancy_id, ())
+                           if tid in self.d.teachers and self.d.teachers[tid].status == "displaced")
+                short = held < min(k, applicants)
+            self._short[vacancy_id] = short
+        return self._short[vacancy_id]
+
+    def _displaced_by_cert(self) -> dict[str, list[Teacher]]:
+        if not hasattr(self, "_displaced"):
+            self._displaced: dict[str, list[Teacher]] = defaultdict(list)
+            for t in self.d.teachers.values():
+                if t.status == "displaced":
+                    for c in t.certifications:
+                        self._displaced[c].append(t)
+        return self._displaced
+
+    def zone_ok(self, t: Teacher, school_id: str) -> bool:
+        """A displaced teacher from a zone school (Springfield) may be placed only inside that zone."""
+        s = t.former_school_id
+        zone = self.model(s).zone if t.status == "displaced" and s in self.rules_of else ""
+        return not zone or self.model(school_id).zone == zone
 
     def pref(self, tid: str, school_id: str | None) -> float:
         """Smaller is better; no list ranks all schools 0; unlisted ranks below listed; unplaced is worst."""
@@ -51,15 +88,23 @@ class _Rules:
     def consents(self, tid: str, school_id: str) -> bool:
         return tid not in self.lists or school_id in self.lists[tid]
 
-    def allowed_kinds(self, t: Teacher, vacancy_id: str) -> set[str]:
+    def allowed_kinds(self, t: Teacher, vacancy_id: str, interviews: bool = True) -> set[str]:
+        """Kinds that allow the placement; ``interviews=False`` ignores R-INTERVIEW (to name it when it bites)."""
         v = self.d.vacancies[vacancy_id]
-        if v.certification not in t.certifications:
+        if v.certification not in t.certifications or (vacancy_id, t.teacher_id) in self.excluded:
             return set()
         m, s, tid = self.model(v.school_id), v.school_id, t.teacher_id
+        if m.outside_district or not self.zone_ok(t, s):
+            return set()
+        # R-INTERVIEW binds consent placements of candidates who are not displaced
+        blocked = interviews and t.status != "displaced" and self.interview_short(vacancy_id)
+        if t.status == OUTSIDE:
+            ok = m.may_hire_outside_pool and (vacancy_id, tid) in self.ranked and not blocked
+            return {"outside_hire"} if ok else set()
         kinds = set()
         if t.return_rights and t.former_school_id == s and m.honours_return_rights and self.consents(tid, s):
             kinds.add("return_right")
-        if self.consents(tid, s) and (vacancy_id, tid) in self.ranked:
+        if self.consents(tid, s) and (vacancy_id, tid) in self.ranked and not blocked:
             kinds.add("mutual_consent")
         if t.must_place and m.accepts_must_place:
             kinds.add("forced")
@@ -74,6 +119,8 @@ class _Rules:
             cls = 1
         elif t.status == "voluntary_transfer":
             cls = 2
+        elif t.status == OUTSIDE:
+            cls = 4
         else:
             cls = 3
         return (cls, t.seniority_date, t.teacher_id)
@@ -117,8 +164,16 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
             out.append(Violation("CERTIFICATION", t.teacher_id, v.vacancy_id,
                                  f"vacancy needs {v.certification}, teacher holds {';'.join(t.certifications)}"))
             continue
+        if r.model(v.school_id).outside_district:
+            out.append(Violation("OUTSIDE-POOL", t.teacher_id, v.vacancy_id,
+                                 f"{v.school_id} is outside the district pool: the district does not fill its posts"))
+            continue
         kinds = r.allowed_kinds(t, v.vacancy_id)
-        if not kinds:
+        if a.kind not in kinds and a.kind in r.allowed_kinds(t, v.vacancy_id, interviews=False):
+            out.append(Violation("R-INTERVIEW", t.teacher_id, v.vacancy_id,
+                                 f"{t.teacher_id} is not displaced and the committee interviewed fewer displaced "
+                                 f"applicants than {r.model(v.school_id).model}'s minimum asks"))
+        elif not kinds:
             out.append(Violation("KIND", t.teacher_id, v.vacancy_id, "no kind of RULES.md allows this placement"))
         elif a.kind not in kinds:
             out.append(Violation("KIND", t.teacher_id, v.vacancy_id,
@@ -133,12 +188,13 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
     for t in district.teachers.values():
         s = t.former_school_id
         if not (t.return_rights and s and s in district.schools and r.model(s).honours_return_rights
-                and r.consents(t.teacher_id, s)):
+                and not r.model(s).outside_district and r.consents(t.teacher_id, s)):
             continue
         mine = school_of.get(t.teacher_id)
         if mine == s or r.pref(t.teacher_id, mine) < r.pref(t.teacher_id, s):
             continue
-        seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])]
+        seats = [vid for c in t.certifications for vid in by_school_cert.get((s, c), [])
+                 if (vid, t.teacher_id) not in r.excluded]  # a post they declined is not theirs to claim
         if seats and not all(_held_by_senior_holder(district, occupant.get(vid), t) for vid in seats):
             out.append(Violation("R-RETURN", t.teacher_id, None,
                                  f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "

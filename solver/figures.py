@@ -24,7 +24,9 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
     holders = [t for t in d.teachers.values() if inst.holds_return_right(t)
                and any(g.certification in t.certifications for g in inst.groups_by_school.get(t.former_school_id, []))]
 
-    unplaced = [d.teachers[a.teacher_id] for a in result.assignments if a.vacancy_id is None]
+    # outside candidates are not pool teachers: they count only as outside hires
+    unplaced = [d.teachers[a.teacher_id] for a in result.assignments
+                if a.vacancy_id is None and not d.teachers[a.teacher_id].is_outside_candidate]
     teacher_scores = [inst.edge(a.teacher_id, inst.vacancy_group[a.vacancy_id].index) for a in placed]
     scores = [e.teacher_score for e in teacher_scores if e is not None]
     listed_placed = [a for a in placed if inst.has_list(a.teacher_id)]
@@ -45,9 +47,12 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
     interviews = interview_shortfalls(inst)
     overrides = len({r.vacancy_id for r in audit}) if audit is not None else None
     violations_in_audit = sum(1 for r in audit if r.lawful_reason.startswith("VIOLATION")) if audit else 0
-    total_vacancies = len(d.vacancies)
+    # independent charters' posts are not the district's to fill
+    total_vacancies = sum(1 for v in d.vacancies.values() if not inst.school_rules(v.school_id).outside_district)
+    outside_candidates = sum(1 for t in d.teachers.values() if t.is_outside_candidate)
     return {
-        "teachers": len(d.teachers),
+        "teachers": len(d.teachers) - outside_candidates,
+        "outside_district_vacancies": len(d.vacancies) - total_vacancies,
         "vacancies": total_vacancies,
         "placed": len(placed),
         "vacancies_filled_share": round(len(placed) / max(1, total_vacancies), 4),
@@ -69,7 +74,64 @@ def compute(inst: Instance, result: Result, audit: list[AuditRow] | None = None)
         "interview_shortfalls": len(interviews),
         "seniority_overrides": overrides,
         "audit_violations": violations_in_audit,
+        **outside_hire_figures(inst, result),
+        **school_cost_figures(inst, result),
+        "zone_reserve_cost": zone_reserve_cost(inst, unplaced),
     }
+
+
+def outside_hire_figures(inst: Instance, result: Result) -> dict[str, object]:
+    """Outside hires and what they cost the district: for each, an unplaced district employee (paid while
+    unplaced) who holds the post's certification and consents to the school, each counted once, most
+    senior first -- the pool teacher the post could have taken off the reserve."""
+    d = inst.district
+    hires = [a for a in result.placed if a.kind == "outside_hire"]
+    placed = {a.teacher_id for a in result.placed}
+    idle = sorted((t for t in d.teachers.values() if t.is_district_employee and t.teacher_id not in placed),
+                  key=lambda t: t.seniority_key)
+    left: list[str] = []
+    taken: set[str] = set()
+    for a in hires:
+        cert = d.vacancies[a.vacancy_id].certification  # type: ignore[index]
+        for t in idle:
+            if t.teacher_id not in taken and cert in t.certifications and inst.consents(t.teacher_id, a.school_id):
+                taken.add(t.teacher_id)
+                left.append(t.teacher_id)
+                break
+    return {"outside_candidates": sum(1 for t in d.teachers.values() if t.is_outside_candidate),
+            "outside_hires": len(hires),
+            "outside_hires_leaving_pool_teacher_unplaced": len(left),
+            "outside_hire_district_cost": sum(d.teachers[tid].salary for tid in left)}
+
+
+def school_cost_figures(inst: Instance, result: Result) -> dict[str, object]:
+    """What schools' budgets bear for this round's hires, by the model's budget basis (Figures 12-15, 22):
+    ``actual`` is the teacher's salary, ``average`` the district's average salary of its own teachers."""
+    d = inst.district
+    own = [t.salary for t in d.teachers.values() if not t.is_outside_candidate]
+    average = round(sum(own) / len(own)) if own else 0
+    by_model: dict[str, dict[str, object]] = {}
+    for a in result.placed:
+        rules = inst.school_rules(a.school_id)  # type: ignore[arg-type]
+        actual = d.teachers[a.teacher_id].salary
+        cost = actual if rules.budget_basis == "actual" else average
+        row = by_model.setdefault(rules.model, {"basis": rules.budget_basis, "hires": 0, "cost": 0,
+                                                "actual_salaries": 0})
+        row["hires"] += 1  # type: ignore[operator]
+        row["cost"] += cost  # type: ignore[operator]
+        row["actual_salaries"] += actual  # type: ignore[operator]
+    return {"average_salary": average,
+            "school_hire_cost": sum(r["cost"] for r in by_model.values()),  # type: ignore[misc]
+            "school_hire_cost_by_model": dict(sorted(by_model.items()))}
+
+
+def zone_reserve_cost(inst: Instance, unplaced: list) -> dict[str, int]:
+    """Salary of unplaced teachers a zone must keep paying (Springfield: it keeps the teachers it dismissed)."""
+    out: dict[str, int] = defaultdict(int)
+    for t in unplaced:
+        if zone := inst.zone_of(t):
+            out[zone] += t.salary
+    return dict(sorted(out.items()))
 
 
 def blocking_pairs(inst: Instance, result: Result) -> int:
@@ -94,14 +156,6 @@ def blocking_pairs(inst: Instance, result: Result) -> int:
 
 
 def interview_shortfalls(inst: Instance) -> list[tuple[str, int, int]]:
-    """(vacancy, required, interviewed) where the model's minimum of pool interviews was not met."""
-    seen: dict[str, set[str]] = defaultdict(set)
-    for i in inst.district.interviews:
-        if i.teacher_id in inst.teachers:
-            seen[i.vacancy_id].add(i.teacher_id)
-    out = []
-    for v in inst.district.vacancies.values():
-        need = inst.school_rules(v.school_id).min_pool_interviews
-        if need and len(seen.get(v.vacancy_id, ())) < need:
-            out.append((v.vacancy_id, need, len(seen.get(v.vacancy_id, ()))))
-    return out
+    """(vacancy, required, interviewed) where R-INTERVIEW's minimum of displaced interviews was not met: those
+    posts may take only displaced candidates (and return rights) this round."""
+    return [(vid, need, held) for vid, (need, held) in sorted(inst.interview_shortfalls.items())]

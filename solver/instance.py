@@ -20,7 +20,7 @@ from staffing.rules import ModelRules
 from solver.policy import Policy
 
 #: Kinds of placement, in the order the result reports the first that holds (RULES.md).
-KINDS: tuple[str, ...] = ("return_right", "mutual_consent", "assigned", "forced")
+KINDS: tuple[str, ...] = ("return_right", "mutual_consent", "assigned", "forced", "outside_hire")
 #: A teacher's level for a school: smaller is better.  Listed schools have their rank; a teacher without a
 #: list ranks every school 0; a school missing from a submitted list ranks below every listed one.
 UNLISTED = 10**6
@@ -29,7 +29,8 @@ UNPLACED = 10**7
 #: (c) voluntary transfer, (d) new hire.
 #: A placement at the level the solver works on: teacher id -> posting group index.
 GroupPlacement = dict[str, int]
-CLASS_NAMES = ("return rights to this school", "must-place or displaced", "voluntary transfer", "new hire")
+CLASS_NAMES = ("return rights to this school", "must-place or displaced", "voluntary transfer", "new hire",
+               "outside candidate")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Group:
     vacancy_ids: tuple[str, ...]
     ranking: dict[str, int] = field(hash=False, compare=False)
     rules: ModelRules = field(hash=False, compare=False)
+    #: teachers the snapshot excludes from every post of the group (the season's declined offers)
+    excluded: frozenset[str] = field(default=frozenset(), hash=False, compare=False)
+    #: R-INTERVIEW: the committee interviewed fewer displaced applicants than the model's minimum asks, so only
+    #: displaced candidates (and return rights) may fill these posts this round
+    interview_short: bool = False
 
     @property
     def capacity(self) -> int:
@@ -101,6 +107,8 @@ def pool_class(teacher: Teacher) -> int:
     (c) voluntary transfer, (d) new hire."""
     if teacher.must_place or teacher.status == "displaced":
         return 1
+    if teacher.is_outside_candidate:
+        return 4
     return 2 if teacher.status == "voluntary_transfer" else 3
 
 
@@ -125,6 +133,10 @@ class Instance:
         self.district = district
         self.policy = policy or Policy()
         self.rules: dict[str, ModelRules] = self.policy.apply(district.models)
+        #: every school's effective rules (model row, city rules, waivers, then the policy): read through
+        #: :meth:`school_rules` only
+        self._school_rules: dict[str, ModelRules] = {sid: self.policy.school_rules(district, sid)
+                                                     for sid in district.schools}
         self.teachers: dict[str, Teacher] = district.teachers
         self.prefs: dict[str, dict[str, int]] = defaultdict(dict)
         for p in district.preferences:
@@ -143,7 +155,15 @@ class Instance:
 
     # -- the terms of RULES.md ---------------------------------------------------------------------------------
     def school_rules(self, school_id: str) -> ModelRules:
-        return self.rules[self.district.schools[school_id].model]
+        return self._school_rules[school_id]
+
+    def zone_of(self, teacher: Teacher) -> str:
+        """The zone a displaced teacher belongs to (their former school's zone; Springfield, report L703): they
+        may be placed only at that zone's schools.  Empty: no such bond."""
+        s = teacher.former_school_id
+        if teacher.status != "displaced" or not s or s not in self._school_rules:
+            return ""
+        return self._school_rules[s].zone
 
     def has_list(self, teacher_id: str) -> bool:
         return teacher_id in self.prefs
@@ -162,14 +182,21 @@ class Instance:
 
     def kinds(self, teacher: Teacher, group: Group) -> tuple[str, ...]:
         """Every kind under which the teacher may be placed in the group's posts (empty: not allowed)."""
-        if group.certification not in teacher.certifications:
+        if group.certification not in teacher.certifications or teacher.teacher_id in group.excluded:
             return ()
         rules, s, tid = group.rules, group.school_id, teacher.teacher_id
+        if rules.outside_district or self.zone_of(teacher) not in ("", rules.zone):
+            return ()
         consents = self.consents(tid, s)
+        # R-INTERVIEW: without the displaced interviews the model asks for, only displaced candidates by consent
+        interviewed = not group.interview_short or teacher.status == "displaced"
+        if teacher.is_outside_candidate:
+            ok = rules.may_hire_outside_pool and tid in group.ranking and interviewed
+            return ("outside_hire",) if ok else ()
         found = []
         if teacher.return_rights and teacher.former_school_id == s and rules.honours_return_rights and consents:
             found.append("return_right")
-        if consents and tid in group.ranking:
+        if consents and tid in group.ranking and interviewed:
             found.append("mutual_consent")
         if not rules.mutual_consent and consents:
             found.append("assigned")
@@ -201,7 +228,8 @@ class Instance:
         """Does R-RETURN protect this teacher (right to a school that honours it, and the teacher consents)?"""
         s = teacher.former_school_id
         return bool(teacher.return_rights and s and s in self.district.schools
-                    and self.school_rules(s).honours_return_rights and self.consents(teacher.teacher_id, s))
+                    and self.school_rules(s).honours_return_rights and not self.school_rules(s).outside_district
+                    and self.consents(teacher.teacher_id, s))
 
     def return_right_honoured(self, teacher: Teacher, school_id: str | None) -> bool:
         """Is a teacher placed at ``school_id`` (None: unplaced) at their former school or one they rank
@@ -215,15 +243,60 @@ class Instance:
         ranking_of: dict[str, dict[str, int]] = defaultdict(dict)
         for r in self.district.rankings:
             ranking_of[r.vacancy_id][r.teacher_id] = r.rank
+        excluded_from: dict[str, set[str]] = defaultdict(set)
+        for tid, vid in self.district.excluded_pairs:
+            excluded_from[vid].add(tid)
+        short = self.interview_short_vacancies
         buckets: dict[tuple, list[str]] = defaultdict(list)
         for v in self.district.vacancies.values():
-            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())))
+            if self.school_rules(v.school_id).outside_district:
+                continue  # not the district's to fill (independent charter)
+            # posts that exclude different teachers are not identical: they go in different groups
+            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())),
+                   tuple(sorted(excluded_from.get(v.vacancy_id, ()))), v.vacancy_id in short)
             buckets[key].append(v.vacancy_id)
         groups = []
         for i, (key, vids) in enumerate(sorted(buckets.items())):
-            school_id, cert, ranking = key
-            groups.append(Group(i, school_id, cert, tuple(sorted(vids)), dict(ranking), self.school_rules(school_id)))
+            school_id, cert, ranking, excluded, is_short = key
+            groups.append(Group(i, school_id, cert, tuple(sorted(vids)), dict(ranking), self.school_rules(school_id),
+                                frozenset(excluded), is_short))
         return groups
+
+    @cached_property
+    def interview_shortfalls(self) -> dict[str, tuple[int, int]]:
+        """R-INTERVIEW: vacancy -> (displaced interviews required, held) where fewer were held than
+        min(k, displaced applicants certified for it), k the model's ``min_pool_interviews``.  An applicant is a
+        displaced pool teacher who holds the certification and consents to the school."""
+        displaced = [t for t in self.teachers.values() if t.status == "displaced"]
+        no_list: dict[str, int] = defaultdict(int)
+        listed: dict[tuple[str, str], int] = defaultdict(int)
+        for t in displaced:
+            prefs = self.prefs.get(t.teacher_id)
+            for c in t.certifications:
+                if prefs is None:
+                    no_list[c] += 1
+                else:
+                    for s in prefs:
+                        listed[(s, c)] += 1
+        seen: dict[str, set[str]] = defaultdict(set)
+        for i in self.district.interviews:
+            t = self.teachers.get(i.teacher_id)
+            if t is not None and t.status == "displaced":
+                seen[i.vacancy_id].add(i.teacher_id)
+        out = {}
+        for v in self.district.vacancies.values():
+            k = self.school_rules(v.school_id).min_pool_interviews
+            if not k:
+                continue
+            need = min(k, no_list[v.certification] + listed[(v.school_id, v.certification)])
+            held = len(seen.get(v.vacancy_id, ()))
+            if held < need:
+                out[v.vacancy_id] = (need, held)
+        return out
+
+    @property
+    def interview_short_vacancies(self) -> set[str]:
+        return set(self.interview_shortfalls)
 
     def _edges(self) -> list[Edge]:
         """Allowed pairs.  A listed teacher who is not must-place can only go to listed schools (every kind but

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from staffing.rules import ModelRules
+
+if TYPE_CHECKING:
+    from staffing.domain import District
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,21 @@ class Policy:
                 if override.matches(rules):
                     out[name] = rules.with_rules(**override.set)
         return out
+
+    def apply_row(self, rules: ModelRules) -> ModelRules:
+        """One effective row (a school's, after city rules and waivers) under this policy's overrides.  A school
+        outside the district (independent charter) is not the district's to regulate: no scenario touches it."""
+        if rules.outside_district:
+            return rules
+        for override in self.overrides:
+            if override.matches(rules):
+                rules = rules.with_rules(**override.set)
+        return rules
+
+    def school_rules(self, district: "District", school_id: str) -> ModelRules:
+        """A school's rules in a round under this policy: :func:`staffing.rules.school_rules`, then the
+        scenario's overrides (which change rule columns only: a charter stays outside the pool)."""
+        return self.apply_row(district.rules_of(school_id))
 
     def with_(self, **changes: object) -> "Policy":
         data = {**self.__dict__, **changes}

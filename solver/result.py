@@ -56,6 +56,9 @@ def explain_placement(inst: Instance, teacher_id: str, group: Group) -> tuple[st
         reason = f"return right to former school {s} ({rules.model} honours return rights); {_choice(inst, teacher_id, s)}"
     elif kind == "mutual_consent":
         reason = f"mutual consent: {_choice(inst, teacher_id, s)}, {committee}"
+    elif kind == "outside_hire":
+        reason = (f"outside hire: a candidate not in the district pool whom the committee ranked "
+                  f"({committee}; {rules.model} may hire outside the pool)")
     elif kind == "assigned":
         reason = (f"district assignment ({rules.model} does not require mutual consent): "
                   f"{_choice(inst, teacher_id, s)}, {committee}")
@@ -72,6 +75,8 @@ def explain_placement(inst: Instance, teacher_id: str, group: Group) -> tuple[st
 def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement) -> str:
     """Why the teacher has no post, in the terms a teacher or union rep can check."""
     t = inst.teachers[teacher_id]
+    if t.is_outside_candidate:
+        return "outside candidate not hired: no post of a school that may hire outside the pool went to them"
     matching = [g for c in t.certifications for g in inst.groups_by_cert.get(c, [])]
     keep = f"; keeps current post at {t.current_school_id}" if t.status == "voluntary_transfer" and t.current_school_id else ""
     if not matching:
@@ -87,6 +92,14 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
             parts.append(f"{unlisted} are at schools they did not list")
         if unranked:
             parts.append(f"{unranked} are at mutual-consent schools whose committee did not rank them")
+        held = sum(g.capacity for g in matching if g.interview_short and teacher_id in g.ranking
+                   and inst.consents(teacher_id, g.school_id))
+        if held and t.status != "displaced":
+            parts.append(f"{held} are held for displaced candidates: the committee has not interviewed the "
+                         f"displaced applicants its model requires (R-INTERVIEW)")
+        zone = inst.zone_of(t)
+        if zone:
+            parts.append(f"they belong to {zone} and may be placed only at its schools")
         text = f"no post they may take: of {posts} posts in their certification, " + " and ".join(parts)
         if t.must_place:
             exempt = sorted({g.rules.model for g in matching if not g.rules.accepts_must_place})

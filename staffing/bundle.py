@@ -6,7 +6,7 @@ its file, line and column, so an import either gets a whole, consistent :class:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from staffing.domain import (
+    OUTSIDE,
     Certification,
     CommitteeMember,
     District,
@@ -26,7 +27,9 @@ from staffing.domain import (
     builtin_certifications,
 )
 from staffing.rules import RULE_COLUMNS, ModelRules, merge_rule_rows
+from staffing.settings import Settings, get_settings
 from staffing.validation import (
+    CappedProblems,
     FieldProblem,
     Problem,
     ValidationError,
@@ -36,14 +39,20 @@ from staffing.validation import (
     check_ranking,
     check_school,
     check_teacher,
+    check_text,
     check_vacancy,
     optional_id,
     parse_bool,
     parse_date,
     parse_float,
+    parse_id,
     parse_int,
     parse_list,
+    parse_optional_bool,
+    parse_optional_int,
 )
+
+
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "models.csv": ("model",) + RULE_COLUMNS,
@@ -56,10 +65,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "rankings.csv": ("vacancy_id", "teacher_id", "rank"),
     "interviews.csv": ("vacancy_id", "teacher_id", "date"),
     "committees.csv": ("school_id", "member", "role"),
+    "outside_candidates.csv": ("teacher_id", "name", "certifications"),
 }
-OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv")
+OPTIONAL_FILES = ("models.csv", "certifications.csv", "interviews.csv", "committees.csv", "outside_candidates.csv")
 #: Written when present, read when present; not required by FORMATS.md.
-EXTRA_TEACHER_COLUMNS = ("displacement_reason",)
+EXTRA_TEACHER_COLUMNS = ("displacement_reason", "tenured", "rating")
+#: Optional in FORMATS.md: the school's city (default ``other``) and its waivers (``;``-separated).
+EXTRA_SCHOOL_COLUMNS = ("city", "waivers")
+
+
+class _AnyCode:
+    """Every non-empty code: the certification catalogue of a bundle without ``certifications.csv``."""
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and bool(code.strip())
 
 
 class _Row:
@@ -69,30 +88,45 @@ class _Row:
         self.values = values
         self.problems: list[FieldProblem] = []
 
-    def get(self, column: str, parse: Callable[[str], Any] = str.strip, default: Any = None) -> Any:
+    def get(self, column: str, parse: Callable[[str], Any] = str.strip, default: Any = "") -> Any:
+        value = self.values.get(column, "")
+        if not isinstance(value, str):  # a short row: pandas fills the missing cells with NaN
+            value = ""
         try:
-            return parse(self.values.get(column, ""))
+            return parse(check_text(value))
         except ValueError as exc:
             self.problems.append((column, str(exc)))
             return default
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, limits: Settings) -> pd.DataFrame:
+    """One bundle file as text cells, within the size and row limits (a byte-order mark is allowed)."""
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise ValidationError([Problem(path.name, None, "-", f"file is {size / 2**20:,.0f} MB, more than the limit of "
+                                       f"{limits.max_file_mb:,} MB (STAFFING_MAX_FILE_MB)")])
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
+                            nrows=limits.max_rows + 1)
     except UnicodeDecodeError:
         raise ValidationError([Problem(path.name, 1, "-", "file is not UTF-8 text")]) from None
     except pd.errors.EmptyDataError:
         raise ValidationError([Problem(path.name, 1, "-", "file is empty: a header row is required")]) from None
     except pd.errors.ParserError as exc:
-        raise ValidationError([Problem(path.name, 1, "-", f"not a well-formed CSV file: {exc}")]) from None
+        raise ValidationError([Problem(path.name, 1, "-", f"not a well-formed CSV file: {str(exc)[:200]}")]) from None
+    if len(frame) > limits.max_rows:
+        raise ValidationError([Problem(path.name, None, "-", f"file has more than {limits.max_rows:,} rows, the limit "
+                                       "(STAFFING_MAX_ROWS)")])
+    return frame
 
 
-def read_bundle(folder: Path | str, today: date | None = None) -> District:
-    """Parse and validate a bundle; raise :class:`ValidationError` with every problem found."""
+def read_bundle(folder: Path | str, today: date | None = None, limits: Settings | None = None) -> District:
+    """Parse and validate a bundle; raise :class:`ValidationError` with every problem found (the first
+    thousand kept, the rest counted).  ``limits``: file size and row limits (default: the environment's)."""
     folder = Path(folder)
     today = today or date.today()
-    problems: list[Problem] = []
+    limits = limits or get_settings()
+    problems = CappedProblems()
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), None, "-", "bundle folder does not exist")])
 
@@ -104,18 +138,18 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
                 problems.append(Problem(name, None, "-", "required file is missing"))
             continue
         try:
-            frame = _read_csv(path)
+            frame = _read_csv(path, limits)
         except ValidationError as exc:
             problems.extend(exc.problems)
             continue
-        frame.columns = [c.strip() for c in frame.columns]
+        frame.columns = [str(c).strip() for c in frame.columns]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             problems.append(Problem(name, 1, ", ".join(missing), "required column(s) missing from the header"))
             continue
         frames[name] = frame
     if problems:
-        raise ValidationError(problems)
+        raise problems.error()
 
     def rows(name: str):
         frame = frames.get(name)
@@ -138,7 +172,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     overrides: dict[str, ModelRules] = {}
     seen: dict[object, int] = {}
     for line, row in rows("models.csv"):
-        model = row.get("model")
+        model = row.get("model", parse_id)
         flags = {c: row.get(c, parse_bool, False) for c in RULE_COLUMNS if c != "min_pool_interviews"}
         interviews = row.get("min_pool_interviews", parse_int, 0)
         if interviews is not None and interviews < 0:
@@ -150,10 +184,14 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
             overrides[model] = ModelRules(model=model, min_pool_interviews=interviews, **flags)
     models = merge_rule_rows(overrides)
 
-    certifications: dict[str, Certification] = {} if "certifications.csv" in frames else builtin_certifications()
+    # FORMATS.md: codes are free strings; without certifications.csv every code the bundle uses is accepted
+    # (named from the built-in catalogue where it knows the code, by the code itself otherwise).
+    catalogue_given = "certifications.csv" in frames
+    certifications: dict[str, Certification] = {}
+    known_codes: Container[str] = certifications if catalogue_given else _AnyCode()
     seen = {}
     for line, row in rows("certifications.csv"):
-        cert = Certification(row.get("certification"), row.get("name"), row.get("shortage", parse_bool, False))
+        cert = Certification(row.get("certification", parse_id), row.get("name"), row.get("shortage", parse_bool, False))
         if not cert.code:
             row.problems.append(("certification", "must not be empty"))
         report("certifications.csv", line, row.problems)
@@ -163,7 +201,8 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     schools: dict[str, School] = {}
     seen = {}
     for line, row in rows("schools.csv"):
-        school = School(row.get("school_id"), row.get("name"), row.get("region"), row.get("model"))
+        school = School(row.get("school_id", parse_id), row.get("name"), row.get("region"), row.get("model", parse_id),
+                        row.get("city") or "other", row.get("waivers", parse_list, ()))
         report("schools.csv", line, row.problems + check_school(school, models))
         if not duplicate("schools.csv", line, "school_id", school.school_id, seen):
             schools[school.school_id] = school
@@ -172,7 +211,7 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     seen = {}
     for line, row in rows("teachers.csv"):
         teacher = Teacher(
-            teacher_id=row.get("teacher_id"),
+            teacher_id=row.get("teacher_id", parse_id),
             name=row.get("name"),
             certifications=row.get("certifications", parse_list, ()),
             seniority_date=row.get("seniority_date", parse_date, date.min),
@@ -183,24 +222,49 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
             former_school_id=row.get("former_school_id", optional_id),
             current_school_id=row.get("current_school_id", optional_id),
             displacement_reason=row.get("displacement_reason", optional_id),
+            tenured=row.get("tenured", parse_optional_bool, False),
+            rating=row.get("rating", parse_optional_int, None),
         )
-        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, certifications, today))
+        report("teachers.csv", line, row.problems + check_teacher(teacher, schools, known_codes, today))
         if not duplicate("teachers.csv", line, "teacher_id", teacher.teacher_id, seen):
             teachers[teacher.teacher_id] = teacher
+
+    # outside candidates (docs/rules.md): not pool teachers; rankings and interviews name them by teacher_id
+    seen = {}
+    pool_ids = set(teachers)
+    for line, row in rows("outside_candidates.csv"):
+        candidate = Teacher(teacher_id=row.get("teacher_id"), name=row.get("name"),
+                            certifications=row.get("certifications", parse_list, ()), seniority_date=date.max,
+                            salary=row.get("salary", parse_int, 0) if row.values.get("salary", "").strip() else 0,
+                            status=OUTSIDE)  # type: ignore[arg-type]
+        found = list(row.problems)
+        if not candidate.teacher_id:
+            found.append(("teacher_id", "must not be empty"))
+        if not candidate.certifications:
+            found.append(("certifications", "an outside candidate needs at least one certification"))
+        found += [("certifications", f"unknown certification {c!r}") for c in candidate.certifications
+                  if c not in known_codes]
+        if candidate.salary < 0:
+            found.append(("salary", "must not be negative"))
+        if candidate.teacher_id in pool_ids:
+            found.append(("teacher_id", f"{candidate.teacher_id!r} is already a pool teacher in teachers.csv"))
+        report("outside_candidates.csv", line, found)
+        if not duplicate("outside_candidates.csv", line, "teacher_id", candidate.teacher_id, seen):
+            teachers[candidate.teacher_id] = candidate
 
     vacancies: dict[str, Vacancy] = {}
     seen = {}
     for line, row in rows("vacancies.csv"):
-        vacancy = Vacancy(row.get("vacancy_id"), row.get("school_id"), row.get("certification"),
+        vacancy = Vacancy(row.get("vacancy_id", parse_id), row.get("school_id", parse_id), row.get("certification", parse_id),
                           row.get("fte", parse_float, 1.0))
-        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, certifications))
+        report("vacancies.csv", line, row.problems + check_vacancy(vacancy, schools, known_codes))
         if not duplicate("vacancies.csv", line, "vacancy_id", vacancy.vacancy_id, seen):
             vacancies[vacancy.vacancy_id] = vacancy
 
     preferences: list[Preference] = []
     seen = {}
     for line, row in rows("preferences.csv"):
-        pref = Preference(row.get("teacher_id"), row.get("school_id"), row.get("rank", parse_int, 1))
+        pref = Preference(row.get("teacher_id", parse_id), row.get("school_id", parse_id), row.get("rank", parse_int, 1))
         report("preferences.csv", line, row.problems + check_preference(pref, teachers, schools))
         if not duplicate("preferences.csv", line, "school_id", (pref.teacher_id, pref.school_id), seen):
             preferences.append(pref)
@@ -208,25 +272,31 @@ def read_bundle(folder: Path | str, today: date | None = None) -> District:
     rankings: list[Ranking] = []
     seen = {}
     for line, row in rows("rankings.csv"):
-        ranking = Ranking(row.get("vacancy_id"), row.get("teacher_id"), row.get("rank", parse_int, 1))
+        ranking = Ranking(row.get("vacancy_id", parse_id), row.get("teacher_id", parse_id), row.get("rank", parse_int, 1))
         report("rankings.csv", line, row.problems + check_ranking(ranking, vacancies, teachers))
         if not duplicate("rankings.csv", line, "teacher_id", (ranking.vacancy_id, ranking.teacher_id), seen):
             rankings.append(ranking)
 
     interviews: list[Interview] = []
     for line, row in rows("interviews.csv"):
-        interview = Interview(row.get("vacancy_id"), row.get("teacher_id"), row.get("date", parse_date, date.min))
+        interview = Interview(row.get("vacancy_id", parse_id), row.get("teacher_id", parse_id),
+                              row.get("date", parse_date, date.min))
         report("interviews.csv", line, row.problems + check_interview(interview, vacancies, teachers, today))
         interviews.append(interview)
 
     committees: list[CommitteeMember] = []
     for line, row in rows("committees.csv"):
-        member = CommitteeMember(row.get("school_id"), row.get("member"), row.get("role"))
+        member = CommitteeMember(row.get("school_id", parse_id), row.get("member"), row.get("role"))
         report("committees.csv", line, row.problems + check_committee_member(member, schools))
         committees.append(member)
 
     if problems:
-        raise ValidationError(problems)
+        raise problems.error()
+    if not catalogue_given:
+        builtin = builtin_certifications()
+        used = {c for t in teachers.values() for c in t.certifications} | {v.certification for v in vacancies.values()}
+        certifications.update(builtin)
+        certifications.update({c: Certification(c, c, False) for c in used if c not in builtin})
     return District(models=models, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
@@ -254,20 +324,25 @@ def write_bundle(district: District, folder: Path | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     models = [{"model": m.model, **{c: getattr(m, c) for c in RULE_COLUMNS}}
               for m in sorted(district.models.values(), key=lambda m: m.model)]
+    pool = [t for t in district.teachers.values() if not t.is_outside_candidate]
+    outside = [t for t in district.teachers.values() if t.is_outside_candidate]
     certs = [{"certification": c.code, "name": c.name, "shortage": c.shortage}
              for c in sorted(district.certifications.values(), key=lambda c: c.code)]
     tables: dict[str, list[dict[str, object]]] = {
         "models.csv": models,
         "certifications.csv": certs,
         "schools.csv": [vars(s) for s in sorted(district.schools.values(), key=lambda s: s.school_id)],
-        "teachers.csv": [vars(t) for t in sorted(district.teachers.values(), key=lambda t: t.teacher_id)],
+        "teachers.csv": [vars(t) for t in sorted(pool, key=lambda t: t.teacher_id)],
         "vacancies.csv": [vars(v) for v in sorted(district.vacancies.values(), key=lambda v: v.vacancy_id)],
         "preferences.csv": [vars(p) for p in sorted(district.preferences, key=lambda p: (p.teacher_id, p.rank))],
         "rankings.csv": [vars(r) for r in sorted(district.rankings, key=lambda r: (r.vacancy_id, r.rank))],
         "interviews.csv": [vars(i) for i in sorted(district.interviews, key=lambda i: (i.vacancy_id, i.teacher_id))],
         "committees.csv": [vars(c) for c in sorted(district.committees, key=lambda c: (c.school_id, c.member))],
     }
+    if outside:  # only a district with outside candidates writes the file
+        tables["outside_candidates.csv"] = [vars(t) for t in sorted(outside, key=lambda t: t.teacher_id)]
     for name, records in tables.items():
-        columns = COLUMNS[name] + (EXTRA_TEACHER_COLUMNS if name == "teachers.csv" else ())
+        columns = COLUMNS[name] + {"teachers.csv": EXTRA_TEACHER_COLUMNS, "schools.csv": EXTRA_SCHOOL_COLUMNS,
+                                   "outside_candidates.csv": ("salary",)}.get(name, ())
         _frame(records, columns).to_csv(folder / name, index=False)
     return folder

@@ -7,7 +7,6 @@ its schema is brought up to date (Alembic) before any command touches it.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from staffing.settings import get_settings
 from staffing.validation import ValidationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -28,6 +28,8 @@ DbOption = Annotated[str | None, typer.Option("--database-url", envvar="STAFFING
                                               help="SQLAlchemy URL; default: SQLite file staffing.db here")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--quiet",
                                               help="say on stderr what the solve is doing while it runs")]
+#: Problems printed for a rejected input; the rest are counted.
+MAX_PRINTED = 100
 #: Seconds between two progress lines of the same step (a new step is always shown at once).
 PROGRESS_INTERVAL = 5.0
 
@@ -63,16 +65,27 @@ def user_errors() -> Iterator[None]:
     from staffing.services import NotFound, StaleVersion
     from staffing.store import DistrictExists
 
+    from sqlalchemy.exc import DBAPIError
+
     try:
         yield
     except ValidationError as exc:
-        typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was written:", err=True)
-        for problem in exc.problems:
+        total = len(exc.problems) + exc.more
+        typer.echo(f"error: {total} problem(s) found; nothing was written:", err=True)
+        for problem in exc.problems[:MAX_PRINTED]:
             typer.echo(f"  {problem}", err=True)
+        if total > MAX_PRINTED:
+            typer.echo(f"  ... and {total - MAX_PRINTED} more problem(s) (the first {MAX_PRINTED} are shown)", err=True)
         raise typer.Exit(2) from None
     except (NotFound, StaleVersion, DistrictExists, KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         fail(str(message))
+    except DBAPIError as exc:  # busy past the retries, unreachable, or a value the database refuses
+        from staffing.db import is_busy
+
+        if is_busy(exc):
+            fail("the database is busy: another program kept it locked; nothing was changed, try again")
+        fail(f"the database refused the operation, nothing was changed: {str(exc.orig).strip().splitlines()[0]}")
 
 
 def _db(url: str | None) -> str:
@@ -84,12 +97,12 @@ def _db(url: str | None) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from staffing.csvsafe import write_rows
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: ("" if r.get(k) is None else r.get(k)) for k in columns} for r in rows)
+        write_rows(fh, rows, columns)  # formula-like text cells neutralised (staffing.csvsafe)
     tmp.replace(path)  # never a half-written file
 
 
@@ -148,34 +161,58 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 @app.command()
 def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300) or district (1,000)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
-         out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small")) -> None:
+         out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small"),
+         rosters: Annotated[bool, typer.Option(help="give every school its employed teachers (a roster)")] = True,
+         ) -> None:
     """Write a generated district bundle."""
     from staffing.bundle import write_bundle
     from staffing.seed import generate
 
     with user_errors():
-        district = generate(size, seed)
+        district = generate(size, seed, rosters=rosters)
         write_bundle(district, out)
-    typer.echo(f"wrote {out}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
-               f"{len(district.vacancies)} vacancies")
+    pool = sum(t.in_pool for t in district.teachers.values())
+    typer.echo(f"wrote {out}: {len(district.schools)} schools, {pool} pool teachers, "
+               f"{len(district.teachers) - pool} employed teachers on rosters, {len(district.vacancies)} vacancies")
 
 
 @app.command("import")
 def import_cmd(folder: Path,
                replace: Annotated[bool, typer.Option(help="replace the district already in the database")] = False,
+               update: Annotated[bool, typer.Option(help="add and change rows, keep the season (runs, offers, "
+                                                         "accounts, audit trail)")] = False,
                database_url: DbOption = None) -> None:
     """Load a bundle: all or nothing; every bad row is reported with file, line and column."""
     from staffing.bundle import read_bundle
-    from staffing.db import session_scope
+    from staffing.db import retrying
+    from staffing.locks import command_lock
     from staffing.store import save_district
+    from staffing.update import update_district
 
     with user_errors():
-        district = read_bundle(folder)
+        if replace and update:
+            raise ValueError("--replace starts a new district and --update keeps the season: choose one")
+        district = read_bundle(folder, limits=get_settings())
         url = _db(database_url)
-        with session_scope(url) as session:
-            save_district(session, district, replace=replace)
-    typer.echo(f"imported {folder}: {len(district.schools)} schools, {len(district.teachers)} pool teachers, "
-               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings")
+        actor = os.environ.get("USER", "import")
+        with command_lock(url, "import", get_settings().command_wait_seconds):
+            if update:
+                summary = retrying(url, lambda session: update_district(session, district, actor),
+                                   say=lambda m: typer.echo(m, err=True))
+            else:
+                notes = retrying(url, lambda session: save_district(session, district, replace=replace, actor=actor),
+                                 say=lambda m: typer.echo(m, err=True))
+    if update:
+        typer.echo(f"updated from {folder}: {summary.text()}")
+        return
+    outside = sum(1 for t in district.teachers.values() if t.is_outside_candidate)
+    pool = sum(t.in_pool for t in district.teachers.values()) - outside
+    typer.echo(f"imported {folder}: {len(district.schools)} schools, {pool} pool teachers, "
+               f"{len(district.teachers) - pool - outside} employed, "
+               f"{len(district.vacancies)} vacancies, {len(district.rankings)} rankings"
+               + (f", {outside} outside candidates" if outside else ""))
+    for line in notes.lines():
+        typer.echo(f"  {line}")
 
 
 @app.command("export")
@@ -227,8 +264,8 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
-    from staffing.db import session_scope
-    from staffing.runs import run_placement
+    from staffing.locks import command_lock
+    from staffing.runs import run_placement_outside_transactions
 
     with user_errors():
         if parallel and side_by_side:
@@ -238,9 +275,11 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                       if count is not None}
         policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
                                        interleave_batch=0 if side_by_side else 1, **iterations)
-        with session_scope(_db(database_url)) as session, progress_lines(progress) as listener:
-            outcome = run_placement(session, policy, actor=os.environ.get("USER", "cli"), method=method,
-                                    progress=listener)
+        url = _db(database_url)
+        # one writing command at a time; the solve itself holds no transaction (web users keep working)
+        with command_lock(url, "place", get_settings().command_wait_seconds), progress_lines(progress) as listener:
+            outcome = run_placement_outside_transactions(url, policy, actor=os.environ.get("USER", "cli"),
+                                                         method=method, progress=listener)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
     typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
     _print_figures(outcome.figures)
@@ -329,20 +368,120 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
 
 @app.command()
 def runs(database_url: DbOption = None) -> None:
-    """List recorded placement runs."""
+    """List recorded placement runs: method, scenario, label (draft, published, stale, superseded), lawful."""
     from sqlmodel import select
 
     from staffing.db import session_scope
     from staffing.db_models import PlacementRun
+    from staffing.runs import fail_interrupted_runs
+
+    from staffing.season import run_labels
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
+            fail_interrupted_runs(session)  # a run whose process was killed shows as failed, with why
             records = session.exec(select(PlacementRun).order_by(PlacementRun.id)).all()
+            labels = run_labels(session, list(records))
     for r in records:
         figures = json.loads(r.figures_json)
-        outcome = (f"placed {figures.get('placed')}  published {'yes' if r.published_at else 'no'}"
+        label = labels[r.id]  # type: ignore[index]
+        outcome = (f"{label.text:<24} placed {figures.get('placed')}"
                    if r.status == "done" else r.status + (f": {figures['error']}" if "error" in figures else ""))
-        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version:<24} {outcome}")
+        typer.echo(f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.scenario:<24} {r.solver_version.split('/')[-1]:<12} "
+                   f"{outcome}")
+
+
+@app.command()
+def publish(run_id: int, database_url: DbOption = None) -> None:
+    """Publish a round: its placements become offers (only a lawful run whose snapshot is still current)."""
+    from staffing.db import session_scope
+    from staffing.season import publish as do_publish
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            run, offers = do_publish(session, run_id, os.environ.get("USER", "cli"))
+            deadline = offers[0].deadline if offers else None
+    typer.echo(f"run {run.id} published: {len(offers)} offer(s)"
+               + (f", to be answered by {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""))
+
+
+@app.command()
+def respond(teacher_id: str, answer: Annotated[str, typer.Argument(help="accept or decline (refuse: a forced placement)")],
+            database_url: DbOption = None) -> None:
+    """Answer a teacher's pending offer."""
+    from staffing.db import session_scope
+    from staffing.season import respond as do_respond
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            offer = do_respond(session, teacher_id, answer, os.environ.get("USER", "cli"))
+            line = f"{teacher_id}: offer of {offer.vacancy_id} at {offer.school_id} ({offer.kind}, run {offer.run_id}) {offer.status}"
+            if offer.vacated_vacancy_id:
+                line += f"; their former post is now open vacancy {offer.vacated_vacancy_id}"
+    typer.echo(line)
+
+
+season_app = typer.Typer(help="The staffing season: phase, rounds, offers (no subcommand: print its state).",
+                         invoke_without_command=True)
+app.add_typer(season_app, name="season")
+
+
+@season_app.callback()
+def season(ctx: typer.Context, database_url: DbOption = None) -> None:
+    """Print the season's state: phase, rounds, offers by status, open posts, pool, must-place still unplaced."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from staffing.db import session_scope
+    from staffing.season import lapse_due, state
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            lapsed = lapse_due(session)
+            st = state(session)
+    if lapsed:
+        typer.echo(f"{len(lapsed)} offer(s) reached their deadline and were settled now")
+    typer.echo(f"phase: {st.phase}  (forced placements {'allowed' if st.forced_allowed else 'not allowed'} in "
+               f"this phase; forced_placement={st.forced_placement}, response days {st.response_days}, "
+               f"unanswered offers become {st.unanswered})")
+    typer.echo(f"rounds published: {len(st.rounds)}" + "".join(
+        f"\n  run {r['run_id']}: {r['offers']} offers, by {r['published_by']}" for r in st.rounds))
+    typer.echo("offers: " + (", ".join(f"{k} {v}" for k, v in st.offers_by_status.items()) or "none"))
+    typer.echo(f"open posts: {st.open_posts}")
+    typer.echo("pool: " + (", ".join(f"{k} {v}" for k, v in st.pool_by_status.items()) or "empty")
+               + (f"; {len(st.left_pool)} left the pool" if st.left_pool else ""))
+    typer.echo(f"must-place still unplaced: {len(st.must_place_unplaced)}"
+               + (f" ({', '.join(st.must_place_unplaced[:20])}{' ...' if len(st.must_place_unplaced) > 20 else ''})"
+                  if st.must_place_unplaced else ""))
+
+
+@season_app.command("advance")
+def season_advance(to: Annotated[str | None, typer.Argument(help="phase to move to; default the next")] = None,
+                   database_url: DbOption = None) -> None:
+    """Move the season to a later phase (never back)."""
+    from staffing.db import session_scope
+    from staffing.season import PHASES, advance_phase
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            row = advance_phase(session, to, os.environ.get("USER", "cli"))
+            phase = row.phase
+    typer.echo(f"season phase: {phase}  ({' -> '.join(PHASES)})")
+
+
+@season_app.command("set")
+def season_set(response_days: Annotated[int | None, typer.Option(help="days to answer an offer")] = None,
+               unanswered: Annotated[str | None, typer.Option(help="what an unanswered offer becomes: lapsed or accepted")] = None,
+               forced_placement: Annotated[str | None, typer.Option(help="any_round or final_phase")] = None,
+               database_url: DbOption = None) -> None:
+    """Change the district's season settings."""
+    from staffing.db import session_scope
+    from staffing.season import configure
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            row = configure(session, os.environ.get("USER", "cli"), response_days, unanswered, forced_placement)
+            text = f"response days {row.response_days}, unanswered -> {row.unanswered}, forced_placement {row.forced_placement}"
+    typer.echo(f"season settings: {text}")
 
 
 @app.command()
@@ -372,58 +511,185 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
 @app.command()
 def tradeoffs(size: Annotated[str, typer.Option(help="small, region, city, mid or district")] = "small",
               seed: Annotated[int, typer.Option(help="seed of the first draw")] = 7,
-              draws: Annotated[int, typer.Option(help="districts drawn (error bars)")] = 3,
-              time_limit: Annotated[float, typer.Option(help="solver seconds per scenario")] = 5.0,
-              scenario: Annotated[list[str] | None, typer.Option(help="scenario to include (repeat); default all")] = None,
+              draws: Annotated[int, typer.Option(help="districts drawn; every scenario is solved on each")] = 20,
+              time_limit: Annotated[float, typer.Option(help="deterministic solver seconds per scenario")] = 2.0,
+              city: Annotated[str | None, typer.Option(
+                  help="boston, los_angeles, memphis, denver or springfield: that city's models, rules and "
+                       "scenarios; default a mixed district")] = None,
+              scenario: Annotated[list[str] | None, typer.Option(help="scenario to include (repeat); default the "
+                                                                      "city's whole set")] = None,
+              rating_weight: Annotated[float, typer.Option(help="committees' weight on a teacher's rating "
+                                                                "(0: uncalibrated)")] = 1.0,
+              processes: Annotated[int, typer.Option(help="local worker processes (default: one per core)")] = 0,
+              cluster: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786: "
+                                                               "run the sweep there")] = None,
               out: Annotated[Path, typer.Option(help="report folder")] = Path("report"),
               progress: ProgressOption = True) -> None:
-    """Staffing-autonomy trade-offs by school model: table (CSV), plots (PNG/SVG) and an HTML report."""
-    from staffing.analysis import DEFAULT_SCENARIOS, run_tradeoffs, write_report
+    """Staffing-autonomy trade-offs: every scenario on the same draws, paired differences with 95% intervals,
+    an HTML report with findings and interactive charts (offline), PNG/SVG and CSV."""
+    from staffing.analysis import run_tradeoffs, write_report
+    from staffing.report import findings
+    from staffing.sweep import default_processes
 
     with user_errors():
         if draws < 1:
             raise ValueError("--draws must be at least 1")
-        with progress_lines(progress) as listener:
-            report = run_tradeoffs(size, seed, draws, scenario or DEFAULT_SCENARIOS, time_limit, progress=listener)
+        if processes < 0:
+            raise ValueError("--processes must be 0 (one per core) or more")
+        report = run_tradeoffs(size, seed, draws, scenario, time_limit, city=city, rating_weight=rating_weight,
+                               processes=processes or default_processes(), cluster=cluster, bar=progress)
         path = write_report(report, out)
-    typer.echo(f"wrote {path} ({draws} draw(s), {len(scenario or DEFAULT_SCENARIOS)} scenarios)")
-    summary = report.summary()
-    cols = ["placed", "unplaced", "reserve_cost", "must_place_placed", "forced_autonomous",
-            "committee_top_share_autonomous", "teacher_satisfaction"]
-    typer.echo(summary[[(c, "mean") for c in cols]].round(3).to_string())
+    typer.echo(f"wrote {path} ({draws} draw(s), {report.totals['scenario'].nunique()} scenarios)")
+    for sentence in findings(report):
+        typer.echo(f"- {sentence}")
 
 
 @app.command("demo-users")
 def demo_users(password: Annotated[str, typer.Option(help="password for every demo user")] = "demo",
                database_url: DbOption = None) -> None:
-    """Create the demo sign-ins: hr, union, and principal.<school_id> for every school."""
-    from sqlalchemy import delete
-
+    """Create the demo sign-ins (flagged as demo, refused when STAFFING_PRODUCTION is on): hr, union,
+    principal.<school_id> and member.<school_id> for every school, and teacher.<teacher_id> for a few teachers of
+    each status.  An existing account is never changed."""
     from staffing.db import session_scope
-    from staffing.db_models import UserRow
     from web.auth import create_demo_users
 
     with user_errors():
+        if get_settings().production:
+            raise ValueError("STAFFING_PRODUCTION is on: demo accounts could not sign in; create real ones with "
+                             "`staffing add-user`")
         with session_scope(_db(database_url)) as session:
-            session.execute(delete(UserRow))
-            users = create_demo_users(session, password)
-    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id> "
-               f"e.g. {users[-1].username}")
+            users, skipped = create_demo_users(session, password)
+    teachers = [u.username for u in users if u.role == "teacher"]
+    typer.echo(f"{len(users)} demo users (password {password!r}): hr, union, principal.<school_id>, "
+               f"member.<school_id>, and teachers {', '.join(teachers) or '(none)'}")
+    if skipped:
+        typer.echo(f"{len(skipped)} existing account(s) left as they were: {', '.join(skipped[:10])}"
+                   + (" ..." if len(skipped) > 10 else ""))
 
 
 @app.command("add-user")
-def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal or union")],
-             school: Annotated[str | None, typer.Option(help="the principal's school id")] = None,
-             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principal, committee, union or teacher")],
+             school: Annotated[str | None, typer.Option(help="the principal's or committee member's school id")] = None,
+             teacher: Annotated[str | None, typer.Option(help="the teacher id a teacher user signs in as")] = None,
+             display_name: Annotated[str, typer.Option(help="name shown in the app")] = "",
+             password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                                   envvar="STAFFING_NEW_PASSWORD",
+                                                   help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
              database_url: DbOption = None) -> None:
-    """Create a sign-in for the web app."""
+    """Create a sign-in for the web app (the password needs STAFFING_MIN_PASSWORD_LENGTH characters, default 10)."""
     from staffing.db import session_scope
     from web.auth import create_user
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
-            create_user(session, username, password, role, school, actor="cli")
+            create_user(session, username, password, role, school, display_name=display_name,
+                        actor=os.environ.get("USER", "cli"), teacher_id=teacher)
     typer.echo(f"user {username} ({role}) created")
+
+
+@app.command()
+def passwd(username: str,
+           password: Annotated[str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True,
+                                                 envvar="STAFFING_NEW_PASSWORD",
+                                                 help="asked for when not given (or STAFFING_NEW_PASSWORD)")] = "",
+           database_url: DbOption = None) -> None:
+    """Set a user's password (e.g. a forgotten one) and end all of their sessions."""
+    from staffing.db import session_scope
+    from web.auth import change_password
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            change_password(session, username, None, password, actor=os.environ.get("USER", "cli"))
+    typer.echo(f"password of {username} changed; their sessions were ended")
+
+
+@app.command()
+def users(database_url: DbOption = None) -> None:
+    """List the sign-ins: name, role, school or teacher (never passwords)."""
+    from sqlmodel import select
+
+    from staffing.db import session_scope
+    from staffing.db_models import UserRow
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            rows = [(u.username, u.role, u.school_id or "", u.teacher_id or "", u.display_name)
+                    for u in session.exec(select(UserRow).order_by(UserRow.role, UserRow.username))]
+    typer.echo(f"{'username':<24} {'role':<10} {'school':<8} {'teacher':<8} name")
+    for name, role, school, teacher, display in rows:
+        typer.echo(f"{name:<24} {role:<10} {school:<8} {teacher:<8} {display}")
+    typer.echo(f"{len(rows)} user(s)")
+
+
+NOTICE_OPTION = Annotated[Path | None, typer.Option("--out", help="write the notices as CSV")]
+
+
+@app.command()
+def excess(school_id: str, certification: str, n: int,
+           teachers: Annotated[str | None, typer.Option(help="ID,ID,...: the teachers the principal names, where "
+                                                              "the school's model may dismiss to the pool")] = None,
+           out: NOTICE_OPTION = None, database_url: DbOption = None) -> None:
+    """Cut N posts in CERTIFICATION at SCHOOL_ID: who goes follows the school's model (docs/excessing.md)."""
+    from staffing.db import session_scope
+    from staffing.excessing import NOTICE_COLUMNS, excess as run_excess, notice_dict
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            outcome = run_excess(session, school_id, certification, n,
+                                 teachers.split(",") if teachers else None, actor=os.environ.get("USER", "cli"))
+            rows = [notice_dict(session, x) for x in outcome.notices]
+            summary = _outcome_lines(outcome)
+        if out is not None:
+            _write_csv(out, rows, NOTICE_COLUMNS)
+    typer.echo("\n".join(summary))
+    if out is not None:
+        typer.echo(f"notices written to {out}")
+
+
+@app.command()
+def dismiss(school_id: str, teacher_id: str,
+            reason: Annotated[str, typer.Option(help="why (recorded on the notice)")] = "",
+            out: NOTICE_OPTION = None, database_url: DbOption = None) -> None:
+    """Dismiss an employed teacher to the pool, where the school's model allows it; the post opens again."""
+    from staffing.db import session_scope
+    from staffing.excessing import NOTICE_COLUMNS, dismiss as run_dismiss, notice_dict
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            outcome = run_dismiss(session, school_id, teacher_id, reason, actor=os.environ.get("USER", "cli"))
+            rows = [notice_dict(session, x) for x in outcome.notices]
+            summary = _outcome_lines(outcome)
+        if out is not None:
+            _write_csv(out, rows, NOTICE_COLUMNS)
+    typer.echo("\n".join(summary))
+
+
+def _outcome_lines(outcome) -> list[str]:
+    d = outcome.decision
+    lines = [f"decision {d.id} at {d.school_id} ({d.model}): {d.rule}"]
+    for n in outcome.notices:
+        flags = ", ".join(f for f, on in (("must-place", n.must_place), ("return rights", n.return_rights)) if on)
+        lines.append(f"  notice {n.id}: {n.teacher_id} to the pool as displaced{f' ({flags})' if flags else ''}")
+    return lines
+
+
+@app.command("pool-settings")
+def pool_settings_cmd(set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE (repeat)")] = None,
+                      database_url: DbOption = None) -> None:
+    """Show or change the district settings of excessing and teachers' lists."""
+    from staffing import pool_settings
+    from staffing.db import session_scope
+
+    with user_errors():
+        with session_scope(_db(database_url)) as session:
+            for item in set_ or []:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
+                pool_settings.set_value(session, key.strip(), value, os.environ.get("USER", "cli"))
+            values = pool_settings.all_settings(session)
+    for key, value in values.items():
+        typer.echo(f"  {key:<22} {'' if value is None else value}   ({pool_settings.SETTINGS[key].meaning})")
 
 
 @app.command()

@@ -8,14 +8,19 @@ the working folder is used.  The schema is owned by Alembic: :func:`init_db` upg
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite:///staffing.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +34,9 @@ def database_url() -> str:
 def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
+        from staffing.settings import get_settings
+
+        busy_ms = get_settings().busy_seconds * 1000  # a writer waits this long for another before "busy"
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -36,7 +44,7 @@ def get_engine(url: str | None = None) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         return engine
@@ -69,6 +77,31 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether an error is SQLite's "database is locked"/"busy" (another writer held it past the busy timeout)."""
+    from sqlalchemy.exc import OperationalError
+
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, OperationalError) and ("locked" in text or "busy" in text)
+
+
+def retrying(url: str | None, work: Callable[[Session], T], attempts: int = 3,
+             say: Callable[[str], None] | None = None) -> T:
+    """Run ``work(session)`` in a transaction; when SQLite is busy past its timeout, say so and try again (the
+    transaction was rolled back whole, so a retry is safe).  The last busy error is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(url) as session:
+                return work(session)
+        except Exception as exc:
+            if not is_busy(exc) or attempt == attempts:
+                raise
+            message = f"database busy (another program is writing), retrying ({attempt} of {attempts - 1})"
+            (say or (lambda m: print(m, file=sys.stderr)))(message)
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def is_postgres(session) -> bool:

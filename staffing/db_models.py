@@ -31,6 +31,10 @@ class SchoolModelRule(SQLModel, table=True):
     committee_rule: str = "district"
     city: str = ""
     summary: str = ""
+    budget_basis: str = "average"
+    outside_district: bool = False
+    zone: str = ""
+    committee_roles: str = ""  # ";"-joined roles the committee must include
 
 
 class CertificationRow(SQLModel, table=True):
@@ -46,6 +50,8 @@ class SchoolRow(SQLModel, table=True):
     name: str
     region: str = Field(index=True)
     model: str = Field(foreign_key="school_model_rule.model", index=True)
+    city: str = "other"
+    waivers: str = ""  # ";"-joined conditional autonomies the school holds
 
 
 class TeacherRow(SQLModel, table=True):
@@ -57,15 +63,20 @@ class TeacherRow(SQLModel, table=True):
     salary: int
     current_school_id: str | None = Field(default=None, foreign_key="school.school_id")
     former_school_id: str | None = Field(default=None, foreign_key="school.school_id")
+    tenured: bool = False
+    rating: int | None = None  # latest evaluation, 1-4
     version: int = 1
 
 
 class PoolEntry(SQLModel, table=True):
-    """A teacher's place in this round's hiring pool: status and the flags RULES.md reads."""
+    """A teacher's place in this round's hiring pool: status and the flags RULES.md reads.
+
+    Every teacher has one row; ``employed`` teachers hold a post at their school (a roster) and are not in the
+    pool until excessed or dismissed to it."""
 
     __tablename__ = "pool_entry"
     teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
-    status: str = Field(index=True)  # displaced | new_hire | voluntary_transfer
+    status: str = Field(index=True)  # displaced | new_hire | voluntary_transfer | employed
     must_place: bool = False
     return_rights: bool = False
     displacement_reason: str | None = None  # excessed | position_cut | dismissed_to_pool | ...
@@ -191,9 +202,36 @@ class UserRow(SQLModel, table=True):
     __tablename__ = "app_user"
     username: str = Field(primary_key=True)
     password_hash: str
-    role: str  # hr | principal | union
+    role: str  # hr | principal | committee | union | teacher
     school_id: str | None = Field(default=None, foreign_key="school.school_id")
     display_name: str = ""
+    #: made by ``staffing demo-users`` with a shared password: flagged on the sign-in page, refused in production
+    demo: bool = False
+    password_changed_at: datetime | None = None
+    #: the teacher record a ``teacher`` user signs in as (they see and change only that record)
+    teacher_id: str | None = Field(default=None, foreign_key="teacher.teacher_id")
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser or API client.  The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database cannot be used to sign in.  Deleting the row (logout, password change) ends it."""
+
+    __tablename__ = "user_session"
+    id: str = Field(primary_key=True)  # sha256 hex of the cookie's token
+    username: str = Field(foreign_key="app_user.username", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    address: str = ""
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in, for throttling per account and per network address (kept for the window only)."""
+
+    __tablename__ = "sign_in_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True)
+    address: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class BallotRow(SQLModel, table=True):
@@ -204,3 +242,78 @@ class BallotRow(SQLModel, table=True):
     voter: str = Field(primary_key=True)
     teacher_id: str = Field(primary_key=True, foreign_key="teacher.teacher_id")
     rank: int
+
+
+class OfferRow(SQLModel, table=True):
+    """A published placement offered to its teacher (RULES.md, the season): it holds the teacher and the post
+    while pending or accepted.  Teacher and vacancy ids carry no foreign key: an offer is history."""
+
+    __tablename__ = "offer"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="placement_run.id", index=True)
+    teacher_id: str = Field(index=True)
+    vacancy_id: str = Field(index=True)
+    school_id: str
+    kind: str  # return_right | mutual_consent | assigned | forced
+    status: str = Field(default="pending", index=True)  # pending | accepted | declined | lapsed | refused
+    created_at: datetime = Field(default_factory=utcnow)
+    deadline: datetime
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    #: the post the teacher left by accepting (vacancy chain): a new open vacancy at their current school
+    vacated_vacancy_id: str | None = None
+
+
+class SeasonRow(SQLModel, table=True):
+    """The district's season settings and phase: one row (id 1), created with its defaults on first use."""
+
+    __tablename__ = "season"
+    id: int = Field(default=1, primary_key=True)
+    phase: str = "preferences"  # preferences | interviews | mutual_consent | forced_placement | closed
+    response_days: int = 10
+    unanswered: str = "lapsed"  # what a pending offer becomes at its deadline: lapsed | accepted
+    forced_placement: str = "any_round"  # any_round | final_phase
+    version: int = 1
+
+
+class ExcessDecision(SQLModel, table=True):
+    """One excessing or dismissal action at a school, with the seniority list it was taken against.
+
+    ``seniority_list`` is the JSON list of the roster in that certification at the moment of the decision (most
+    senior first), so the union can see whether the order was followed."""
+
+    __tablename__ = "excess_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    certification: str
+    kind: str  # excess | dismissal
+    posts_cut: int
+    model: str
+    rule: str  # the rule applied, in words
+    seniority_list: str = "[]"
+
+
+class ExcessNotice(SQLModel, table=True):
+    """The notice one teacher receives: excessed or dismissed to the pool, why, under which rule, when."""
+
+    __tablename__ = "excess_notice"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="excess_decision.id", index=True)
+    teacher_id: str = Field(foreign_key="teacher.teacher_id", index=True)
+    school_id: str = Field(foreign_key="school.school_id", index=True)
+    certification: str
+    reason: str
+    rule: str
+    notice_date: date
+    must_place: bool = False
+    return_rights: bool = False
+
+
+class PoolSetting(SQLModel, table=True):
+    """District settings of excessing and of the teachers' own lists (key -> text value)."""
+
+    __tablename__ = "pool_setting"
+    key: str = Field(primary_key=True)
+    value: str

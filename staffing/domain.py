@@ -14,10 +14,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
 
-from staffing.rules import ModelRules
+from staffing.rules import ModelRules, school_rules
 
-Status = Literal["displaced", "new_hire", "voluntary_transfer"]
-STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+Status = Literal["displaced", "new_hire", "voluntary_transfer", "employed", "outside_candidate"]
+#: Statuses of teachers in the hiring pool.
+POOL_STATUSES: tuple[str, ...] = ("displaced", "new_hire", "voluntary_transfer")
+#: Every status a district teacher record may have: ``employed`` holds a post at ``current_school_id`` (a roster).
+STATUSES: tuple[str, ...] = POOL_STATUSES + ("employed",)
+#: The status of an outside candidate (``outside_candidates.csv``; docs/rules.md): never a pool teacher.
+OUTSIDE = "outside_candidate"
 #: Why a displaced teacher is in the pool (descriptive; the rules only read ``status`` and the flags).
 DISPLACEMENT_REASONS: tuple[str, ...] = ("excessed", "position_cut", "dismissed_to_pool", "returning_from_leave")
 ROLES: tuple[str, ...] = ("principal", "union_chair", "teacher", "parent", "student", "classified")
@@ -49,15 +54,21 @@ class Certification:
 
 @dataclass(frozen=True)
 class School:
+    """A school; ``city`` selects city-wide rules, ``waivers`` the conditional autonomies it was granted
+    (:func:`staffing.rules.school_rules`)."""
+
     school_id: str
     name: str
     region: str
     model: str
+    city: str = "other"
+    waivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Teacher:
-    """A pool teacher.  ``certifications`` is a sorted tuple so equal teachers compare and hash equal."""
+    """A teacher: in the pool, or ``employed`` on a school's roster.  ``certifications`` is a sorted tuple so
+    equal teachers compare and hash equal."""
 
     teacher_id: str
     name: str
@@ -70,6 +81,18 @@ class Teacher:
     former_school_id: str | None = None
     current_school_id: str | None = None
     displacement_reason: str | None = None
+    tenured: bool = False
+    rating: int | None = None
+
+    @property
+    def is_outside_candidate(self) -> bool:
+        """Not in the district pool: a candidate from outside whom a school that may hire outside ranked."""
+        return self.status == OUTSIDE
+
+    @property
+    def in_pool(self) -> bool:
+        """Seeking a post this round (not ``employed`` on a roster)."""
+        return self.status != "employed"
 
     @property
     def is_district_employee(self) -> bool:
@@ -131,6 +154,9 @@ class District:
     interviews: list[Interview] = field(default_factory=list)
     committees: list[CommitteeMember] = field(default_factory=list)
     certifications: dict[str, Certification] = field(default_factory=dict)
+    #: (teacher_id, vacancy_id) pairs that may not be placed: the season's declined and lapsed offers, never
+    #: offered again (RULES.md, the season)
+    excluded_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     # -- serialisation: a run stores its snapshot so that it can be replayed ---------------------------------
     def to_json(self) -> str:
@@ -151,7 +177,27 @@ class District:
             "committees": rows(self.committees),
             "certifications": rows(self.certifications.values()),
         }
+        if self.excluded_pairs:  # only when there are some: snapshots recorded before keep their hash
+            data["excluded_pairs"] = sorted([t, v] for t, v in self.excluded_pairs)
         return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+
+    def rules_of(self, school_id: str) -> ModelRules:
+        """The school's effective rules under the district's table (no policy overrides)."""
+        s = self.schools[school_id]
+        return school_rules(self.models, s.model, s.city, s.waivers)
+
+    def pool(self) -> "District":
+        """The solver's snapshot: this district without its ``employed`` teachers (rosters) and their rows."""
+        if all(t.in_pool for t in self.teachers.values()):
+            return self
+        teachers = {tid: t for tid, t in self.teachers.items() if t.in_pool}
+        return District(
+            models=self.models, schools=self.schools, teachers=teachers, vacancies=self.vacancies,
+            preferences=[p for p in self.preferences if p.teacher_id in teachers],
+            rankings=[r for r in self.rankings if r.teacher_id in teachers],
+            interviews=[i for i in self.interviews if i.teacher_id in teachers],
+            committees=self.committees, certifications=self.certifications,
+            excluded_pairs=self.excluded_pairs)
 
     def snapshot_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
@@ -167,7 +213,7 @@ class District:
             teachers[t["teacher_id"]] = Teacher(**t)
         return cls(
             models={m["model"]: ModelRules.from_dict(m) for m in data["models"]},
-            schools={s["school_id"]: School(**s) for s in data["schools"]},
+            schools={s["school_id"]: School(**{**s, "waivers": tuple(s.get("waivers", ()))}) for s in data["schools"]},
             teachers=teachers,
             vacancies={v["vacancy_id"]: Vacancy(**v) for v in data["vacancies"]},
             preferences=[Preference(**p) for p in data["preferences"]],
@@ -176,6 +222,7 @@ class District:
                         for v in data["interviews"]],
             committees=[CommitteeMember(**c) for c in data["committees"]],
             certifications={c["code"]: Certification(**c) for c in data["certifications"]},
+            excluded_pairs=[(t, v) for t, v in data.get("excluded_pairs", [])],
         )
 
 

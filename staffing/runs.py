@@ -30,7 +30,7 @@ from solver.result import Assignment, Result
 from staffing.db_models import Placement, PlacementRun, PoolEntry, PoolStatusChange, VacancyRow, utcnow
 from staffing.domain import District
 from staffing.services import NotFound, log_change
-from staffing.db import serialize, use_snapshot_isolation
+from staffing.db import retrying, serialize, session_scope, use_snapshot_isolation
 from staffing.store import load_district
 
 
@@ -65,7 +65,10 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     """Record a new run on a consistent snapshot of the pool, status ``running``; the solve comes after."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    from staffing.season import prepare_round  # the season decides what the round may do
+
     use_snapshot_isolation(session)
+    policy = prepare_round(session, policy, actor)
     district = load_district(session)
     if not district.vacancies:
         raise ValueError("there are no open vacancies to fill: import a bundle or add vacancies first")
@@ -113,6 +116,39 @@ def run_placement(session: Session, policy: Policy, actor: str = "cli", method: 
     district, policy = run_snapshot(run)
     _, result, figures, violations, audit = evaluate(district, policy, method, progress)
     return RunOutcome(store_result(session, run.id, result, figures), result, figures, violations, audit)
+
+
+def run_placement_outside_transactions(url: str, policy: Policy, actor: str = "cli", method: str = "cpsat",
+                                       progress: Progress = silent) -> RunOutcome:
+    """Start a run in one short transaction, solve with none open, record the result in another short one.
+
+    Why: a solve takes minutes, and on SQLite an open write transaction locks out every other writer (web
+    users' clicks failed with "database is locked").  The run names this process while it solves, so a run
+    whose process is killed shows as failed (:func:`fail_interrupted_runs`); an error or Ctrl-C fails it at once."""
+    with session_scope(url) as session:
+        run = start_run(session, policy, actor, method)
+        run.solver_process = this_process()
+        run_id = run.id
+    try:
+        district, snapshot_policy = run_snapshot(run)
+        _, result, figures, violations, audit = evaluate(district, snapshot_policy, method, progress)
+        stored = retrying(url, lambda session: store_result(session, run_id, result, figures))  # type: ignore[arg-type]
+    except BaseException as exc:  # including Ctrl-C: the run must not stay "running"
+        why = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        with session_scope(url) as session:
+            fail_run(session, run_id, f"the run stopped before it recorded a result: {why}")  # type: ignore[arg-type]
+        raise
+    return RunOutcome(stored, result, figures, violations, audit)
+
+
+def fail_interrupted_runs(session: Session) -> int:
+    """Mark failed, with why, every running run whose solving process is known to have ended (killed, crashed,
+    server restarted); returns how many.  Called wherever runs are listed, so none stays "running" for ever."""
+    running = session.exec(select(PlacementRun).where(PlacementRun.status == "running")).all()
+    gone = [run for run in running if process_gone(run.solver_process)]
+    for run in gone:
+        fail_run(session, run.id, f"{INTERRUPTED} (process {run.solver_process})")  # type: ignore[arg-type]
+    return len(gone)
 
 
 def fail_run(session: Session, run_id: int, message: str) -> None:
@@ -171,8 +207,12 @@ def process_gone(process: str | None) -> bool:
     return False
 
 
-INTERRUPTED = ("the process solving this run ended before it recorded a result (the web server was restarted or "
-               "stopped); nothing was placed: start the run again")
+INTERRUPTED = ("the process solving this run ended before it recorded a result (it was killed or crashed, or the "
+               "web server was restarted or stopped); nothing was placed: start the run again")
+
+
+#: the largest id a 32-bit integer column (PostgreSQL's SERIAL) holds
+MAX_ID = 2**31 - 1
 
 
 class PoolChanged(Exception):
@@ -224,6 +264,8 @@ def get_run(session: Session, run_id: int | None = None) -> PlacementRun:
         if run is None:
             raise NotFound("no placement run has been recorded yet: run `staffing place` first")
         return run
+    if not 0 < run_id <= MAX_ID:  # a database integer cannot hold it: no such run (not an overflow error)
+        raise NotFound(f"placement run {run_id} does not exist")
     run = session.get(PlacementRun, run_id)
     if run is None:
         raise NotFound(f"placement run {run_id} does not exist")

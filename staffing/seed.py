@@ -13,7 +13,14 @@ reports describe:
   list none (then every school is acceptable to them);
 * committees rank the applicants to each posting by a latent fit score plus noise, one list per
   (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
-  of their interview minimum so the compliance figure has something to show.
+  of their interview minimum so the compliance figure has something to show;
+* teachers carry tenure and an evaluation rating (1-4, new hires unrated); must-place and dismissed teachers
+  are rated lower.  With ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses)
+  committees see a noisy view of the rating and rank low-rated teachers lower and less often
+  (docs/analysis.md gives the default and the reasoning).  ``city`` draws one city's school models only.
+* with ``rosters``, every school also has its staff: ``employed`` teachers in the subjects it teaches, with
+  seniority, tenure and a latest rating, drawn from a separate random stream so the pool part of a district is
+  the same with or without them.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from staffing.domain import (
     Vacancy,
     builtin_certifications,
 )
-from staffing.rules import BUILTIN_RULES
+from staffing.rules import BUILTIN_RULES, CITIES, WAIVERS, school_rules
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,20 @@ FIRST = ("Ana", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Ine
          "Maya", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Yara", "Zoe")
 LAST = ("Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fofana", "Garcia", "Hughes", "Ito", "Johnson", "Khan",
         "Lopez", "Morales", "Nguyen", "Okafor", "Patel", "Reyes", "Smith", "Tran", "Walker", "Young")
+#: Share of ratings 1-4 (1 ineffective ... 4 highly effective).  Most teachers are rated effective; the
+#: pool's must-place teachers skew low ("riffed, bad teachers", source report L370, "that lemon", L374) and
+#: teachers a school dismissed to the pool for performance or fit lower still (L509).
+RATING_SHARES = {"default": (3, 9, 60, 28), "must_place": (15, 30, 45, 10), "dismissed_to_pool": (30, 40, 25, 5)}
+#: Years before tenure (professional status): three in Massachusetts and Colorado, where most models live.
+TENURE_YEARS = 3
+#: A calibrated committee's weight on its view of a teacher's rating, in the units of the fit score (sd 1):
+#: the score is ``fit + RATING_WEIGHT * (rating - 3) + noise``; see docs/analysis.md.
+RATING_WEIGHT = 1.0
+#: How much less often a calibrated committee finds a teacher acceptable at all, by rating (times the weight).
+RATING_REJECTION = {1: 0.7, 2: 0.4, 3: 0.0, 4: 0.0}
+#: Cities whose school models ``generate(city=...)`` draws, keyed as on the command line.
+CITIES = {"boston": "Boston", "los_angeles": "Los Angeles", "memphis": "Memphis", "denver": "Denver",
+          "springfield": "Springfield"}
 REGION_NAMES = ("North", "South", "East", "West", "Central", "Harbor", "Valley", "Hills")
 
 
@@ -81,28 +102,55 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def generate(size: str = "small", seed: int = 7) -> District:
-    """Generate a district; the same ``(size, seed)`` always gives the same district."""
+def _rating_view(teacher: Teacher) -> float:
+    """What a committee reads in a teacher's rating: 0 for effective (3) and for unrated new hires."""
+    return 0.0 if teacher.rating is None else teacher.rating - 3
+
+
+def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city: str | None = None,
+             rating_weight: float = 0.0) -> District:
+    """Generate a district; the same arguments always give the same district.
+
+    ``rating_weight`` 0 (the default) keeps the committees' lists of the districts generated before ratings
+    existed, whose solver figures are recorded; the analysis passes :data:`RATING_WEIGHT`.  ``city`` (a key of
+    :data:`CITIES`) limits the school models to that city's and the traditional schools.  ``rosters`` adds each
+    school's employed teachers (``staffing seed`` does; solver benchmarks and the analysis study the pool alone,
+    which is the same either way)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
+    if city is not None and city not in CITIES:
+        raise ValueError(f"unknown city {city!r}: choose {', '.join(CITIES)}")
+    if not 0 <= rating_weight < 10:
+        raise ValueError(f"rating_weight must be between 0 and 10, got {rating_weight}")
     spec = SIZES[size]
-    rng = random.Random(f"{size}:{seed}")
+    rng = random.Random(f"{size}:{seed}" if city is None else f"{size}:{seed}:{city}")
+    # ratings and tenure from their own stream, so every other attribute keeps its value for a seed
+    rating_rng = random.Random(f"{size}:{seed}:ratings")
     regions = [REGION_NAMES[i] for i in range(spec.regions)]
     certifications = builtin_certifications()
 
     # Schools: every model at least once, then shares; the rest traditional.
-    models = [m for m in BUILTIN_RULES if m != "traditional"]
+    models = [m for m in BUILTIN_RULES if m != "traditional"
+              and (city is None or BUILTIN_RULES[m].city == CITIES[city])]
+    shares = MODEL_SHARE if city is None else {m: MODEL_SHARE.get(m, 3) for m in models}
     school_models = list(models)
     while len(school_models) < spec.schools:
-        school_models.append(_weighted(rng, MODEL_SHARE) if rng.random() < 0.5 else "traditional")
+        school_models.append(_weighted(rng, shares) if rng.random() < 0.5 else "traditional")
     rng.shuffle(school_models)
     schools: dict[str, School] = {}
     for i, model in enumerate(school_models):
         sid = f"S{i + 1:04d}"
         region = regions[i % len(regions)]
         kind = rng.choice(("Elementary", "Middle", "High", "K-8 Academy"))
-        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model)
+        # the model's home city (city-wide rules apply by it); every conditional autonomy of the model granted
+        city = BUILTIN_RULES[model].city if BUILTIN_RULES[model].city in CITIES else "other"
+        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model, city,
+                              tuple(sorted(WAIVERS.get(model, {}))))
     school_ids = list(schools)
+
+    def rules_of(sid: str):
+        school = schools[sid]
+        return school_rules(BUILTIN_RULES, school.model, school.city, school.waivers)
 
     # Vacancies: posts per school vary; a school posts a few subjects, sometimes several posts of one.
     vacancies: dict[str, Vacancy] = {}
@@ -147,7 +195,7 @@ def generate(size: str = "small", seed: int = 7) -> District:
             reason = rng.choice(DISPLACEMENT_REASONS)
             if reason == "dismissed_to_pool":
                 # only models with the power to dismiss send teachers to the pool that way
-                dismissing = [s for s in local if BUILTIN_RULES[schools[s].model].can_dismiss_to_pool]
+                dismissing = [s for s in local if rules_of(s).can_dismiss_to_pool]
                 former = rng.choice(dismissing) if dismissing else former
                 reason = reason if dismissing else "excessed"
             if return_rights:
@@ -156,11 +204,17 @@ def generate(size: str = "small", seed: int = 7) -> District:
                 former = rng.choice(candidates) if candidates and rng.random() < 0.8 else former
         elif status == "voluntary_transfer":
             current = rng.choice(school_ids)
+        if status == "new_hire":
+            rating = None  # not yet evaluated in the district
+        else:
+            shares = RATING_SHARES["dismissed_to_pool" if reason == "dismissed_to_pool" else
+                                   "must_place" if must_place else "default"]
+            rating = rating_rng.choices((1, 2, 3, 4), weights=shares)[0]
         teachers[tid] = Teacher(
             teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", certifications=tuple(sorted(certs)),
             seniority_date=seniority, salary=salary, status=status, must_place=must_place,
             return_rights=return_rights, former_school_id=former, current_school_id=current,
-            displacement_reason=reason)
+            displacement_reason=reason, tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
         fit[tid] = rng.gauss(0, 1)
 
     # Preferences: most teachers list schools in their region that post their subject.
@@ -198,9 +252,11 @@ def generate(size: str = "small", seed: int = 7) -> District:
     interviews: list[Interview] = []
     for (sid, cert), posts in sorted(posts_by_school_cert.items()):
         pool = sorted(set(applicants.get((sid, cert), [])))
-        scored = sorted(pool, key=lambda t: -(fit[t] + rng.gauss(0, 0.7)))
-        acceptable = [t for t in scored if rng.random() < 0.7][:15]
-        rules = BUILTIN_RULES[schools[sid].model]
+        # the same random draws with or without calibration: only what the committee sees changes
+        scored = sorted(pool, key=lambda t: -(fit[t] + rating_weight * _rating_view(teachers[t]) + rng.gauss(0, 0.7)))
+        acceptable = [t for t in scored
+                      if rng.random() < 0.7 * max(0.0, 1 - rating_weight * RATING_REJECTION.get(teachers[t].rating, 0.0))][:15]
+        rules = rules_of(sid)
         for vid in posts:
             rankings += [Ranking(vid, t, r + 1) for r, t in enumerate(acceptable)]
             wanted = max(rules.min_pool_interviews, 1)
@@ -211,7 +267,7 @@ def generate(size: str = "small", seed: int = 7) -> District:
 
     committees: list[CommitteeMember] = []
     for sid, school in schools.items():
-        rule = BUILTIN_RULES[school.model]
+        rule = rules_of(sid)
         roles = ["principal", "union_chair", "teacher"]
         if rule.committee_rule == "consensus":
             roles += ["teacher", "parent", "student", "classified"]
@@ -220,6 +276,40 @@ def generate(size: str = "small", seed: int = 7) -> District:
         for role in roles:
             committees.append(CommitteeMember(sid, f"{rng.choice(FIRST)} {rng.choice(LAST)} ({role})", role))
 
-    return District(models=dict(BUILTIN_RULES), schools=schools, teachers=teachers, vacancies=vacancies,
+    if rosters:
+        teachers.update(_rosters(random.Random(f"{size}:{seed}:rosters"), schools, len(teachers)))
+    return District(models={m: BUILTIN_RULES[m] for m in ("traditional", *models)}, schools=schools, teachers=teachers, vacancies=vacancies,
                     preferences=preferences, rankings=rankings, interviews=interviews, committees=committees,
                     certifications=certifications)
+
+
+#: Latest evaluation ratings (1 = ineffective ... 4 = highly effective) and how common each is on a roster.
+RATINGS = {1: 4, 2: 14, 3: 57, 4: 25}
+#: Years of service after which a teacher is tenured (most, not all: some lost it or never applied).
+TENURE_YEARS = 3
+
+
+def _rosters(rng: random.Random, schools: dict[str, School], first: int) -> dict[str, Teacher]:
+    """Each school's staff: two to four subjects it teaches, one to four employed teachers in each."""
+    out: dict[str, Teacher] = {}
+    n = first
+    for sid in schools:
+        subjects = set()
+        while len(subjects) < rng.randint(2, 4):
+            subjects.add(_weighted(rng, DEMAND))
+        for cert in sorted(subjects):
+            for _ in range(rng.randint(1, 4)):
+                n += 1
+                tid = f"T{n:05d}"
+                certs = {cert}
+                if rng.random() < 0.15:
+                    certs.add(_weighted(rng, DEMAND))
+                years = rng.randint(0, 30)
+                seniority = ROUND_DATE - timedelta(days=365 * years + rng.randint(0, 364))
+                out[tid] = Teacher(
+                    teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    certifications=tuple(sorted(certs)), seniority_date=seniority,
+                    salary=min(52_000 + 1_900 * years, 112_000), status="employed", current_school_id=sid,
+                    tenured=years >= TENURE_YEARS and rng.random() < 0.9,
+                    rating=int(_weighted(rng, {str(k): v for k, v in RATINGS.items()})))
+    return out

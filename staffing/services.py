@@ -19,7 +19,6 @@ from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
 from staffing.db_models import (
-    AuditLog,
     BallotRow,
     CertificationRow,
     CommitteeMemberRow,
@@ -34,8 +33,11 @@ from staffing.db_models import (
     UserRow,
     VacancyRow,
 )
-from staffing.committee import committee_ranking
+from staffing.audit_trail import log_change  # re-exported: the services' callers record through it too
+from staffing.committee import NoDecision, committee_ranking
 from staffing.domain import STATUSES, CommitteeMember, Interview, Preference, Ranking, Teacher, Vacancy
+from staffing.rules import ModelRules, committee_composition_problems, school_rules
+from staffing.store import school_of_row
 from staffing.validation import (
     FieldProblem,
     Problem,
@@ -68,6 +70,17 @@ class _Ids:
         return key is not None and self.session.get(self.table, key) is not None
 
 
+@dataclass(frozen=True)
+class _InPool:
+    """The teachers a committee may rank or interview: pool entries that are not ``employed`` on a roster."""
+
+    session: Session
+
+    def __contains__(self, key: object) -> bool:
+        entry = None if key is None else self.session.get(PoolEntry, key)
+        return entry is not None and entry.status != "employed"
+
+
 def _fail(where: str, problems: list[FieldProblem]) -> None:
     if problems:
         raise ValidationError([Problem(where, None, fld, msg) for fld, msg in problems])
@@ -76,11 +89,6 @@ def _fail(where: str, problems: list[FieldProblem]) -> None:
 def _dump(row: SQLModel | None) -> str | None:
     return None if row is None else json.dumps(row.model_dump(), default=str, sort_keys=True)
 
-
-def log_change(session: Session, actor: str, action: str, entity: str, entity_id: str,
-               before: str | None, after: str | None) -> None:
-    session.add(AuditLog(actor=actor, action=action, entity=entity, entity_id=entity_id,
-                         before_json=before, after_json=after))
 
 
 def _bump(row: Any, expected_version: int | None, what: str) -> None:
@@ -235,7 +243,7 @@ def add_committee_member(session: Session, member: CommitteeMember, actor: str) 
 
 
 def record_interview(session: Session, interview: Interview, actor: str, today: date | None = None) -> None:
-    problems = check_interview(interview, _Ids(session, VacancyRow), _Ids(session, PoolEntry), today or date.today())
+    problems = check_interview(interview, _Ids(session, VacancyRow), _InPool(session), today or date.today())
     _fail(f"interview for {interview.vacancy_id}", problems)
     row = InterviewRow(vacancy_id=interview.vacancy_id, teacher_id=interview.teacher_id, held_on=interview.date)
     session.add(row)
@@ -246,7 +254,7 @@ def record_interview(session: Session, interview: Interview, actor: str, today: 
 def _check_candidates(session: Session, vacancy_id: str, teacher_ids: Sequence[str], where: str, on: str) -> None:
     """A ranked list of candidates (the committee's or a member's ballot): each once, each a pool teacher."""
     problems: list[FieldProblem] = []
-    vacancies, pool = _Ids(session, VacancyRow), _Ids(session, PoolEntry)
+    vacancies, pool = _Ids(session, VacancyRow), _InPool(session)
     if len(set(teacher_ids)) != len(teacher_ids):
         problems.append(("teacher_id", f"a candidate appears twice {on}"))
     for rank, tid in enumerate(teacher_ids, start=1):
@@ -262,15 +270,33 @@ def lock_vacancy(session: Session, vacancy_id: str) -> VacancyRow:
     return row
 
 
+def school_rules_in_db(session: Session, school_id: str) -> ModelRules:
+    """A school's effective rules (model row, city rules, waivers) as the database holds them."""
+    school = session.get(SchoolRow, school_id)
+    if school is None:
+        raise NotFound(f"school {school_id!r} does not exist")
+    models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
+    s = school_of_row(school)
+    return school_rules(models, s.model, s.city, s.waivers)
+
+
 def set_rankings(session: Session, vacancy_id: str, teacher_ids: Sequence[str], actor: str,
-                 expected_version: int | None = None) -> int:
+                 expected_version: int | None = None, decided: bool = False) -> int:
     """Replace the committee's ranking for a vacancy: the order given is the rank; unlisted = not acceptable.
 
     The vacancy row is locked and its version bumped, so two committee members saving at once are applied one
     after the other, and a save based on a stale screen (``expected_version``) is refused.  Returns the new
-    version.
+    version.  At a consensus school the ranking is only ever the committee's decision (``decided``, from
+    :func:`adopt_committee_decision`): nobody, the principal included, may edit it directly.
     """
     _check_candidates(session, vacancy_id, teacher_ids, f"ranking of {vacancy_id}", "in the ranking")
+    if not decided:
+        vacancy_row = session.get(VacancyRow, vacancy_id)
+        rules = school_rules_in_db(session, vacancy_row.school_id)  # type: ignore[union-attr]
+        if rules.committee_rule == "consensus":
+            _fail(f"ranking of {vacancy_id}", [("ranking", f"{rules.model} selects by consensus: the ranking is "
+                                                           "the committee's decision from its members' ballots, "
+                                                           "not edited directly")])
     vacancy = lock_vacancy(session, vacancy_id)
     _bump(vacancy, expected_version, f"the ranking of {vacancy_id}")
     session.add(vacancy)
@@ -349,15 +375,20 @@ def committee_decision(session: Session, vacancy_id: str) -> tuple[str, list[str
     vacancy = session.get(VacancyRow, vacancy_id)
     if vacancy is None:
         raise NotFound(f"vacancy {vacancy_id!r} does not exist")
-    school = session.get(SchoolRow, vacancy.school_id)
-    rule = session.get(SchoolModelRule, school.model).committee_rule  # type: ignore[union-attr]
+    rules = school_rules_in_db(session, vacancy.school_id)
+    roster = session.exec(select(CommitteeMemberRow).where(CommitteeMemberRow.school_id == vacancy.school_id)).all()
+    missing = committee_composition_problems(rules, [m.role for m in roster])
+    if missing:
+        raise NoDecision(f"the committee of {vacancy.school_id} lacks {', '.join(missing)}: a {rules.model} "
+                         f"committee must include {', '.join(rules.committee_roles)}")
     principals = {u.username for u in session.exec(select(UserRow).where(
         UserRow.school_id == vacancy.school_id, UserRow.role == "principal"))}
-    return rule, committee_ranking(rule, ballots(session, vacancy_id), principals)
+    return rules.committee_rule, committee_ranking(rules.committee_rule, ballots(session, vacancy_id), principals,
+                                                   roster=len(roster))
 
 
 def adopt_committee_decision(session: Session, vacancy_id: str, actor: str) -> list[str]:
     """Make the committee's ranking what its rule decides from the members' ballots (audited like any edit)."""
     _, ranking = committee_decision(session, vacancy_id)
-    set_rankings(session, vacancy_id, ranking, actor)
+    set_rankings(session, vacancy_id, ranking, actor, decided=True)
     return ranking

@@ -2,19 +2,26 @@
 
 ``save_district`` is the import path: one transaction that replaces the district's rows, so a failing import
 leaves the previous district untouched.  ``load_district`` builds the solver's snapshot from the database.
-Placement runs and the audit log are history and survive a re-import.
+Placement runs, the audit log and the sign-in accounts are not district data and survive a re-import; so do
+ballots and pool-status history wherever their teacher (and vacancy) is still in the new bundle.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, select
 
 from staffing.db_models import (
     BallotRow,
     CertificationRow,
+    ExcessDecision,
+    ExcessNotice,
     CommitteeMemberRow,
     InterviewRow,
+    OfferRow,
     PoolEntry,
     PoolStatusChange,
     RankingRow,
@@ -37,9 +44,11 @@ from staffing.domain import (
     Vacancy,
 )
 from staffing.rules import ModelRules
+from staffing.audit_trail import log_change
 
-#: Child tables first, so deletes respect foreign keys.
-DISTRICT_TABLES = (BallotRow, UserRow, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
+#: Child tables first, so deletes respect foreign keys.  Accounts (app_user) are not district data; a replaced
+#: district starts a new season, so its offers go.
+DISTRICT_TABLES = (OfferRow, BallotRow, ExcessNotice, ExcessDecision, TeacherPreferenceRow, RankingRow, InterviewRow, CommitteeMemberRow, PoolStatusChange,
                    PoolEntry, VacancyRow, TeacherRow, SchoolRow, CertificationRow, SchoolModelRule)
 
 
@@ -59,22 +68,82 @@ def _bulk(session: Session, table: type, rows: list[dict[str, object]]) -> None:
             session.execute(insert(table), chunk)
 
 
-def save_district(session: Session, district: District, replace: bool = False, actor: str = "import") -> None:
-    """Write ``district`` inside the caller's transaction, replacing what is there only if ``replace``."""
+@dataclass
+class ImportNotes:
+    """What a replacing import kept and let go, for the audit entry and the person running it."""
+    replaced: bool = False
+    accounts_kept: int = 0
+    #: accounts whose school is not in the new bundle: kept, without a school (they see no school until HR
+    #: gives them one)
+    accounts_without_school: list[str] = field(default_factory=list)
+    ballots_kept: int = 0
+    ballots_dropped: int = 0
+    history_kept: int = 0
+    history_dropped: int = 0
+
+    def lines(self) -> list[str]:
+        if not self.replaced:
+            return []
+        out = [f"{self.accounts_kept} account(s) kept; {self.ballots_kept} ballot row(s) and {self.history_kept} "
+               f"pool-status change(s) kept, {self.ballots_dropped} and {self.history_dropped} dropped with their "
+               "teacher or vacancy"]
+        if self.accounts_without_school:
+            shown = ", ".join(self.accounts_without_school[:10])
+            out.append(f"note: {len(self.accounts_without_school)} account(s) kept without a school, as their "
+                       f"school is not in the new bundle: {shown}" + (" ..." if len(self.accounts_without_school) > 10
+                                                                     else ""))
+        return out
+
+
+def _keep(session: Session, table: type, wanted) -> tuple[list[dict[str, object]], int]:
+    """The rows of ``table`` that ``wanted(row)`` keeps across the replacement, and how many it drops."""
+    kept, dropped = [], 0
+    for row in session.exec(select(table)):
+        if wanted(row):
+            kept.append(row.model_dump())
+        else:
+            dropped += 1
+    return kept, dropped
+
+
+def save_district(session: Session, district: District, replace: bool = False, actor: str = "import") -> ImportNotes:
+    """Write ``district`` inside the caller's transaction, replacing what is there only if ``replace``.
+
+    Accounts are never deleted: one whose school leaves the district keeps its row without a school (noted).
+    Every import writes an audit entry."""
+    notes = ImportNotes()
+    before: dict[str, object] | None = None
+    kept_ballots: list[dict[str, object]] = []
+    kept_history: list[dict[str, object]] = []
     if has_district(session):
         if not replace:
             raise DistrictExists("the database already holds a district; pass --replace to overwrite it")
+        notes.replaced = True
+        before = _counts(session)
+        teachers, vacancies = set(district.teachers), set(district.vacancies)
+        kept_ballots, notes.ballots_dropped = _keep(
+            session, BallotRow, lambda b: b.teacher_id in teachers and b.vacancy_id in vacancies)
+        kept_history, notes.history_dropped = _keep(session, PoolStatusChange, lambda h: h.teacher_id in teachers)
+        users = session.exec(select(UserRow)).all()
+        notes.accounts_kept = len(users)
+        schools = {u.username: u.school_id for u in users if u.school_id}
+        notes.accounts_without_school = sorted(u for u, s in schools.items() if s not in district.schools)
+        own_records = {u.username: u.teacher_id for u in users if u.teacher_id}
+        notes.accounts_without_school += sorted(u for u, t in own_records.items() if t not in district.teachers)
+        # school and teacher rows are replaced below: accounts let go of them first and get them back afterwards
+        session.execute(update(UserRow).where(UserRow.school_id.is_not(None)).values(school_id=None))  # type: ignore[union-attr]
+        session.execute(update(UserRow).where(UserRow.teacher_id.is_not(None)).values(teacher_id=None))  # type: ignore[union-attr]
         for table in DISTRICT_TABLES:
             session.execute(delete(table))
-    _bulk(session, SchoolModelRule, [m.as_dict() for m in district.models.values()])
+    _bulk(session, SchoolModelRule, [model_rule_row(m) for m in district.models.values()])
     _bulk(session, CertificationRow, [{"code": c.code, "name": c.name, "shortage": c.shortage}
                                       for c in district.certifications.values()])
-    _bulk(session, SchoolRow, [vars(s) for s in district.schools.values()])
+    _bulk(session, SchoolRow, [{**vars(s), "waivers": ";".join(s.waivers)} for s in district.schools.values()])
     teachers = list(district.teachers.values())
     _bulk(session, TeacherRow, [
         {"teacher_id": t.teacher_id, "name": t.name, "certifications": ";".join(t.certifications),
          "seniority_date": t.seniority_date, "salary": t.salary, "current_school_id": t.current_school_id,
-         "former_school_id": t.former_school_id} for t in teachers])
+         "former_school_id": t.former_school_id, "tenured": t.tenured, "rating": t.rating} for t in teachers])
     _bulk(session, PoolEntry, [
         {"teacher_id": t.teacher_id, "status": t.status, "must_place": t.must_place,
          "return_rights": t.return_rights, "displacement_reason": t.displacement_reason} for t in teachers])
@@ -87,32 +156,86 @@ def save_district(session: Session, district: District, replace: bool = False, a
     _bulk(session, InterviewRow, [{"vacancy_id": i.vacancy_id, "teacher_id": i.teacher_id, "held_on": i.date}
                                   for i in district.interviews])
     _bulk(session, CommitteeMemberRow, [vars(c) for c in district.committees])
+    if notes.replaced:
+        for username, school_id in schools.items():
+            if school_id in district.schools:
+                session.execute(update(UserRow).where(UserRow.username == username).values(school_id=school_id))
+        for username, teacher_id in own_records.items():
+            if teacher_id in district.teachers:
+                session.execute(update(UserRow).where(UserRow.username == username).values(teacher_id=teacher_id))
+        _bulk(session, BallotRow, kept_ballots)
+        kept_history.sort(key=lambda h: h["id"])  # type: ignore[arg-type, return-value]
+        _bulk(session, PoolStatusChange, [{k: v for k, v in h.items() if k != "id"} for h in kept_history])
+        notes.ballots_kept, notes.history_kept = len(kept_ballots), len(kept_history)
+    log_change(session, actor, "replace" if notes.replaced else "import", "district", "district",
+               json.dumps(before) if before is not None else None,
+               json.dumps({**_counts(session), "accounts_without_school": notes.accounts_without_school}))
+    return notes
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined]
+            for table in (SchoolRow, TeacherRow, VacancyRow, RankingRow, BallotRow, UserRow)}
+
+
+def model_rule_row(rules: ModelRules) -> dict[str, object]:
+    """A rule-table row as its database row (lists ``;``-joined; a school's waivers are not a model's)."""
+    data = rules.as_dict()
+    data.pop("waivers", None)
+    data["committee_roles"] = ";".join(rules.committee_roles)
+    return data
+
+
+def school_of_row(r: SchoolRow) -> School:
+    return School(r.school_id, r.name, r.region, r.model, r.city or "other",
+                  tuple(w for w in (r.waivers or "").split(";") if w))
 
 
 def load_district(session: Session, open_only: bool = True) -> District:
-    """The current district as a pure snapshot; a placement round sees only open vacancies."""
+    """The current district as a pure snapshot.  A placement round (``open_only``) sees only the teachers still
+    in the pool (not ``employed`` on a roster, not holding an offer, not gone) and the open vacancies, and only the
+    preferences, rankings and interviews of those: a row naming a teacher or post outside the snapshot would be a
+    dangling reference."""
     models = {r.model: ModelRules.from_dict(r.model_dump()) for r in session.exec(select(SchoolModelRule))}
     certs = {r.code: Certification(r.code, r.name, r.shortage) for r in session.exec(select(CertificationRow))}
-    schools = {r.school_id: School(r.school_id, r.name, r.region, r.model) for r in session.exec(select(SchoolRow))}
+    schools = {r.school_id: school_of_row(r) for r in session.exec(select(SchoolRow))}
+    gone = left_pool(session) if open_only else set()
     teachers = {}
     for row, pool in session.exec(select(TeacherRow, PoolEntry).join(
             PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
-        if open_only and pool.placed_vacancy_id is not None:
-            continue  # placed by a published run: no longer in this round's pool
+        if open_only and (pool.placed_vacancy_id is not None or pool.status == "employed" or row.teacher_id in gone):
+            continue  # holds an offer of a published run, a post on a roster, or refused a forced placement
         teachers[row.teacher_id] = Teacher(
             teacher_id=row.teacher_id, name=row.name, certifications=tuple(sorted(row.certifications.split(";"))),
             seniority_date=row.seniority_date, salary=row.salary, status=pool.status,  # type: ignore[arg-type]
             must_place=pool.must_place, return_rights=pool.return_rights, former_school_id=row.former_school_id,
-            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason)
+            current_school_id=row.current_school_id, displacement_reason=pool.displacement_reason,
+            tenured=row.tenured, rating=row.rating)
     vacancies = {r.vacancy_id: Vacancy(r.vacancy_id, r.school_id, r.certification, r.fte)
                  for r in session.exec(select(VacancyRow)) if r.status == "open" or not open_only}
+    excluded = sorted(excluded_pairs(session, teachers, vacancies)) if open_only else []
     return District(
         models=models, schools=schools, teachers=teachers, vacancies=vacancies,
-        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))],
+        preferences=[Preference(r.teacher_id, r.school_id, r.rank) for r in session.exec(select(TeacherPreferenceRow))
+                     if r.teacher_id in teachers],
         rankings=[Ranking(r.vacancy_id, r.teacher_id, r.rank) for r in session.exec(select(RankingRow))
-                  if r.vacancy_id in vacancies],
+                  if r.vacancy_id in vacancies and r.teacher_id in teachers],
         interviews=[Interview(r.vacancy_id, r.teacher_id, r.held_on) for r in session.exec(select(InterviewRow))
-                    if r.vacancy_id in vacancies],
+                    if r.vacancy_id in vacancies and r.teacher_id in teachers],
         committees=[CommitteeMember(r.school_id, r.member, r.role) for r in session.exec(select(CommitteeMemberRow))],
         certifications=certs,
+        excluded_pairs=excluded,
     )
+
+
+def left_pool(session: Session) -> set[str]:
+    """Teachers who refused a forced placement: they left the pool (RULES.md, the season)."""
+    return set(session.exec(select(OfferRow.teacher_id).where(OfferRow.status == "refused")))
+
+
+def excluded_pairs(session: Session, teachers: dict, vacancies: dict) -> set[tuple[str, str]]:
+    """(teacher, vacancy) pairs never offered again this season: declined or lapsed offers, among those in the
+    snapshot."""
+    rows = session.exec(select(OfferRow.teacher_id, OfferRow.vacancy_id)
+                        .where(OfferRow.status.in_(("declined", "lapsed", "refused"))))  # type: ignore[attr-defined]
+    return {(t, v) for t, v in rows if t in teachers and v in vacancies}

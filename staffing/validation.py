@@ -8,9 +8,11 @@ service call), so one rule is written once and reported the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Collection, Container
+import re
 from dataclasses import dataclass
 from datetime import date
 
+from staffing.rules import CITIES, check_waivers
 from staffing.domain import (
     ROLES,
     STATUSES,
@@ -42,11 +44,49 @@ class Problem:
 
 
 class ValidationError(Exception):
-    """Raised with *all* problems found; nothing has been written when it is raised."""
+    """Raised with *all* problems found (or the first :data:`MAX_KEPT` and a count of the ``more``); nothing has
+    been written when it is raised."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], more: int = 0):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        self.more = more
+        super().__init__("\n".join(str(p) for p in problems[:100])
+                         + (f"\n... and {len(problems) + more - 100} more" if len(problems) + more > 100 else ""))
+
+
+#: problems kept in memory for one input; past it they are only counted (a 200 MB file of errors must not
+#: take gigabytes to report)
+MAX_KEPT = 1000
+
+
+class CappedProblems(list):
+    """A list of problems that keeps the first :data:`MAX_KEPT` and counts the rest."""
+
+    def __init__(self, cap: int = MAX_KEPT):
+        super().__init__()
+        self.cap, self.more = cap, 0
+
+    def append(self, problem: Problem) -> None:  # type: ignore[override]
+        if len(self) < self.cap:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems) -> None:  # type: ignore[override]
+        for problem in problems:
+            self.append(problem)
+
+    def error(self) -> ValidationError:
+        return ValidationError(list(self), self.more)
+
+
+#: ids (schools, teachers, vacancies, certifications, models): safe in URLs, HTML attributes, CSV and logs
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: what a 32-bit integer column holds (PostgreSQL INTEGER): a bigger number is refused, not overflowed
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+#: longest free-text cell (names); ids are far shorter
+MAX_TEXT = 1000
 
 
 # -- scalar parsers: raise ValueError with a message meant for a person ------------------------------------
@@ -62,32 +102,71 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise ValueError(f"expected a date YYYY-MM-DD, got {_shown(text)}") from None
 
 
-def parse_int(text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
+def _shown(text: str) -> str:
+    """A value quoted in a message, cut short: a message must not repeat a megabyte of bad input."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def parse_int(text: str, low: int = INT_MIN, high: int = INT_MAX) -> int:
+    """A whole number of ASCII digits within [low, high] (the database column's range by default)."""
+    value = text.strip()
+    if not _WHOLE.fullmatch(value):
+        raise ValueError(f"expected a whole number, got {_shown(text)}")
+    number = int(value) if len(value) <= 20 else high + 1  # longer cannot be in range: no giant int parsed
+    if not low <= number <= high:
+        if len(value) > 20:
+            raise ValueError(f"{_shown(value)} is out of range: expected {low} to {high}")
+        raise ValueError(f"{number} is out of range: expected {low} to {high}")
+    return number
+
+
+def parse_id(text: str) -> str:
+    """An id: letters, digits, '.', '_' and '-', at most 64 characters; empty stays empty (checked later)."""
+    value = text.strip()
+    if value and not ID_PATTERN.fullmatch(value):
+        raise ValueError(f"ids use only letters, digits, '.', '_' and '-' (at most 64 characters), got {_shown(text)}")
+    return value
+
+
+def check_text(text: str) -> str:
+    """Free text as stored: no NUL character, at most :data:`MAX_TEXT` characters."""
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"is longer than {MAX_TEXT} characters")
+    return text
+
+
+def parse_optional_bool(text: str) -> bool:
+    """An optional true/false column: empty means false."""
+    return parse_bool(text) if text.strip() else False
+
+
+def parse_optional_int(text: str) -> int | None:
+    """An optional whole-number column: empty means none."""
+    return parse_int(text) if text.strip() else None
 
 
 def parse_float(text: str) -> float:
     try:
-        value = float(text.strip())
+        value = float(text.strip()) if len(text) <= 40 else float("nan")
     except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
+        raise ValueError(f"expected a number, got {_shown(text)}") from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"expected a finite number, got {text!r}")
+        raise ValueError(f"expected a finite number, got {_shown(text)}")
     return value
 
 
 def parse_list(text: str) -> tuple[str, ...]:
-    return tuple(sorted({part.strip() for part in text.split(";") if part.strip()}))
+    """A ";"-separated list of ids."""
+    return tuple(sorted({parse_id(part) for part in text.split(";") if part.strip()}))
 
 
 def optional_id(text: str) -> str | None:
-    return text.strip() or None
+    return parse_id(text) or None
 
 
 # -- record checks -------------------------------------------------------------------------------------------
@@ -98,6 +177,10 @@ def check_school(s: School, models: Container[str]) -> list[FieldProblem]:
         problems.append(("school_id", "must not be empty"))
     if s.model not in models:
         problems.append(("model", f"unknown school model {s.model!r}"))
+    elif s.waivers:
+        problems += [("waivers", message) for message in check_waivers(s.model, s.waivers)]
+    if s.city not in CITIES:
+        problems.append(("city", f"must be one of {', '.join(CITIES)}, got {s.city!r}"))
     return problems
 
 
@@ -119,6 +202,10 @@ def check_teacher(t: Teacher, schools: Container[str], certifications: Collectio
         problems.append(("status", f"must be one of {', '.join(STATUSES)}, got {t.status!r}"))
     if t.return_rights and not t.former_school_id:
         problems.append(("former_school_id", "return_rights is true but no former school is given"))
+    if t.status == "employed" and not t.current_school_id:
+        problems.append(("current_school_id", "an employed teacher holds a post: give the school (current_school_id)"))
+    if t.rating is not None and not 1 <= t.rating <= 4:
+        problems.append(("rating", f"must be a whole number from 1 to 4, got {t.rating}"))
     for fld in ("former_school_id", "current_school_id"):
         value = getattr(t, fld)
         if value is not None and value not in schools:

@@ -121,3 +121,40 @@ def test_malformed_teacher_cells_give_an_error_or_a_valid_district_never_a_crash
     else:
         assert len(district.teachers) == len(small_district.teachers)
     shutil.rmtree(folder)
+
+
+def test_rosters_round_trip_with_tenure_and_rating(tmp_path):
+    from staffing.seed import generate
+
+    staffed = generate("small", 5, rosters=True)
+    back = read_bundle(write_bundle(staffed, tmp_path / "staffed"))
+    assert back.snapshot_hash() == staffed.snapshot_hash()
+    employed = [t for t in back.teachers.values() if t.status == "employed"]
+    assert employed and any(t.tenured for t in employed) and all(t.rating for t in employed)
+
+
+def test_bundles_without_the_optional_teacher_columns_still_read(bundle, small_district):
+    path = bundle / "teachers.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    keep = [c for c in rows[0] if c not in ("tenured", "rating", "displacement_reason")]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keep, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    back = read_bundle(bundle)
+    assert not any(t.tenured or t.rating for t in back.teachers.values())
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"status": "employed", "current_school_id": ""}, "current_school_id: an employed teacher holds a post"),
+    ({"rating": "5"}, "rating: must be a whole number from 1 to 4"),
+    ({"rating": "good"}, "rating: expected a whole number"),
+    ({"tenured": "yes"}, "tenured: expected true or false"),
+])
+def test_bad_roster_cells_are_reported(bundle, changes, expected):
+    for column, value in changes.items():
+        edit(bundle / "teachers.csv", 2, column, value)
+    with pytest.raises(ValidationError) as caught:
+        read_bundle(bundle)
+    assert f"teachers.csv, line 2, column {expected}" in str(caught.value)

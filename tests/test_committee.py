@@ -33,3 +33,22 @@ def test_consensus_with_no_ballot_cannot_decide_and_unknown_rules_are_refused():
         committee_ranking("consensus", {}, set())
     with pytest.raises(ValueError, match="unknown committee rule"):
         committee_ranking("coin_toss", {"a": ["X"]}, set())
+
+
+def test_consensus_counts_a_majority_of_the_full_roster_not_of_the_ballots_cast():
+    # one ballot of a seven-member committee decides nothing: no quorum
+    with pytest.raises(NoDecision, match="no quorum: 1 of the committee's 7 members have voted, a decision needs 4"):
+        committee_ranking("consensus", {"principal": ["A"]}, {"principal"}, roster=7)
+    ballots = {"p": ["A", "B"], "t1": ["A", "B"], "t2": ["B", "A"], "t3": ["A"]}
+    # quorum reached (4 of 7); A on 4 ballots is a majority of 7, B on 3 is a majority of the ballots but not of 7
+    assert committee_ranking("consensus", ballots, {"p"}, roster=7) == ["A"]
+    assert committee_ranking("consensus", ballots, {"p"}, roster=5) == ["A", "B"]
+
+
+def test_esbmm_committee_composition_is_checked():
+    from staffing.rules import BUILTIN_RULES, committee_composition_problems
+
+    esbmm = BUILTIN_RULES["la_esbmm"]
+    assert committee_composition_problems(esbmm, ["principal", "teacher"]) == ["union_chair", "parent", "classified"]
+    assert committee_composition_problems(esbmm, ["principal", "union_chair", "teacher", "parent", "classified"]) == []
+    assert committee_composition_problems(BUILTIN_RULES["la_pilot"], ["principal"]) == []

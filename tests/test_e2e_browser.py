@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.web_support import build_template
+from tests.web_support import build_template, password_of
 from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -69,7 +69,7 @@ def sign_in(browser, server: str, user: str):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/login")
     page.fill("input[name=username]", user)
-    page.fill("input[name=password]", "pw-" + user)
+    page.fill("input[name=password]", password_of(user))
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     return page
@@ -104,7 +104,9 @@ def test_hr_runs_a_placement_and_sees_progress_then_the_result(browser, server, 
     page.wait_for_selector("text=rule violations", timeout=60_000)
     assert "Placement run #" in page.content()
     page.screenshot(path=str(shots / "hr-run.png"), full_page=True)
-    page.click("button:has-text('Approve and publish')")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Publish run #n?"
+    page.check("input[name=confirm]")
+    page.click("form.publish button[type=submit]")
     page.wait_for_selector("text=Published", timeout=20_000)
     page.close()
 

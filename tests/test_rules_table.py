@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from staffing.rules import BUILTIN_RULES, RULE_COLUMNS, ModelRules, merge_rule_rows
+from staffing.rules import BUILTIN_RULES, RULE_COLUMNS, ModelRules, merge_rule_rows, school_rules
 from tests.conftest import SHARED
 
 R = BUILTIN_RULES
@@ -34,9 +34,14 @@ def test_boston_schools_hire_by_mutual_consent_and_interview_two(model):
     assert rules.mutual_consent and rules.min_pool_interviews == 2 and not rules.accepts_must_place
 
 
-@pytest.mark.parametrize("model", ["boston_innovation", "horace_mann_charter", "boston_turnaround", "denver_innovation"])
-def test_high_autonomy_models_hire_regardless_of_seniority_and_dismiss_to_pool(model):
-    assert not R[model].seniority_order and R[model].can_dismiss_to_pool
+@pytest.mark.parametrize("model,city,waiver", [("boston_innovation", "boston", "cba_waivers"),
+                                               ("horace_mann_charter", "boston", "cba_waivers"),
+                                               ("boston_turnaround", "boston", "turnaround_plan"),
+                                               ("denver_innovation", "denver", "cba_waiver")])
+def test_high_autonomy_models_hire_regardless_of_seniority_and_dismiss_to_pool_with_their_waiver(model, city, waiver):
+    granted = school_rules(R, model, city, [waiver])
+    assert not granted.seniority_order and granted.can_dismiss_to_pool
+    assert not school_rules(R, model, city).can_dismiss_to_pool  # conditional: not without the waiver
 
 
 def test_la_pilot_still_receives_must_place_teachers():
@@ -69,8 +74,10 @@ def test_independent_charter_is_outside_the_pool():
     assert not c.honours_return_rights and not c.seniority_order
 
 
-def test_springfield_dismissed_teachers_cannot_be_forced_on_another_school():
-    assert not R["springfield_empowerment"].accepts_must_place
+def test_springfield_zone_keeps_its_dismissed_teachers_and_only_restarts_dismiss():
+    zone = R["springfield_empowerment"]
+    assert zone.zone and not zone.accepts_must_place and not zone.can_dismiss_to_pool
+    assert school_rules(R, "springfield_empowerment", "springfield", ["restart"]).can_dismiss_to_pool
 
 
 def test_models_csv_row_overrides_rule_columns_and_keeps_description():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from staffing.domain import STATUSES
+from staffing.domain import POOL_STATUSES
 from staffing.rules import BUILTIN_RULES
 from staffing.seed import generate
 
@@ -13,7 +13,7 @@ def test_same_seed_same_district_and_different_seed_differs():
 def test_small_district_covers_every_model_status_and_flag(small_district):
     d = small_district
     assert {s.model for s in d.schools.values()} == set(BUILTIN_RULES)
-    assert {t.status for t in d.teachers.values()} == set(STATUSES)
+    assert {t.status for t in d.teachers.values()} == set(POOL_STATUSES)
     assert any(t.must_place for t in d.teachers.values())
     assert any(t.return_rights for t in d.teachers.values())
     assert {t.displacement_reason for t in d.teachers.values() if t.status == "displaced"} >= {"excessed"}
@@ -36,3 +36,14 @@ def test_shortage_areas_have_more_posts_than_teachers_and_surplus_areas_fewer():
     for surplus in ("ELEM", "SS"):
         assert posts[surplus] < supply[surplus]
     assert len(d.schools) == 1000 and len(d.teachers) == 5000 and len(d.vacancies) == 6000
+
+
+def test_rosters_give_every_school_employed_teachers_and_leave_the_pool_unchanged():
+    for size in ("small", "region"):
+        plain, staffed = generate(size, 5), generate(size, 5, rosters=True)
+        employed = [t for t in staffed.teachers.values() if t.status == "employed"]
+        assert {t.current_school_id for t in employed} == set(staffed.schools)
+        assert staffed.pool().snapshot_hash() == plain.snapshot_hash()
+        assert all(t.rating in (1, 2, 3, 4) for t in employed) and any(t.tenured for t in employed)
+        assert not any(t.must_place or t.return_rights for t in employed)
+        assert all(t.teacher_id not in plain.teachers for t in employed)

@@ -41,6 +41,7 @@ def test_pilot_under_mutual_consent_refuses_a_must_place_teacher_who_is_forced_i
                  [teacher("MP", must_place=True), teacher("X", since="2018-01-01", status="new_hire")],
                  {"VP": ("P", "MATH"), "VT": ("T", "MATH")},
                  prefs={"MP": ["P"], "X": ["P"]}, rankings={"VP": ["X"]})
+    d.interviews = [Interview("VP", "MP", date(2026, 4, 1))]  # R-INTERVIEW: the displaced applicant was heard
     r = solve(d, FAST)
     assert placed(r)["X"] == ("VP", "mutual_consent")
     assert placed(r)["MP"] == ("VT", "forced")
@@ -68,7 +69,7 @@ def test_seniority_order_beats_the_committee_at_a_traditional_school():
 
 
 def test_innovation_school_hires_regardless_of_seniority_and_the_audit_says_why():
-    d = district({"I": "boston_innovation"},
+    d = district({"I": ("boston_innovation", "boston", "cba_waivers")},
                  [teacher("SENIOR", since="2001-01-01"), teacher("JUNIOR", since="2020-01-01")],
                  {"V1": ("I", "MATH")}, prefs={"SENIOR": ["I"], "JUNIOR": ["I"]}, rankings={"V1": ["JUNIOR", "SENIOR"]})
     r = solve(d, FAST)
@@ -120,7 +121,7 @@ def test_mutual_consent_needs_both_sides():
     assert "committee did not rank them" in r.by_teacher["B"].reason
 
 
-def test_interview_minimum_is_reported_not_enforced():
+def test_interview_minimum_counts_displaced_interviews():
     d = district({"P": "boston_pilot"}, [teacher("A"), teacher("B")], {"V1": ("P", "MATH")},
                  prefs={"A": ["P"]}, rankings={"V1": ["A"]})
     d.interviews = [Interview("V1", "A", date(2026, 4, 2))]

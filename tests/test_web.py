@@ -16,7 +16,7 @@ from staffing.db import session_scope
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from staffing.runs import start_run, this_process
 from tests.conftest import fresh_postgres
-from tests.web_support import abort_solver, build_template, client_for, seed_web_db
+from tests.web_support import abort_solver, build_template, client_for, password_of, seed_web_db
 from web import runner
 from web.runner import solve_recorded_run
 
@@ -69,10 +69,16 @@ def test_each_role_lands_on_its_start_page(as_):
 
 def test_hr_sees_every_page(as_):
     hr = as_("hr")
+    heading = {"/hr": "Hiring pool", "/hr/vacancies": "Vacancies", "/hr/runs": "Placement runs",
+               "/hr/compare": "Compare two runs", "/audit": "Seniority audit", "/schools/S0001": "Alvarez High 1",
+               "/schools/S0002/vacancies/V00002": "vacancy V00002"}
+    assert set(heading) == set(PAGES_HR)
     for path in PAGES_HR:
-        assert hr.get(path).status_code == 200, path
+        page = hr.get(path)
+        assert page.status_code == 200 and heading[path] in page.text, path
     assert "reserve salary" in hr.get("/hr").text
-    assert hr.get("/hr?status=displaced&certification=MATH").status_code == 200
+    filtered = hr.get("/hr?status=displaced&certification=MATH")  # tests/test_filters.py checks every filter's rows
+    assert filtered.status_code == 200 and "T00" in filtered.text
 
 
 def test_principal_sees_only_their_own_school(as_):
@@ -105,8 +111,8 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     r = hr.post("/hr/runs", data={"scenario": "district_rules", "time_limit": "5", "method": "cpsat"})
     assert r.status_code == 200 and "Placement run #1" in r.text and "rule violations" in r.text
     page = hr.get("/hr/runs/1").text
-    assert "<li>reserve 4,249: proven optimal (CP-SAT&#39;s bound 4,249)</li>" in page
-    assert "no lawful placement leaves less than $434,000" in page
+    assert "<li>reserve 3,867: proven optimal (CP-SAT&#39;s bound 3,867)</li>" in page
+    assert "no lawful placement leaves less than $819,400" in page
     assert hr.get("/hr/runs/1/status").headers.get("HX-Refresh") == "true"
     assert hr.get("/hr/runs/1?kind=forced").status_code == 200
     hr.post("/api/runs", json={"scenario": "all_mutual_consent", "time_limit": 5})
@@ -114,9 +120,9 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     assert "must_place_placed" in compare.text and "run B #2" in compare.text and "reserve_cost_floor" in compare.text
     assert "difference (B − A)" in compare.text and "Teachers placed differently" in compare.text
     first = hr.post("/api/runs/1/publish").json()
-    again = hr.post("/api/runs/1/publish").json()
-    assert first["newly_published"] is True and again["newly_published"] is False
-    assert again["published_by"] == "hr"
+    again = hr.post("/api/runs/1/publish")
+    assert first["label"] == "published" and first["offers"] == first["figures"]["placed"]
+    assert again.status_code == 409 and "already published by hr" in again.json()["detail"]
     with session_scope(db_url) as s:
         filled = s.exec(select(VacancyRow).where(VacancyRow.status == "filled")).all()
         assert len(filled) == first["figures"]["placed"]
@@ -124,8 +130,8 @@ def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
     assert ("hr", "publish") in actions and ("hr", "start") in actions
     # run 2 was made on the same snapshot, but the pool has changed since run 1 was published
     stale = hr.post("/api/runs/2/publish")
-    assert stale.status_code == 409 and "changed since run 2" in stale.json()["detail"]
-    assert "Not published" in hr.post("/hr/runs/2/publish").text
+    assert stale.status_code == 409 and "run 2 is stale" in stale.json()["detail"]
+    assert "Not published" in hr.post("/hr/runs/2/publish", data={"confirm": "yes"}).text
 
 
 def test_a_run_whose_search_the_wall_clock_cut_says_it_may_not_replay(as_, db_url):
@@ -323,7 +329,7 @@ def test_interview_log_validates_and_reports_the_minimum(as_):
     p1 = as_("p1")
     url = "/schools/S0001/vacancies/V00001/interviews"
     ok = p1.post(url, data={"teacher_id": "T00002", "held_on": "2026-04-10"})
-    assert ok.status_code == 200 and "pool candidate(s) interviewed" in ok.text
+    assert ok.status_code == 200 and "displaced applicant(s) interviewed" in ok.text
     future = p1.post(url, data={"teacher_id": "T00002", "held_on": "2999-01-01"})
     assert future.status_code == 422 and "in the future" in future.text
     garbled = p1.post(url, data={"teacher_id": "T00002", "held_on": "tomorrow"})
@@ -341,10 +347,13 @@ def test_json_api_for_the_same_operations(as_):
     run = hr.get(f"/api/runs/{started.json()['id']}").json()
     assert run["status"] == "done" and len(run["placements"]) == 100
     audit = hr.get(f"/api/runs/{run['id']}/audit?reason=certification").json()
-    assert all(row["lawful_reason"].startswith("certification") for row in audit)
+    assert audit and all(row["lawful_reason"].startswith("certification") for row in audit)
+    assert len(audit) < len(hr.get(f"/api/runs/{run['id']}/audit").json())
     assert hr.get("/api/runs/999").status_code == 404
     p1 = as_("p1")
-    assert p1.post("/api/login", json={"username": "p1", "password": "pw-p1"}).status_code == 200
+    signed_in = p1.post("/api/login", json={"username": "p1", "password": password_of("p1")})
+    assert signed_in.status_code == 200
+    p1.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]  # a new sign-in has a new token
     assert p1.put("/api/schools/S0001/vacancies/V00001/ranking", json={"teacher_ids": ["T00100"]}).json()["teacher_ids"] == ["T00100"]
     current = p1.get("/api/schools/S0001/vacancies/V00001/ranking").json()
     assert current["teacher_ids"] == ["T00100"]
@@ -365,7 +374,8 @@ def test_union_exports_the_audit_as_csv(as_):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
     assert lines[0].startswith("vacancy_id,school_id,model,occupant_id")
-    assert all("model exempt from seniority" in line for line in lines[1:])
+    assert len(lines) > 1 and all("model exempt from seniority" in line for line in lines[1:])
+    assert len(lines) < len(as_("union").get("/audit/1.csv").text.strip().splitlines())
     page = as_("union").get("/audit?run=1&school_id=S0001")
     assert page.status_code == 200 and "0 seniority violation(s)" in page.text
 
@@ -385,8 +395,9 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
     hr.app.state.report_dir = tmp_path / "reports"
     assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
     page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
-    assert page.status_code == 200 and "Scenario totals" in page.text and "pareto.svg" in page.text
-    assert hr.get("/hr/tradeoffs/files/pareto.svg").headers["content-type"].startswith("image/svg")
+    charts = re.findall(r'<img src="(/hr/tradeoffs/files/[\w.-]+\.svg)"', page.text)
+    assert page.status_code == 200 and "Scenario totals" in page.text and charts
+    assert all(hr.get(chart).headers["content-type"].startswith("image/svg") for chart in charts)
     assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
     assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
@@ -407,8 +418,8 @@ def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url,
     replace = runner._replace
     monkeypatch.setattr(runner, "_replace", lambda path, text: (notes.append(text), replace(path, text)))
     runner.compute_tradeoffs(db_url, report_dir)
-    assert notes[0].startswith("solving scenarios: district_rules (1 of ") and len(notes) > 2
-    assert notes[-1] == "writing the report: table, plots and page"
+    assert re.fullmatch(r"solving scenarios: 1 of \d+ solves \(\d+ scenarios, \d+ draws\)", notes[0]) and len(notes) > 2
+    assert notes[-1] == "writing the report: findings, charts and tables"
     state = runner.tradeoff_state(report_dir)
     assert state["ready"] and not state["running"] and state["progress"] is None
     assert not (report_dir / "progress.txt").exists()
@@ -433,24 +444,39 @@ def test_committee_member_reads_own_school_votes_but_cannot_edit_the_committee_l
 
 
 def test_consensus_committee_adopts_the_majority_decision(as_, db_url):
-    # S0004 is a local-initiative school: its committee decides by consensus
+    # S0004 is a local-initiative school with a consensus committee of seven (RULES.md: majority of the full
+    # roster, quorum, Borda order)
     url = "/schools/S0004/vacancies/V00004"
-    for voter, ballot in (("c4a", ["T00005", "T00031"]), ("c4b", ["T00031", "T00005", "T00100"]),
-                          ("p4", ["T00031", "T00062"])):
+
+    def vote(voter, ballot):
         client = as_(voter)
         for tid in ballot:
             assert client.post(f"{url}/ballot", data={"teacher_id": tid, "action": "add"}).status_code == 200
+
+    for voter, ballot in (("c4a", ["T00005", "T00031"]), ("c4b", ["T00031", "T00005", "T00100"]),
+                          ("p4", ["T00031", "T00062"])):
+        vote(voter, ballot)
     p4 = as_("p4")
+    waiting = p4.post(f"{url}/adopt")
+    assert waiting.status_code == 422 and "no quorum: 3 of the committee&#39;s 7 members have voted" in waiting.text
+    vote("c4c", ["T00031", "T00005"])
     ballots = p4.get("/api/schools/S0004/vacancies/V00004/ballots").json()
-    assert ballots["rule"] == "consensus" and ballots["decision"] == ["T00031", "T00005"]
+    # T00005 is on 3 of 4 ballots cast, but not on a majority (4) of the roster of 7
+    assert ballots["rule"] == "consensus" and ballots["decision"] == ["T00031"]
     adopted = p4.post(f"{url}/adopt")
     assert adopted.status_code == 200 and "T00031" in adopted.text
-    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031", "T00005"]
+    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031"]
     with session_scope(db_url) as s:
         logged = {(a.entity, a.actor) for a in s.exec(select(AuditLog))}
     assert {("ballot", "c4a"), ("ballot", "c4b"), ("ballot", "p4"), ("ranking", "p4")} <= logged
     bad = as_("c4a").put("/api/schools/S0004/vacancies/V00004/ballot", json={"teacher_ids": ["T00005", "T00005"]})
     assert bad.status_code == 422 and "appears twice" in bad.text
+    # the principal cannot bypass the consensus rule by editing the committee's ranking
+    bypass = p4.put("/api/schools/S0004/vacancies/V00004/ranking", json={"teacher_ids": ["T00062"]})
+    assert bypass.status_code == 422 and "selects by consensus" in bypass.text
+    clicked = p4.post(f"{url}/ranking", data={"teacher_id": "T00062", "action": "add"})
+    assert clicked.status_code == 422 and "selects by consensus" in clicked.text
+    assert p4.get("/api/schools/S0004/vacancies/V00004/ranking").json()["teacher_ids"] == ["T00031"]
 
 
 def test_principal_rule_waits_for_the_principal(as_):
@@ -463,3 +489,14 @@ def test_principal_rule_waits_for_the_principal(as_):
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").status_code == 409
     p1.put("/api/schools/S0001/vacancies/V00001/ballot", json={"teacher_ids": ["T00002"]})
     assert p1.post("/api/schools/S0001/vacancies/V00001/adopt").json()["teacher_ids"] == ["T00002"]
+
+
+def test_principal_school_page_shows_the_schools_rule_row_and_waivers(as_):
+    # S0004 is a local-initiative school in Los Angeles holding both its waivers (the seed grants them)
+    page = as_("p4").get("/schools/S0004").text
+    assert "Staffing rules of this school: LA LIS, Los Angeles" in page
+    assert "<td>staff_selection</td><td>yes</td>" in page and "<td>consensus_committee</td><td>yes</td>" in page
+    assert "consensus of the committee" in page and "the district&#39;s average salary" in page
+    charter = as_("p1").get("/schools/S0001").text
+    assert "no — the district neither fills its posts nor places teachers here" in charter
+    assert "This model has no conditional autonomies." in charter

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from staffing.runs import PoolChanged, get_run, publish_run, search_mode
+from staffing import season
+from staffing.domain import Teacher, Vacancy
+from staffing.runs import get_run, search_mode
 from staffing.committee import NoDecision
-from staffing.services import adopt_committee_decision, set_ballot, set_rankings
+from staffing.services import add_teacher, add_vacancy, adopt_committee_decision, set_ballot, set_rankings
 from web import views
-from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
+from web.auth import sign_in
+from web.deps import User, begin_session, current_user, db, finish_session, role, school_access, school_reader, school_voter
+from web.security import client_address, csrf_token
 from web.runner import MAX_BOUND_SECONDS, start_in_background
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -51,17 +56,25 @@ def _run_json(run) -> dict:
 
 
 @router.post("/login")
-def login(body: Login, request: Request, session: Session = Depends(db)) -> dict:
-    user = authenticate(session, body.username, body.password)
-    if user is None:
-        raise HTTPException(401, "unknown user or wrong password")
-    request.session["user"] = user.username
-    return {"username": user.username, "role": user.role, "school_id": user.school_id}
+def login(body: Login, request: Request, session: Session = Depends(db)):
+    """Sign in; send the returned ``csrf_token`` as the ``X-CSRF-Token`` header on every POST and PUT."""
+    user, why = sign_in(session, body.username, body.password, client_address(request), request.app.state.settings)
+    if user is None:  # returned, not raised, so the failure counted for throttling is committed
+        return JSONResponse({"detail": why}, status_code=429 if why.startswith("Too many") else 401)
+    token = begin_session(request, session, user.username)
+    return {"username": user.username, "role": user.role, "school_id": user.school_id, "csrf_token": token}
+
+
+@router.post("/logout")
+def logout(request: Request, session: Session = Depends(db)) -> dict:
+    """End this session (the cookie stops working everywhere it was copied)."""
+    finish_session(request, session)
+    return {"signed_out": True}
 
 
 @router.get("/me")
-def me(user: User = Depends(current_user)) -> dict:
-    return asdict(user)
+def me(request: Request, user: User = Depends(current_user)) -> dict:
+    return {**asdict(user), "csrf_token": csrf_token(request)}
 
 
 @router.get("/pool")
@@ -79,7 +92,10 @@ def vacancies(certification: str = "", model: str = "", user: User = Depends(rol
 
 @router.get("/runs")
 def runs(user: User = Depends(role("hr", "union")), session: Session = Depends(db)) -> list[dict]:
-    return [_run_json(r) for r in views.runs(session)]
+    """Every run with its season label (draft, published, stale, superseded) and whether it is lawful."""
+    records = views.runs(session)
+    labels = season.run_labels(session, records)
+    return [{**_run_json(r), "label": labels[r.id].status, "lawful": labels[r.id].lawful} for r in records]
 
 
 @router.post("/runs", status_code=202)
@@ -101,11 +117,110 @@ def run(run_id: int, user: User = Depends(role("hr", "union")), session: Session
 
 @router.post("/runs/{run_id}/publish")
 def publish(run_id: int, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    """Publish a round: its placements become offers.  422 if the checker finds violations, 409 if the run is
+    stale, already published or not finished."""
     try:
-        record, newly = publish_run(session, run_id, user.username)
-    except (PoolChanged, ValueError) as exc:
+        record, offers = season.publish(session, run_id, user.username)
+    except season.UnlawfulRun as exc:
+        raise HTTPException(422, str(exc)) from None
+    except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
-    return {**_run_json(record), "newly_published": newly}
+    return {**_run_json(record), "label": "published", "offers": len(offers),
+            "deadline": offers[0].deadline if offers else None}
+
+
+# -- the season (HR) ------------------------------------------------------------------------------------------
+
+class Answer(BaseModel):
+    answer: Literal["accept", "decline", "refuse"] = Field(description="refuse: a forced placement (the teacher "
+                                                                       "leaves the pool)")
+
+
+class PhaseChange(BaseModel):
+    to: str | None = Field(None, description="the phase to move to; default the next one (never back)")
+
+
+class SeasonSettings(BaseModel):
+    response_days: int | None = None
+    unanswered: Literal["lapsed", "accepted"] | None = None
+    forced_placement: Literal["any_round", "final_phase"] | None = None
+
+
+class NewVacancy(BaseModel):
+    vacancy_id: str
+    school_id: str
+    certification: str
+    fte: float = 1.0
+
+
+class NewTeacher(BaseModel):
+    teacher_id: str
+    name: str
+    certifications: list[str]
+    seniority_date: date
+    salary: int
+    status: str
+    must_place: bool = False
+    return_rights: bool = False
+    former_school_id: str | None = None
+    current_school_id: str | None = None
+
+
+def _season_call(action):
+    """A refused season action is 409 with the reason (nothing changed); a bad value 422."""
+    try:
+        return action()
+    except season.SeasonError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/season")
+def season_state(user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    season.lapse_due(session)
+    return season.state(session).as_dict()
+
+
+@router.post("/season/advance")
+def season_advance(body: PhaseChange, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    row = _season_call(lambda: season.advance_phase(session, body.to, user.username))
+    return {"phase": row.phase}
+
+
+@router.put("/season/settings")
+def season_settings(body: SeasonSettings, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    try:
+        row = season.configure(session, user.username, body.response_days, body.unanswered, body.forced_placement)
+    except season.SeasonError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"response_days": row.response_days, "unanswered": row.unanswered,
+            "forced_placement": row.forced_placement, "phase": row.phase}
+
+
+@router.get("/teachers/{teacher_id}/offers")
+def teacher_offers(teacher_id: str, user: User = Depends(role("hr")), session: Session = Depends(db)) -> list[dict]:
+    return [o.model_dump(mode="json") for o in season.offers_for_teacher(session, teacher_id)]
+
+
+@router.post("/teachers/{teacher_id}/answer")
+def answer(teacher_id: str, body: Answer, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    """HR answers a teacher's pending offer on their behalf."""
+    offer = _season_call(lambda: season.respond(session, teacher_id, body.answer, user.username))
+    return offer.model_dump(mode="json")
+
+
+@router.post("/vacancies", status_code=201)
+def new_vacancy(body: NewVacancy, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    add_vacancy(session, Vacancy(body.vacancy_id, body.school_id, body.certification, body.fte), user.username)
+    return body.model_dump()
+
+
+@router.post("/teachers", status_code=201)
+def new_teacher(body: NewTeacher, user: User = Depends(role("hr")), session: Session = Depends(db)) -> dict:
+    """Register a teacher in the pool."""
+    add_teacher(session, Teacher(body.teacher_id, body.name, tuple(sorted(body.certifications)), body.seniority_date,
+                                 body.salary, body.status, body.must_place, body.return_rights,  # type: ignore[arg-type]
+                                 body.former_school_id, body.current_school_id), user.username)
+    return body.model_dump(mode="json")
 
 
 @router.get("/runs/{run_id}/audit")

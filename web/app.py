@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
-
-import logging
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,11 +17,15 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from sqlalchemy.exc import DataError, OperationalError
+
 from staffing.db import database_url
 from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
 from staffing.services import NotFound, StaleVersion
+from staffing.settings import Settings
 from staffing.validation import ValidationError
 from web.deps import NotSignedIn
+from web.security import BadInput, CsrfRefused, SecurityHeaders, csrf_field, csrf_value, protect
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -31,26 +34,39 @@ templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
 templates.env.globals["waiting_for_solver"] = waiting_for_solver
 templates.env.globals["seconds_since_start"] = seconds_since_start
 templates.env.globals["search_mode"] = search_mode
+templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["csrf_token"] = csrf_value
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(url: str | None = None, report_dir: str | Path | None = None) -> FastAPI:
-    from web import api, pages
+def create_app(url: str | None = None, report_dir: str | Path | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """The web app; ``settings`` default to the environment's (:class:`staffing.settings.Settings`)."""
+    from web import api, excessing, pages, teacher_portal
 
-    app = FastAPI(title="Teacher staffing and placement", version="0.1.0", docs_url=None, redoc_url=None,
-                  description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login.")
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
+                  description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login; "
+                              "send the csrf_token it returns as the X-CSRF-Token header on every POST and PUT.",
+                  dependencies=[Depends(protect)], docs_url=None, redoc_url=None)
     app.state.database_url = url or database_url()
     app.state.report_dir = Path(report_dir or os.environ.get("STAFFING_REPORT_DIR", "reports"))
-    secret = os.environ.get("STAFFING_SECRET_KEY") or secrets.token_urlsafe(32)
-    app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
-                       session_cookie="staffing_session")
+    app.state.settings = settings
+    secret = settings.secret_key or secrets.token_urlsafe(32)
+    # the cookie holds only the server-side session's token and the CSRF token; it lives no longer than a session
+    app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=settings.https,
+                       session_cookie="staffing_session", max_age=settings.session_max_hours * 3600)
+    app.add_middleware(SecurityHeaders, https=settings.https)
     _mount_docs(app)  # before /static, whose mount would otherwise answer /static/swagger/...
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    for module in (excessing, teacher_portal):
+        app.include_router(module.pages)
+        app.include_router(module.api)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -70,6 +86,35 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None) -> 
     @app.exception_handler(StaleVersion)
     async def stale(request: Request, exc: StaleVersion) -> Response:
         return await _error(request, 409, str(exc))
+
+    @app.exception_handler(CsrfRefused)
+    async def forged(request: Request, exc: CsrfRefused) -> Response:
+        if request.url.path == "/login" and not _wants_json(request):  # an expired sign-in form: show a fresh one
+            request.session.pop("csrf", None)
+            return templates.TemplateResponse(request, "login.html", {"user": None, "next": "/", "demo_users": 0,
+                                               "production": settings.production, "error": str(exc)},
+                                              status_code=403)
+        return await _error(request, 403, str(exc))
+
+    @app.exception_handler(BadInput)
+    async def bad_input(request: Request, exc: BadInput) -> Response:
+        return await _error(request, 422, str(exc))
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> Response:
+        return await _error(request, 404, "no such record (the number is out of range)")
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        return await _error(request, 422, "a value is out of range or not allowed; nothing was changed")
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> Response:
+        log.warning("database busy or unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+        response = await _error(request, 503, "the database is busy (another program is writing to it) or "
+                                              "unreachable; nothing was changed: try again in a moment")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -110,16 +155,16 @@ async def _error(request: Request, status: int, message: str) -> Response:
 
 def _signed_in(request: Request):
     """The signed-in user for the error page's navigation, or None (never an error of its own)."""
-    from web.deps import User
     from staffing.db import session_scope
-    from staffing.db_models import UserRow
+    from staffing.sessions import resolve
+    from web.deps import User
 
     try:
-        username = request.session.get("user") if "session" in request.scope else None
-        if not username:
+        token = request.session.get("sid") if "session" in request.scope else None
+        if not token:
             return None
         with session_scope(request.app.state.database_url) as session:
-            row = session.get(UserRow, username)
-            return User(row.username, row.role, row.school_id, row.display_name) if row else None
+            row = resolve(session, token, request.app.state.settings)
+            return User(row.username, row.role, row.school_id, row.display_name, row.teacher_id) if row else None
     except Exception:  # the error page must render even when the database is the problem
         return None

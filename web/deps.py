@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from staffing.db import session_scope
-from staffing.db_models import UserRow
+from staffing.sessions import end_session, open_session, resolve
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class User:
     role: str
     school_id: str | None
     display_name: str
+    teacher_id: str | None = None  # the one teacher record a teacher user may read and change
 
 
 class NotSignedIn(Exception):
@@ -30,11 +31,12 @@ def db(request: Request) -> Iterator[Session]:
 
 
 def current_user(request: Request, session: Session = Depends(db)) -> User:
-    username = request.session.get("user")
-    row = session.get(UserRow, username) if username else None
+    """The user of this request's server-side session (ended, expired or unknown: not signed in)."""
+    row = resolve(session, request.session.get("sid"), request.app.state.settings)
     if row is None:
+        session.commit()  # an expired session found here is deleted even though the request is refused
         raise NotSignedIn()
-    return User(row.username, row.role, row.school_id, row.display_name)
+    return User(row.username, row.role, row.school_id, row.display_name, row.teacher_id)
 
 
 def role(*allowed: str):
@@ -67,3 +69,33 @@ def school_reader(school_id: str, user: User = Depends(role("hr", "principal", "
 def school_voter(school_id: str, user: User = Depends(role("principal", "committee"))) -> User:
     """Cast a ballot: the school's principal and committee members (HR does not vote)."""
     return _own_school(school_id, user)
+
+
+def begin_session(request: Request, session: Session, username: str) -> str:
+    """Sign ``username`` in: a fresh server-side session and a fresh CSRF token (nothing carried over from
+    before sign-in, so a planted cookie cannot be promoted).  Returns the new CSRF token."""
+    from web.security import client_address, csrf_token
+
+    request.session.clear()
+    request.session["sid"] = open_session(session, username, client_address(request))
+    return csrf_token(request)
+
+
+def finish_session(request: Request, session: Session) -> None:
+    """Sign out: the server-side session ends, so a copy of the cookie is worthless."""
+    end_session(session, request.session.get("sid"))
+    request.session.clear()
+
+
+def roster_reader(school_id: str, user: User = Depends(role("hr", "principal", "union"))) -> User:
+    """Read a school's roster and seniority lists: HR and the union anywhere, a principal only their own."""
+    if user.role == "union":
+        return user
+    return _own_school(school_id, user)
+
+
+def own_teacher(user: User = Depends(role("teacher"))) -> User:
+    """A teacher user, tied to their one teacher record (a teacher user without one reads nothing)."""
+    if not user.teacher_id:
+        raise HTTPException(403, "this sign-in is not tied to a teacher record")
+    return user

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from staffing.csvsafe import safe_cell
+
 PER_PAGE = 50
 MAX_PER_PAGE = 500
 
@@ -131,8 +133,5 @@ def csv_response(rows: Iterable[Any], columns: Sequence[Column], filename: str,
 
 
 def _safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """None as an empty cell; text a spreadsheet would run as a formula neutralised (staffing.csvsafe)."""
+    return "" if value is None else safe_cell(value)

@@ -16,15 +16,36 @@ from sqlmodel import Session, select
 
 from solver.audit import AUDIT_COLUMNS
 from solver.policy import SCENARIOS
+from sqlalchemy import func
+
+from staffing import season
 from staffing.db_models import UserRow
-from staffing.domain import Interview
-from staffing.runs import PoolChanged, get_run, publish_run, search_mode
-from staffing.services import adopt_committee_decision, move_in_ballot, move_in_ranking, record_interview
-from staffing.validation import ValidationError, parse_date
+from staffing.domain import STATUSES, Interview, Teacher, Vacancy
+from staffing.runs import get_run, search_mode
+from staffing.services import (
+    NotFound,
+    add_teacher,
+    add_vacancy,
+    adopt_committee_decision,
+    move_in_ballot,
+    move_in_ranking,
+    record_interview,
+)
+from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
 from web.app import templates
-from web.auth import authenticate
-from web.deps import User, current_user, db, role, school_access, school_reader, school_voter
+from web.auth import change_password, sign_in
+from web.deps import (
+    User,
+    begin_session,
+    current_user,
+    db,
+    finish_session,
+    role,
+    school_access,
+    school_reader,
+    school_voter,
+)
 from web.listing import Column, csv_response, listing, wants_csv
 from web.names import Names, label, spell
 from web.review import (
@@ -36,6 +57,7 @@ from web.review import (
     unfilled_vacancies,
     violations_by_rule,
 )
+from web.security import client_address
 from web.runner import report_file, start_in_background, start_tradeoffs, tradeoff_state
 
 router = APIRouter(include_in_schema=False)
@@ -47,31 +69,61 @@ def render(request: Request, name: str, user: User | None, status: int = 200, **
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 
 
+def login_page(request: Request, session: Session, next: str, error: str | None, status: int = 200) -> HTMLResponse:
+    """The sign-in form, warning when the server has demo accounts (shared, published passwords)."""
+    demo = session.exec(select(func.count()).select_from(UserRow).where(UserRow.demo)).one()
+    return render(request, "login.html", None, status=status, next=next, error=error, demo_users=demo,
+                  production=request.app.state.settings.production)
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", None, next=next, error=None)
+def login_form(request: Request, next: str = "/", session: Session = Depends(db)) -> HTMLResponse:
+    return login_page(request, session, next, None)
 
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/", session: Session = Depends(db)) -> Response:
-    user = authenticate(session, username.strip(), password)
-    if user is None:
-        return render(request, "login.html", None, status=401, next=next, error="Unknown user or wrong password.")
-    request.session["user"] = user.username
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    user, why = sign_in(session, username.strip(), password, client_address(request), request.app.state.settings)
+    if user is None:  # returned, not raised, so the failure counted for throttling is committed
+        return login_page(request, session, next, why, status=429 if why.startswith("Too many") else 401)
+    begin_session(request, session, user.username)
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: Session = Depends(db)) -> Response:
+    finish_session(request, session)
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+    return render(request, "password.html", user, error=None, message=None)
+
+
+@router.post("/account/password")
+def password_change(request: Request, current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
+                    confirm: Annotated[str, Form()] = "", user: User = Depends(current_user),
+                    session: Session = Depends(db)) -> HTMLResponse:
+    """Change one's own password; every other session of the account ends (a stolen cookie stops working)."""
+    if new != confirm:
+        return render(request, "password.html", user, status=422, error="The two new passwords differ.", message=None)
+    try:
+        change_password(session, user.username, current, new, user.username, keep_session=request.session.get("sid"))
+    except ValidationError as exc:
+        session.rollback()
+        return render(request, "password.html", user, status=422, message=None,
+                      error="; ".join(f"{p.field} {p.message}" for p in exc.problems))
+    return render(request, "password.html", user, error=None,
+                  message="Password changed. Your sessions on other browsers and devices were ended.")
 
 
 @router.get("/")
 def home(user: User = Depends(current_user)) -> Response:
-    target = {"hr": "/hr", "union": "/audit"}.get(user.role, f"/schools/{user.school_id}")  # principal, committee
+    target = {"hr": "/hr", "union": "/audit", "teacher": "/me"}.get(user.role,
+                                                                     f"/schools/{user.school_id}")  # principal, committee
     return RedirectResponse(target, status_code=303)
 
 
@@ -114,7 +166,8 @@ def hr_dashboard(request: Request, status: str = "", certification: str = "", re
                   regions=sorted({r.region for r in everyone if r.region}),
                   certifications=sorted(names.certifications.items(), key=lambda kv: kv[1]),
                   open_vacancies=sum(1 for v in views.vacancies(session) if v["status"] == "open"),
-                  runs=views.runs(session)[:5])
+                  runs=(recent := views.runs(session)[:5]), labels=season.run_labels(session, recent),
+                  season=season.state(session))
 
 
 VACANCY_COLUMNS = (Column("vacancy_id", "Vacancy"), Column("school", "School"), Column("model_name", "School model"),
@@ -158,11 +211,15 @@ RUN_COLUMNS = (Column("id", "Run"), Column("created_at", "When"), Column("create
 
 
 def _run_rows(session: Session) -> list[dict]:
+    """Every run with its figures and its season label (draft, published, stale, superseded; lawful or not)."""
     out = []
-    for r in views.runs(session):
+    runs = views.runs(session)
+    labels = season.run_labels(session, runs)
+    for r in runs:
         f = json.loads(r.figures_json or "{}")
         out.append({"id": r.id, "created_at": r.created_at.strftime("%Y-%m-%d %H:%M"), "created_by": r.created_by,
-                    "scenario": r.scenario, "solver": r.solver_version, "search": search_mode(r), "status": r.status,
+                    "scenario": r.scenario, "solver": r.solver_version, "search": search_mode(r), "status": labels[r.id].text,  # type: ignore[index]
+                    "label": labels[r.id].status,  # type: ignore[index]
                     "placed": f.get("placed"), "must_place": (f"{f['must_place_placed']}/{f['must_place_total']}"
                                                               if "must_place_total" in f else ""),
                     "violations": f.get("rule_violations"), "published_by": r.published_by or ""})
@@ -220,10 +277,14 @@ def _placement_rows(session: Session, run_id: int, names: Names, school_id: str 
 
 
 def _run_page(request: Request, run_id: int, user: User, session: Session, message: str | None = None,
-              school: str = "", kind: str = "", teacher: str = "") -> Response:
+              school: str = "", kind: str = "", teacher: str = "", status: int = 200) -> Response:
+    """The run page, leading with its decisions; its season label (draft, published, stale, superseded; lawful
+    or not) says whether it may be published."""
     run = get_run(session, run_id)
     names = Names.load(session)
     context: dict = {"run": run, "figures": views.run_figures(run), "names": names, "message": message,
+                     "label": season.run_labels(session, [run])[run.id],  # type: ignore[index]
+                     "settings": season.settings(session),
                      "filters": {"school": school, "kind": kind, "teacher": teacher}, "kinds": KINDS}
     if run.status == "done":
         school_id = names.resolve_school(school)
@@ -253,13 +314,13 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
             empty_posts=sum(1 for v in r.violations if v.rule == "R-SENIORITY" and v.detail.startswith("left empty")),
             violations=listing(request, "violations", violations, VIOLATION_COLUMNS, default_sort="rule", prefix="v_"),
             schools=sorted(names.schools.items(), key=lambda kv: kv[1]))
-    return render(request, "hr_run.html", user, **context)
+    return render(request, "hr_run.html", user, status=status, **context)
 
 
 @router.get("/hr/runs/{run_id}")
-def hr_run(request: Request, run_id: int, school: str = "", kind: str = "", teacher: str = "", user: User = HR,
-           session: Session = Depends(db)) -> Response:
-    return _run_page(request, run_id, user, session, school=school, kind=kind, teacher=teacher)
+def hr_run(request: Request, run_id: int, school: str = "", school_id: str = "", kind: str = "", teacher: str = "",
+           user: User = HR, session: Session = Depends(db)) -> Response:
+    return _run_page(request, run_id, user, session, school=school or school_id, kind=kind, teacher=teacher)
 
 
 @router.get("/hr/runs/{run_id}/status")
@@ -272,19 +333,120 @@ def hr_run_status(request: Request, run_id: int, user: User = HR, session: Sessi
 
 
 @router.post("/hr/runs/{run_id}/publish")
-def hr_publish(request: Request, run_id: int, user: User = HR, session: Session = Depends(db)) -> Response:
+def hr_publish(request: Request, run_id: int, confirm: Annotated[str, Form()] = "", user: User = HR,
+               session: Session = Depends(db)) -> Response:
+    """Publish after HR confirmed; a refusal (stale, unlawful, already published) is an inline message."""
+    if confirm != "yes":
+        return _run_page(request, run_id, user, session, "Not published: tick the box to confirm that these "
+                        "placements become offers to the teachers.", status=422)
     try:
-        run, newly = publish_run(session, run_id, user.username)
-        message = "Published." if newly else f"Already published by {run.published_by}."
-    except (PoolChanged, ValueError) as exc:
-        message = f"Not published: {exc}"
-    return _run_page(request, run_id, user, session, message=message)
+        run, offers = season.publish(session, run_id, user.username)
+    except season.UnlawfulRun as exc:
+        session.rollback()
+        return _run_page(request, run_id, user, session, f"Not published: {exc}", status=422)
+    except ValueError as exc:
+        session.rollback()
+        return _run_page(request, run_id, user, session, f"Not published: {exc}", status=409)
+    return _run_page(request, run_id, user, session, f"Published: {len(offers)} offer(s) sent, to be answered by "
+                    f"{offers[0].deadline:%Y-%m-%d}." if offers else "Published: this round placed no one.")
 
 
 MOVED_COLUMNS = (Column("teacher", "Teacher"), Column("teacher_id", "Id"), Column("a_school", "Run A: school"),
                  Column("a_kind", "Run A: kind"), Column("b_school", "Run B: school"), Column("b_kind", "Run B: kind"))
 MOVED_CSV = MOVED_COLUMNS + (Column("a_school_id", "a school id"), Column("a_vacancy_id", "a vacancy"),
                              Column("b_school_id", "b school id"), Column("b_vacancy_id", "b vacancy"))
+
+
+# -- the season ---------------------------------------------------------------------------------------------
+
+def season_page(request: Request, user: User, session: Session, message: str | None = None,
+                error: str | None = None, status: int = 200) -> HTMLResponse:
+    season.lapse_due(session)
+    return render(request, "hr_season.html", user, status=status, state=season.state(session),
+                  phases=season.PHASES, message=message, error=error, statuses=STATUSES,
+                  schools=views.school_ids(session), certifications=views.certification_codes(session))
+
+
+def season_action(request: Request, user: User, session: Session, action: Callable[[], str]) -> HTMLResponse:
+    """Run one HR season action; a refusal or bad input is an inline message (422, 404 or 409) and writes
+    nothing."""
+    try:
+        message = action()
+    except ValidationError as exc:
+        session.rollback()
+        return season_page(request, user, session, error="; ".join(str(p) for p in exc.problems), status=422)
+    except NotFound as exc:
+        session.rollback()
+        return season_page(request, user, session, error=str(exc), status=404)
+    except ValueError as exc:
+        session.rollback()
+        return season_page(request, user, session, error=str(exc), status=409 if isinstance(exc, season.SeasonError)
+                           else 422)
+    return season_page(request, user, session, message=message)
+
+
+@router.get("/hr/season")
+def hr_season(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    return season_page(request, user, session)
+
+
+@router.post("/hr/season/advance")
+def hr_season_advance(request: Request, to: Annotated[str, Form()] = "", user: User = HR,
+                      session: Session = Depends(db)) -> HTMLResponse:
+    return season_action(request, user, session,
+                         lambda: f"The season is now in phase {season.advance_phase(session, to or None, user.username).phase}.")
+
+
+@router.post("/hr/season/settings")
+def hr_season_settings(request: Request, response_days: Annotated[str, Form()] = "",
+                       unanswered: Annotated[str, Form()] = "", forced_placement: Annotated[str, Form()] = "",
+                       user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    def change() -> str:
+        days = parse_int(response_days) if response_days.strip() else None
+        season.configure(session, user.username, days, unanswered or None, forced_placement or None)
+        return "Season settings saved."
+    return season_action(request, user, session, change)
+
+
+@router.post("/hr/season/respond")
+def hr_season_respond(request: Request, teacher_id: Annotated[str, Form()] = "", answer: Annotated[str, Form()] = "",
+                      user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    """HR answers an offer on the teacher's behalf (recorded as HR's answer in the audit trail)."""
+    def answer_it() -> str:
+        offer = season.respond(session, teacher_id.strip(), answer, user.username)
+        chain = f" Their former post is now open vacancy {offer.vacated_vacancy_id}." if offer.vacated_vacancy_id else ""
+        return f"{offer.teacher_id}: offer of {offer.vacancy_id} {offer.status}.{chain}"
+    return season_action(request, user, session, answer_it)
+
+
+@router.post("/hr/season/vacancies")
+def hr_season_add_vacancy(request: Request, vacancy_id: Annotated[str, Form()] = "",
+                          school_id: Annotated[str, Form()] = "", certification: Annotated[str, Form()] = "",
+                          fte: Annotated[str, Form()] = "1.0", user: User = HR,
+                          session: Session = Depends(db)) -> HTMLResponse:
+    def add() -> str:
+        add_vacancy(session, Vacancy(vacancy_id.strip(), school_id.strip(), certification.strip(),
+                                     parse_float(fte)), user.username)
+        return f"Vacancy {vacancy_id.strip()} added: open for the next round."
+    return season_action(request, user, session, add)
+
+
+@router.post("/hr/season/teachers")
+def hr_season_add_teacher(request: Request, teacher_id: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                          certifications: Annotated[str, Form()] = "", seniority_date: Annotated[str, Form()] = "",
+                          salary: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
+                          must_place: Annotated[str, Form()] = "", return_rights: Annotated[str, Form()] = "",
+                          former_school_id: Annotated[str, Form()] = "", current_school_id: Annotated[str, Form()] = "",
+                          user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+    """Register a teacher in the pool (the same checks as the bundle importer)."""
+    def add() -> str:
+        certs = tuple(sorted(c.strip() for c in certifications.replace(",", ";").split(";") if c.strip()))
+        add_teacher(session, Teacher(teacher_id.strip(), name.strip(), certs, parse_date(seniority_date),
+                                     parse_int(salary), status, bool(must_place), bool(return_rights),  # type: ignore[arg-type]
+                                     former_school_id.strip() or None, current_school_id.strip() or None),
+                    user.username)
+        return f"Teacher {teacher_id.strip()} registered in the pool."
+    return season_action(request, user, session, add)
 
 
 @router.get("/hr/compare")
@@ -294,7 +456,8 @@ def hr_compare(request: Request, a: int | None = None, b: int | None = None, use
     done = [r for r in views.runs(session) if r.status == "done"]
     if a is None and b is None and len(done) >= 2:
         a, b = done[1].id, done[0].id
-    context: dict = {"runs": done, "a": a, "b": b, "rows": [], "page": None, "error": None}
+    context: dict = {"runs": done, "a": a, "b": b, "rows": [], "page": None, "error": None,
+                     "labels": season.run_labels(session, done)}
     if a is not None and b is not None:
         if a == b:
             context["error"] = "Choose two different runs: a run compared with itself shows no difference."
@@ -362,8 +525,9 @@ CANDIDATE_COLUMNS = (Column("name", "Teacher"), Column("teacher_id", "Id"), Colu
 
 
 SCHOOL_PLACEMENT_COLUMNS = (Column("teacher", "Teacher"), Column("vacancy_id", "Vacancy"),
-                            Column("certification", "Subject"), Column("kind", "Kind"),
-                            Column("reason", "Why this teacher is here", sortable=False), Column("teacher_id", "teacher id"))
+                            Column("certification", "Subject"), Column("kind", "Kind"), Column("status", "Offer"),
+                            Column("run_id", "Round"), Column("reason", "Why this teacher is here", sortable=False),
+                            Column("teacher_id", "teacher id"))
 
 
 @router.get("/schools/{school_id}")
@@ -372,9 +536,9 @@ def school_page(request: Request, school_id: str, user: User = Depends(school_re
     names = Names.load(session)
     data = views.school(session, school_id)
     subject = {v["vacancy_id"]: names.certification(v["certification"]) for v in data["vacancies"]}
-    rows = [{"teacher": names.teacher(p.teacher_id), "teacher_id": p.teacher_id, "vacancy_id": p.vacancy_id,
-             "certification": subject.get(p.vacancy_id or "", ""), "kind": p.kind, "reason": spell(p.reason, names)}
-            for p in data["placements"]]
+    # the offers of published rounds only: a draft run is HR's working copy until published
+    rows = [{**p, "teacher": names.teacher(p["teacher_id"]), "certification": subject.get(p["vacancy_id"] or "", ""),
+             "reason": spell(p["reason"], names)} for p in data["placements"]]
     if wants_csv(request, "placements"):
         return csv_response(rows, SCHOOL_PLACEMENT_COLUMNS, f"placements-{school_id}.csv")
     return render(request, "school.html", user, names=names, rule_names=RULE_NAMES,
@@ -484,7 +648,8 @@ REASONS = (("VIOLATION", "violations only"), ("not ranked", "not ranked by a mut
 
 def _done_run(session: Session, run: int | None):
     done = [r for r in views.runs(session) if r.status == "done"]
-    record = get_run(session, run) if run else (done[0] if done else None)
+    # opens on the latest published round: a draft is HR's working copy, not the district's decision
+    record = get_run(session, run) if run else (season.latest_published(session) or (done[0] if done else None))
     return done, record
 
 
@@ -529,6 +694,7 @@ def audit_page(request: Request, run: int | None = None, school: str = "", schoo
     names = Names.load(session)
     school, teacher = school or school_id, teacher or teacher_id
     context: dict = {"runs": done, "run": record, "names": names, "reasons": REASONS,
+                     "labels": season.run_labels(session, done),
                      "filters": {"school": school, "certification": certification, "reason": reason,
                                  "teacher": teacher, "noise": noise},
                      "schools": sorted(names.schools.items(), key=lambda kv: kv[1]),
@@ -582,7 +748,8 @@ def seniority_list(request: Request, certification: str = "", run: int | None = 
                             f"seniority-{code}.csv")
     return render(request, "seniority.html", user, page=listing(request, "seniority", rows, SENIORITY_COLUMNS,
                                                                 default_sort="position"),
-                  certifications=certs, code=code, names=names, runs=done, run=record)
+                  certifications=certs, code=code, names=names, runs=done, run=record,
+                  labels=season.run_labels(session, done))
 
 
 LEDGER_COLUMNS = (Column("teacher", "Holder"), Column("teacher_id", "Id"), Column("former_school", "Former school"),
@@ -597,7 +764,8 @@ def return_rights(request: Request, run: int | None = None, status: str = "", us
     """Every return-right holder in a run: honoured (where), not honoured (why) or not applicable (why)."""
     names = Names.load(session)
     done, record = _done_run(session, run)
-    context: dict = {"runs": done, "run": record, "names": names, "chosen": status}
+    context: dict = {"runs": done, "run": record, "names": names, "chosen": status,
+                     "labels": season.run_labels(session, done)}
     if record is not None:
         every = [{**x, "why": spell(x["why"], names)} for x in return_rights_ledger(review(session, record))]
         rows = [x for x in every if not status or x["status"] == status]

@@ -79,7 +79,9 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
     for v in sorted(r.district.vacancies.values(), key=lambda v: v.vacancy_id):
         if v.vacancy_id in filled:
             continue
-        group = r.inst.vacancy_group[v.vacancy_id]
+        group = r.inst.vacancy_group.get(v.vacancy_id)
+        if group is None:
+            continue  # outside the district pool (an independent charter's post): the run's figures count these
         rules = group.rules
         subject = r.district.certifications[v.certification].name if v.certification in r.district.certifications \
             else v.certification

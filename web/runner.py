@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -9,6 +10,7 @@ import re
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from staffing.runs import (
     fail_run,
     get_run,
     note_progress,
+    process_gone,
     solve_run,
     start_run,
     store_result,
@@ -168,9 +171,34 @@ class ProgressNotes:
             log.warning("placement run %s: could not record its progress", self.run_id, exc_info=True)
 
 
+def watch_parent(on_orphaned: Callable[[], None], every: float = 1.0) -> None:
+    """In a child process: when the server that started it dies (the child is re-parented), call
+    ``on_orphaned`` and end the child, so no solver keeps running outside the server's one-at-a-time limit."""
+    if multiprocessing.parent_process() is None:  # not a child (a test calling the work directly)
+        return
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                try:
+                    on_orphaned()
+                finally:
+                    os._exit(3)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def solve_and_store(url: str, run_id: int) -> None:
     """The child's work: read the run, solve with no transaction open (a long solve must not hold locks), store
     the result; a Python error fails the run with its message."""
+    def orphaned() -> None:
+        with session_scope(url) as session:
+            fail_run(session, run_id, "the web server that started this run stopped while it was solving; nothing "
+                                      "was placed: start the run again")
+
+    watch_parent(orphaned)
     try:
         with session_scope(url) as session:
             run = get_run(session, run_id)
@@ -199,10 +227,17 @@ def tradeoff_state(report_dir: Path) -> dict[str, object]:
             "placed", "unplaced", "reserve_cost", "must_place_placed", "forced", "committee_top_share_autonomous",
             "teacher_satisfaction", "seniority_overrides")]
         table = frame[keep].round(3)
-    error = (report_dir / "error.txt").read_text() if (report_dir / "error.txt").exists() else None
     running = (report_dir / "running").exists()
+    if running and _marker_process_gone(report_dir / "running"):
+        (report_dir / "error.txt").write_text("the analysis was interrupted: the server process running it ended "
+                                              "(killed, crashed or restarted); no report was written, start it again")
+        (report_dir / "running").unlink(missing_ok=True)
+        (report_dir / "progress.txt").unlink(missing_ok=True)
+        running = False
+    error = (report_dir / "error.txt").read_text() if (report_dir / "error.txt").exists() else None
     step = report_dir / "progress.txt"
-    return {"running": running, "ready": summary.exists(), "table": table, "error": error,
+    charts = sorted(p.name for p in current.glob("*.svg")) if current.is_dir() else []  # whatever the report drew
+    return {"running": running, "ready": summary.exists(), "table": table, "error": error, "charts": charts,
             "progress": step.read_text() if running and step.exists() else None}
 
 
@@ -211,8 +246,17 @@ def start_tradeoffs(url: str, report_dir: Path, background: BackgroundTasks, act
     marker = report_dir / "running"
     if marker.exists():
         return  # one analysis at a time; the page is already polling it
-    marker.write_text(actor)
+    # names this server's process, so an analysis it can no longer finish is seen as interrupted, not running
+    marker.write_text(json.dumps({"process": this_process(), "actor": actor}))
     background.add_task(tradeoffs_in_child, url, report_dir)
+
+
+def _marker_process_gone(marker: Path) -> bool:
+    try:
+        process = json.loads(marker.read_text()).get("process")
+    except (OSError, ValueError, AttributeError):  # a marker from before processes were recorded, or half-written
+        return False
+    return process_gone(process)
 
 
 def tradeoffs_in_child(url: str, report_dir: Path, target: Callable[[str, Path], None] | None = None) -> None:
@@ -231,6 +275,14 @@ def compute_tradeoffs(url: str, report_dir: Path) -> None:
 
     fresh, current = report_dir / "next", report_dir / "current"
     step = report_dir / "progress.txt"
+
+    def orphaned() -> None:
+        (report_dir / "error.txt").write_text("the web server that started the analysis stopped; no report was "
+                                              "written, start it again")
+        (report_dir / "running").unlink(missing_ok=True)
+        step.unlink(missing_ok=True)
+
+    watch_parent(orphaned)
     try:
         (report_dir / "error.txt").unlink(missing_ok=True)
         with session_scope(url) as session:

@@ -12,21 +12,24 @@ from sqlmodel import Session, select
 
 from solver.audit import AuditRow
 from staffing.db_models import (
+    CertificationRow,
     CommitteeMemberRow,
     InterviewRow,
+    OfferRow,
     Placement,
     PlacementRun,
     PoolEntry,
     RankingRow,
-    SchoolModelRule,
     SchoolRow,
     TeacherPreferenceRow,
     TeacherRow,
     VacancyRow,
 )
-from staffing.runs import audit_run, describe_gap, proven_gaps, replay_caveat
+from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven_gaps, replay_caveat
 from staffing.committee import NoDecision
-from staffing.services import NotFound, ballots, committee_decision
+from staffing.rules import WAIVERS, committee_composition_problems
+from staffing.season import latest_published
+from staffing.services import NotFound, ballots, committee_decision, school_rules_in_db
 
 
 @dataclass
@@ -65,8 +68,8 @@ def all_pool(session: Session) -> list[PoolRow]:
     rows = []
     for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
                                  .order_by(TeacherRow.teacher_id)):
-        if entry.placed_vacancy_id:
-            continue
+        if entry.placed_vacancy_id or entry.status == "employed":
+            continue  # placed by a published run, or on a school's roster
         home = schools.get(t.former_school_id or t.current_school_id or "")
         rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
                             entry.status, entry.must_place, entry.return_rights, t.former_school_id,
@@ -103,14 +106,15 @@ def vacancies(session: Session, school_id: str = "", certification: str = "", mo
 
 
 def committees(session: Session) -> list[dict]:
-    rows = session.exec(select(CommitteeMemberRow, SchoolRow, SchoolModelRule)
+    rows = session.exec(select(CommitteeMemberRow, SchoolRow)
                         .join(SchoolRow, SchoolRow.school_id == CommitteeMemberRow.school_id)
-                        .join(SchoolModelRule, SchoolModelRule.model == SchoolRow.model)
                         .order_by(CommitteeMemberRow.school_id, CommitteeMemberRow.id)).all()
     by_school: dict[str, dict] = {}
-    for member, school, rules in rows:
+    for member, school in rows:
+        if school.school_id not in by_school:
+            rule = school_rules_in_db(session, school.school_id).committee_rule
         entry = by_school.setdefault(school.school_id, {"school_id": school.school_id, "school": school.name,
-                                                        "model": school.model, "rule": rules.committee_rule,
+                                                        "model": school.model, "rule": rule,
                                                         "members": []})
         entry["members"].append(f"{member.member}")
     return list(by_school.values())
@@ -120,23 +124,29 @@ def school(session: Session, school_id: str) -> dict:
     row = session.get(SchoolRow, school_id)
     if row is None:
         raise NotFound(f"school {school_id!r} does not exist")
-    rules = session.get(SchoolModelRule, row.model)
+    rules = school_rules_in_db(session, school_id)  # the model's row, the city's rules and the school's waivers
     members = session.exec(select(CommitteeMemberRow).where(CommitteeMemberRow.school_id == school_id)).all()
-    latest = session.exec(select(PlacementRun).where(PlacementRun.status == "done")
-                          .order_by(PlacementRun.id.desc())).first()  # type: ignore[union-attr]
-    placements = []
-    if latest is not None:
-        placements = session.exec(select(Placement).where(Placement.run_id == latest.id, Placement.school_id == school_id)
-                                  .order_by(Placement.vacancy_id)).all()
     return {"school": row, "rules": rules, "members": members, "vacancies": vacancies(session, school_id=school_id),
-            "run": latest, "placements": placements}
+            "conditional": WAIVERS.get(row.model, {}),
+            "committee_missing": committee_composition_problems(rules, [m.role for m in members]),
+            "run": latest_published(session), "placements": published_placements(session, school_id)}
+
+
+def published_placements(session: Session, school_id: str) -> list[dict]:
+    """What a school's principal may see: the offers of published rounds at this school, with their answers
+    and why each teacher is there (a draft run's placements are HR's until published)."""
+    rows = session.exec(select(OfferRow, Placement).join(
+        Placement, (Placement.run_id == OfferRow.run_id) & (Placement.teacher_id == OfferRow.teacher_id))
+        .where(OfferRow.school_id == school_id).order_by(OfferRow.vacancy_id, OfferRow.id)).all()
+    return [{"vacancy_id": o.vacancy_id, "teacher_id": o.teacher_id, "kind": o.kind, "status": o.status,
+             "run_id": o.run_id, "deadline": o.deadline, "reason": p.reason} for o, p in rows]
 
 
 def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
     v = session.get(VacancyRow, vacancy_id)
     if v is None or v.school_id != school_id:
         raise NotFound(f"vacancy {vacancy_id!r} is not at school {school_id!r}")
-    rules = session.get(SchoolModelRule, session.get(SchoolRow, school_id).model)  # type: ignore[union-attr]
+    rules = school_rules_in_db(session, school_id)
     ranking = [r.teacher_id for r in session.exec(select(RankingRow).where(RankingRow.vacancy_id == vacancy_id)
                                                   .order_by(RankingRow.rank))]
     applicants = {p.teacher_id: p.rank for p in session.exec(select(TeacherPreferenceRow)
@@ -145,7 +155,8 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
     by_id = {c.teacher_id: c for c in candidates}
     interviews = session.exec(select(InterviewRow).where(InterviewRow.vacancy_id == vacancy_id)
                               .order_by(InterviewRow.held_on)).all()
-    interviewed = {i.teacher_id for i in interviews}
+    # R-INTERVIEW counts displaced applicants only
+    interviewed = {i.teacher_id for i in interviews if getattr(by_id.get(i.teacher_id), "status", "") == "displaced"}
     need = rules.min_pool_interviews if rules else 0
     cast = ballots(session, vacancy_id)
     try:
@@ -167,7 +178,16 @@ def vacancy(session: Session, school_id: str, vacancy_id: str) -> dict:
     }
 
 
+def school_ids(session: Session) -> list[str]:
+    return list(session.exec(select(SchoolRow.school_id).order_by(SchoolRow.school_id)))
+
+
+def certification_codes(session: Session) -> list[str]:
+    return list(session.exec(select(CertificationRow.code).order_by(CertificationRow.code)))
+
+
 def runs(session: Session) -> list[PlacementRun]:
+    fail_interrupted_runs(session)  # a run whose process was killed is listed as failed, with why
     return list(session.exec(select(PlacementRun).order_by(PlacementRun.id.desc())))  # type: ignore[union-attr]
 
 
