@@ -57,6 +57,14 @@ def school_route_cases(roles_refused: tuple[str, ...]) -> tuple[tuple[str | None
 
 HR_ONLY_REFUSED = tuple((user, "", "") for user in ("union", "p1", "c1", None))
 RANK = {"teacher_id": "T00100", "action": "add"}
+#: a roster at S0002 (traditional: it excesses MATH by reverse seniority): another school's principal, a committee
+#: member, the union and signed out may not touch it
+ROSTER_REFUSED = (("p1", "S0002", ""), ("c1", "S0002", ""), ("c4a", "S0002", ""), ("union", "S0002", ""),
+                  (None, "S0002", ""))
+NOT_A_TEACHER = tuple((user, "", "") for user in ("hr", "union", "p1", "c1", None))
+NEW_PASSWORD = "a-new-password-long-enough"
+NEW_VACANCY = {"vacancy_id": "VGUARD1", "school_id": "S0002", "certification": "MATH", "fte": "1.0"}
+NEW_TEACHER = {"teacher_id": "TGUARD1", "name": "Guard Teacher", "seniority_date": "2015-08-01", "status": "displaced"}
 SCHOOL = "/schools/{school_id}/vacancies/{vacancy_id}"
 API_SCHOOL = "/api" + SCHOOL
 
@@ -68,7 +76,7 @@ ROUTES: dict[tuple[str, str], Route] = {
                                 allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
     ("POST", "/api/runs"): Route({"time_limit": 5, "method": "teacher_da"}, json=True, allowed=("hr", "", ""),
                                  refused=HR_ONLY_REFUSED),
-    ("POST", "/hr/runs/{run_id}/publish"): Route(allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("POST", "/hr/runs/{run_id}/publish"): Route({"confirm": "yes"}, allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
     ("POST", "/api/runs/{run_id}/publish"): Route(allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
     # the analysis writes report files, not the database: its refusal is checked on the report folder too
     ("POST", "/hr/tradeoffs"): Route(refused=HR_ONLY_REFUSED),
@@ -89,6 +97,41 @@ ROUTES: dict[tuple[str, str], Route] = {
                                            refused=school_route_cases(("hr", "union"))),
     ("POST", API_SCHOOL + "/adopt"): Route(allowed=("p1", OWN_SCHOOL, VICTIM_VACANCY),
                                            refused=school_route_cases(("c1", "union"))),
+    # signing in and out, one's own password
+    ("POST", "/api/logout"): Route(why_public="signing out: ends the caller's own session only"),
+    ("POST", "/account/password"): Route({"current": "wrong-but-long-enough", "new": NEW_PASSWORD,
+                                          "confirm": NEW_PASSWORD}, refused=((None, "", ""),)),
+    # the season: HR only
+    ("POST", "/hr/season/advance"): Route({"to": "interviews"}, allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("POST", "/api/season/advance"): Route({"to": "interviews"}, json=True, allowed=("hr", "", ""),
+                                           refused=HR_ONLY_REFUSED),
+    ("POST", "/hr/season/settings"): Route({"response_days": "9"}, allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("PUT", "/api/season/settings"): Route({"response_days": 9}, json=True, allowed=("hr", "", ""),
+                                           refused=HR_ONLY_REFUSED),
+    ("POST", "/hr/season/vacancies"): Route(NEW_VACANCY, allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("POST", "/api/vacancies"): Route(NEW_VACANCY, json=True, allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("POST", "/hr/season/teachers"): Route({**NEW_TEACHER, "certifications": "MATH", "salary": "61000"},
+                                           allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    ("POST", "/api/teachers"): Route({**NEW_TEACHER, "certifications": ["MATH"], "salary": 61000}, json=True,
+                                     allowed=("hr", "", ""), refused=HR_ONLY_REFUSED),
+    # answering an offer for a teacher (no round is published here: refusals only; tests/test_season*.py answer)
+    ("POST", "/hr/season/respond"): Route({"teacher_id": "T00002", "answer": "accept"}, refused=HR_ONLY_REFUSED),
+    ("POST", "/api/teachers/{teacher_id}/answer"): Route({"answer": "accept"}, json=True, refused=HR_ONLY_REFUSED),
+    ("PUT", "/api/settings/pool/{key}"): Route({"value": "7"}, json=True, allowed=("hr", "", ""),
+                                               refused=HR_ONLY_REFUSED),
+    # a school's roster: HR, or the principal of that school
+    ("POST", "/schools/{school_id}/excess"): Route({"certification": "MATH", "n": "1"}, allowed=("hr", "S0002", ""),
+                                                   refused=ROSTER_REFUSED),
+    ("POST", "/api/schools/{school_id}/excess"): Route({"certification": "MATH", "n": 1}, json=True,
+                                                       allowed=("p2", "S0002", ""), refused=ROSTER_REFUSED),
+    ("POST", "/schools/{school_id}/dismiss"): Route({"teacher_id": "T00106", "reason": "budget"},
+                                                    refused=ROSTER_REFUSED),
+    ("POST", "/api/schools/{school_id}/dismiss"): Route({"teacher_id": "T00106", "reason": "budget"}, json=True,
+                                                        refused=ROSTER_REFUSED),
+    # a teacher's own record: the teacher id comes from the sign-in, so only other roles can be refused here
+    ("POST", "/me/preferences"): Route({"school_id": "S0002", "action": "add"}, refused=NOT_A_TEACHER),
+    ("PUT", "/api/me/preferences"): Route({"school_ids": ["S0002"]}, json=True, refused=NOT_A_TEACHER),
+    ("POST", "/me/offer"): Route({"answer": "accept"}, refused=NOT_A_TEACHER),
 }
 
 
@@ -146,7 +189,7 @@ def dump(url: str) -> dict[str, list[tuple]]:
 
 
 def call(client, method: str, path: str, route: Route, school_id: str, vacancy_id: str):
-    url = path.format(school_id=school_id, vacancy_id=vacancy_id, run_id=1)
+    url = path.format(school_id=school_id, vacancy_id=vacancy_id, run_id=1, teacher_id="T00002", key="max_wishes")
     if route.json:
         return client.request(method, url, json=route.body, follow_redirects=False)
     return client.request(method, url, data=route.body, follow_redirects=False)

@@ -11,6 +11,7 @@ import uvicorn
 
 from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
 from tests.test_web_teachers import build_teacher_template
+from tests.web_support import password_of
 from web.app import create_app
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
@@ -49,7 +50,7 @@ def schools_in_order(page) -> list[str]:
 
 def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  # noqa: F811
     base, run_id = server
-    page = sign_in(browser, base, "t.T00001", "pw-t.T00001")
+    page = sign_in(browser, base, "t.T00001", password_of("t.T00001"))
     assert page.url.endswith("/me")
     before = schools_in_order(page)
     assert len(before) >= 2

@@ -16,7 +16,7 @@ from staffing.db import get_engine, init_db, session_scope
 from staffing.db_models import AuditLog, ExcessNotice, Placement, PoolEntry, TeacherPreferenceRow, TeacherRow
 from staffing.excessing import excess
 from staffing.runs import publish_run, run_placement
-from tests.web_support import client_for, seed_web_db
+from tests.web_support import client_for, password_of, seed_web_db
 from web.app import create_app
 from web.auth import create_user
 
@@ -26,7 +26,7 @@ TEACHERS = ("T00001", "T00003", "T00101")
 
 def build_teacher_template(folder) -> tuple:
     """The web tests' seeded district, an excessing at S0002 (traditional), sign-ins ``t.<teacher id>`` (password
-    ``pw-t.<teacher id>``) and a published round; returns (database path, excessed teacher, run id)."""
+    ``password_of("t.<teacher id>")``) and a published round; returns (database path, excessed teacher, run id)."""
     path = folder / "template.db"
     url = f"sqlite:///{path}"
     init_db(url)
@@ -34,7 +34,7 @@ def build_teacher_template(folder) -> tuple:
     with session_scope(url) as s:
         excessed = excess(s, "S0002", "MATH", 1, actor="hr").notices[0].teacher_id
         for tid in TEACHERS + (excessed,):
-            create_user(s, f"t.{tid}", "pw-t." + tid, "teacher", teacher_id=tid)
+            create_user(s, f"t.{tid}", password_of(f"t.{tid}"), "teacher", teacher_id=tid)
     with session_scope(url) as s:
         run = run_placement(s, Policy(time_limit=5), actor="hr").run
         publish_run(s, run.id, "hr")

@@ -359,15 +359,36 @@ MOVED_CSV = MOVED_COLUMNS + (Column("a_school_id", "a school id"), Column("a_vac
 
 # -- the season ---------------------------------------------------------------------------------------------
 
+OFFER_COLUMNS = (Column("teacher", "Teacher"), Column("teacher_id", "Id"), Column("school", "School"),
+                 Column("vacancy_id", "Vacancy"), Column("certification", "Subject"), Column("kind", "Kind"),
+                 Column("run_id", "Round"), Column("deadline", "Answer by (UTC)"))
+OFFER_CSV = OFFER_COLUMNS + (Column("school_id", "school id"), Column("status", "status"))
+
+
 def season_page(request: Request, user: User, session: Session, message: str | None = None,
-                error: str | None = None, status: int = 200) -> HTMLResponse:
+                error: str | None = None, status: int = 200) -> Response:
+    """The season at a glance; pending offers paged with names (all of them as CSV), pickers by name."""
     season.lapse_due(session)
-    return render(request, "hr_season.html", user, status=status, state=season.state(session),
+    state = season.state(session)
+    names = Names.load(session)
+    subject = {v["vacancy_id"]: v["certification"] for v in views.vacancies(session)}
+    offers = [{"teacher": names.teacher(o.teacher_id), "teacher_id": o.teacher_id, "school": names.school(o.school_id),
+               "school_id": o.school_id, "vacancy_id": o.vacancy_id,
+               "certification": names.certification(subject.get(o.vacancy_id)), "kind": o.kind, "run_id": o.run_id,
+               "deadline": o.deadline.strftime("%Y-%m-%d %H:%M"), "status": o.status} for o in state.pending]
+    if wants_csv(request, "offers"):
+        return csv_response(offers, OFFER_CSV, "pending-offers.csv")
+    by_name = lambda ids: sorted(((i, names.teacher(i)) for i in ids), key=lambda kv: (kv[1], kv[0]))  # noqa: E731
+    return render(request, "hr_season.html", user, status=status, state=state, names=names,
                   phases=season.PHASES, message=message, error=error, statuses=STATUSES,
-                  schools=views.school_ids(session), certifications=views.certification_codes(session))
+                  page=listing(request, "offers", offers, OFFER_COLUMNS, default_sort="deadline"),
+                  answerable=by_name({o.teacher_id for o in state.pending}),
+                  must_place=by_name(state.must_place_unplaced), left_pool=by_name(state.left_pool),
+                  schools=sorted(names.schools.items(), key=lambda kv: kv[1]),
+                  certifications=sorted(names.certifications.items(), key=lambda kv: kv[1]))
 
 
-def season_action(request: Request, user: User, session: Session, action: Callable[[], str]) -> HTMLResponse:
+def season_action(request: Request, user: User, session: Session, action: Callable[[], str]) -> Response:
     """Run one HR season action; a refusal or bad input is an inline message (422, 404 or 409) and writes
     nothing."""
     try:
@@ -386,7 +407,7 @@ def season_action(request: Request, user: User, session: Session, action: Callab
 
 
 @router.get("/hr/season")
-def hr_season(request: Request, user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
+def hr_season(request: Request, user: User = HR, session: Session = Depends(db)) -> Response:
     return season_page(request, user, session)
 
 
@@ -413,9 +434,11 @@ def hr_season_respond(request: Request, teacher_id: Annotated[str, Form()] = "",
                       user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
     """HR answers an offer on the teacher's behalf (recorded as HR's answer in the audit trail)."""
     def answer_it() -> str:
-        offer = season.respond(session, teacher_id.strip(), answer, user.username)
+        names = Names.load(session)
+        offer = season.respond(session, names.resolve_teacher(teacher_id), answer, user.username)
         chain = f" Their former post is now open vacancy {offer.vacated_vacancy_id}." if offer.vacated_vacancy_id else ""
-        return f"{offer.teacher_id}: offer of {offer.vacancy_id} {offer.status}.{chain}"
+        return (f"{label(names.teacher(offer.teacher_id), offer.teacher_id)}: offer of {offer.vacancy_id} at "
+                f"{label(names.school(offer.school_id), offer.school_id)} {offer.status}.{chain}")
     return season_action(request, user, session, answer_it)
 
 
@@ -425,8 +448,9 @@ def hr_season_add_vacancy(request: Request, vacancy_id: Annotated[str, Form()] =
                           fte: Annotated[str, Form()] = "1.0", user: User = HR,
                           session: Session = Depends(db)) -> HTMLResponse:
     def add() -> str:
-        add_vacancy(session, Vacancy(vacancy_id.strip(), school_id.strip(), certification.strip(),
-                                     parse_float(fte)), user.username)
+        names = Names.load(session, teachers=False)
+        add_vacancy(session, Vacancy(vacancy_id.strip(), names.resolve_school(school_id),
+                                     names.resolve_certification(certification), parse_float(fte)), user.username)
         return f"Vacancy {vacancy_id.strip()} added: open for the next round."
     return season_action(request, user, session, add)
 
@@ -440,10 +464,13 @@ def hr_season_add_teacher(request: Request, teacher_id: Annotated[str, Form()] =
                           user: User = HR, session: Session = Depends(db)) -> HTMLResponse:
     """Register a teacher in the pool (the same checks as the bundle importer)."""
     def add() -> str:
-        certs = tuple(sorted(c.strip() for c in certifications.replace(",", ";").split(";") if c.strip()))
+        names = Names.load(session, teachers=False)
+        certs = tuple(sorted(names.resolve_certification(c) for c in certifications.replace(",", ";").split(";")
+                             if c.strip()))
         add_teacher(session, Teacher(teacher_id.strip(), name.strip(), certs, parse_date(seniority_date),
                                      parse_int(salary), status, bool(must_place), bool(return_rights),  # type: ignore[arg-type]
-                                     former_school_id.strip() or None, current_school_id.strip() or None),
+                                     names.resolve_school(former_school_id) or None,
+                                     names.resolve_school(current_school_id) or None),
                     user.username)
         return f"Teacher {teacher_id.strip()} registered in the pool."
     return season_action(request, user, session, add)
