@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from staffing.domain import District
 from solver import cpsat, matching
+from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value  # noqa: F401 - the solver's public figures
 from solver.instance import Instance
 from solver.policy import Policy
 from solver.progress import Progress, silent
@@ -51,9 +52,40 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         return to_result(inst, placement, method, stats)
 
 
+#: The most indifferent pairs (:func:`indifferent_pairs`) the dense instance and its CP-SAT round are built for.
+#: A 15,000-teacher pool (3.5 M pairs) took 3.6 GB; the 50,000-teacher state (37 M) was killed at 23 GB.
+DENSE_PAIRS_LIMIT = 8_000_000
+
+
+def indifferent_pairs(district: District, policy: Policy | None = None) -> int:
+    """An upper estimate, in O(teachers + posts), of the pairs the dense instance would list for teachers who may
+    take any post of a certification: must-place teachers at schools accepting forced placements, teachers
+    without a list at schools not requiring mutual consent (:mod:`solver.sparse`).  Posts, not posting groups,
+    are counted, so it is never below the dense instance's count of those pairs."""
+    rules = (policy or Policy()).apply(district.models)
+    posts: dict[tuple[str, bool, bool], int] = {}
+    for v in district.vacancies.values():
+        r = rules[district.schools[v.school_id].model]
+        for forced in (False, True):
+            for assigned in (False, True):
+                if (forced and r.accepts_must_place) or (assigned and not r.mutual_consent):
+                    key = (v.certification, forced, assigned)
+                    posts[key] = posts.get(key, 0) + 1
+    listed = {p.teacher_id for p in district.preferences}
+    return sum(posts.get((c, t.must_place, t.teacher_id not in listed), 0)
+               for t in district.teachers.values() for c in t.certifications)
+
+
 def build_instance(district: District, policy: Policy | None = None, progress: Progress = silent) -> Instance:
-    """The solver's view of a snapshot, told to ``progress`` first: on a district it takes seconds."""
+    """The solver's view of a snapshot, told to ``progress`` first: on a district it takes seconds.  A pool too
+    large for it is refused with the reason (ValueError) before any memory is spent on it."""
     progress("building the instance", f"{len(district.teachers):,} teachers, {len(district.vacancies):,} vacancies")
+    if (pairs := indifferent_pairs(district, policy)) > DENSE_PAIRS_LIMIT:
+        raise ValueError(
+            f"this pool is too large for a CP-SAT round: its must-place and listless teachers alone could take "
+            f"about {pairs:,} teacher-post pairs (the limit is {DENSE_PAIRS_LIMIT:,}); state-size pools are placed "
+            f"by the sparse instance's deferred acceptance (benchmarks/bench_state.py, docs/solver.md), which is not "
+            f"yet a recorded run")
     return Instance(district, policy)
 
 

@@ -7,6 +7,7 @@ in the solver's encoding cannot hide behind the same bug here.  Tests and every 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -112,8 +113,9 @@ class _Rules:
             kinds.add("assigned")
         return kinds
 
-    def priority(self, t: Teacher, school_id: str) -> tuple:
-        if t.return_rights and t.former_school_id == school_id:
+    def priority(self, t: Teacher, school_id: str | None) -> tuple:
+        """Priority for a post at ``school_id`` (None: a school the teacher holds no return right to)."""
+        if t.return_rights and school_id is not None and t.former_school_id == school_id:
             cls = 0
         elif t.must_place or t.status == "displaced":
             cls = 1
@@ -200,20 +202,48 @@ def check(district: District, assignments: list[Assignment], policy: Policy | No
                                  f"holds a return right to {s}, is {'unplaced' if mine is None else 'at ' + mine}, "
                                  f"and a post there is not held by a more senior return-rights teacher"))
 
-    # R-SENIORITY: no justified envy at seniority-order schools
-    by_cert: dict[str, list[Teacher]] = defaultdict(list)
+    # R-SENIORITY: no justified envy at seniority-order schools.  Who can envy a post v at s: a teacher who listed
+    # s (placed lower or unplaced), one the committee of v ranked, or an unplaced must-place or listless teacher --
+    # anyone else is placed where they rank s no better, or may not be placed at v at all (every kind needs the
+    # teacher's consent, a ranking or a must-place flag).  So only those are examined, and of the unplaced ones,
+    # at an occupied post, only those of higher priority than the occupant (a prefix in (class, seniority) order,
+    # plus return-rights holders to s, whose class is higher there): the same violations, in the same order,
+    # without examining every teacher of the certification at every post.
+    position = {tid: i for i, tid in enumerate(district.teachers)}
+    listers: dict[str, list[Teacher]] = defaultdict(list)
+    for tid, schools in r.lists.items():
+        if tid in district.teachers:
+            for s in schools:
+                listers[s].append(district.teachers[tid])
+    unplaced: dict[str, list[Teacher]] = defaultdict(list)  # by certification, in (class, seniority) order
+    for t in sorted(district.teachers.values(), key=lambda t: r.priority(t, None)):
+        if t.teacher_id not in post_of and (t.must_place or t.teacher_id not in r.lists):
+            for c in t.certifications:
+                unplaced[c].append(t)
+    unplaced_keys = {c: [r.priority(t, None) for t in ts] for c, ts in unplaced.items()}
+    ranked_at: dict[str, list[Teacher]] = defaultdict(list)
+    for vid, tid in r.ranked:
+        if tid in district.teachers:
+            ranked_at[vid].append(district.teachers[tid])
+    returning: dict[str, list[Teacher]] = defaultdict(list)
     for t in district.teachers.values():
-        for c in t.certifications:
-            by_cert[c].append(t)
+        if t.return_rights and t.former_school_id:
+            returning[t.former_school_id].append(t)
     for v in district.vacancies.values():
         s = v.school_id
         if not r.model(s).seniority_order:
             continue
         occ = occupant.get(v.vacancy_id)
         occ_prio = r.priority(district.teachers[occ], s) if occ else None
-        for t in by_cert.get(v.certification, []):
-            if t.teacher_id == occ:
+        pool = unplaced.get(v.certification, [])
+        ahead = pool if occ_prio is None else pool[:bisect_left(unplaced_keys.get(v.certification, []), occ_prio)]
+        others = [t for t in listers.get(s, []) + ranked_at.get(v.vacancy_id, []) + returning.get(s, [])
+                  if v.certification in t.certifications]
+        seen: set[str] = set()
+        for t in sorted([*ahead, *others], key=lambda t: position[t.teacher_id]):
+            if t.teacher_id == occ or t.teacher_id in seen:
                 continue
+            seen.add(t.teacher_id)
             if occ_prio is not None and r.priority(t, s) >= occ_prio:
                 continue
             if r.pref(t.teacher_id, school_of.get(t.teacher_id)) <= r.pref(t.teacher_id, s):

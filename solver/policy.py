@@ -40,23 +40,9 @@ class RuleOverride:
 _LP_HEAVY = ("max_lp", "reduced_costs", "core", "no_lp", "quick_restart", "quick_restart_no_lp")
 
 #: CP-SAT workers a deterministic (interleaved) search skips, by portfolio name.  A name is never redefined: a
-#: recorded run replays with the portfolio it was solved with.  In the interleaved search every worker gets a
-#: batch in turn and the batch waits for its slowest task, so one LP-heavy task holds both cores.
-#:
-#: * ``full``: CP-SAT's whole portfolio (the oldest recorded runs).
-#: * ``lean``: without ``max_lp``, ``reduced_costs``, ``core``, ``no_lp`` and the quick
-#:   restarts.  On the district one batch of ``max_lp`` (linearization level 2) took 10 of a stage's 14
-#:   deterministic seconds once the model had 9,600 priced pairs more, and the LNS workers never ran; without
-#:   them the reserve stage from the warm start reached 249,875 in 8 deterministic seconds, as the whole
-#:   portfolio did in 14, and the `city` rounds reached the same values in half the wall time.
-#: * ``pseudo_costs_lns`` (the default): ``lean`` without ``default_lp`` too, so
-#:   ``pseudo_costs`` is the one full-problem worker (it keeps an LP: bounds and proofs) beside the LNS workers.
-#:   ``default_lp`` spent 22.5 wall seconds on 2.3 deterministic ones of the district's reserve stage (seed 8;
-#:   an LNS worker 3.3 on 1.1).  Measured against ``lean``: the `region`, `city` and `mid` rounds of
-#:   benchmarks/JOURNAL.md reach the same values, proven optimal on their pairs, in 41-88 % of the wall time; on
-#:   the district the reserve stage is alike (seed 8 from the same start, three solver seeds: 251,474, 251,318,
-#:   251,422 against 251,266, 251,422, 251,318) and welfare higher (seed 8: 59,037 and 59,163 against 57,995
-#:   and 56,995).
+#: recorded run replays with the portfolio it was solved with.  ``full``: CP-SAT's whole portfolio; ``lean``:
+#: without the LP-heavy full-problem workers and quick restarts; ``pseudo_costs_lns`` (default): ``lean`` without
+#: ``default_lp`` too (benchmarks/JOURNAL.md, "Policy knobs").
 PORTFOLIOS: dict[str, tuple[str, ...]] = {"full": (), "lean": _LP_HEAVY, "pseudo_costs_lns": (*_LP_HEAVY, "default_lp")}
 
 
@@ -80,10 +66,8 @@ class Policy:
     #: Deterministic search (interleaved workers, deterministic time limit): the same snapshot and policy give
     #: the same placements, so a recorded run can be replayed.  Off, both cores search in parallel.
     deterministic: bool = True
-    #: Up to this many allowed pairs the model is exact; above it, see :func:`solver.cpsat.model_pairs`.
-    #: Measured with 30 s on generated rounds: at 6k pairs (100 schools) exact and restricted models are alike;
-    #: at 24k (200 schools) the exact one was 1.8 % lower on the reserve stage, at 51k (300 schools) 5.3 % lower
-    #: and one must-place teacher short -- a model CP-SAT cannot search in the time is worse than a smaller one.
+    #: Up to this many allowed pairs the model is exact; above it, see :func:`solver.cpsat.model_pairs` (a model
+    #: CP-SAT cannot search in the time does worse than a smaller one).
     full_model_pairs: int = 10_000
     #: Pairs kept per teacher among schools they are indifferent to (no list, or unlisted forced placement).
     indifferent_pairs: int = 6
@@ -95,38 +79,26 @@ class Policy:
     #: assignment's pairs to the model (:func:`solver.cpsat.quick_pricing_iterations`; deterministic searches);
     #: 0 is off.
     quick_pricing_iterations: int = 4
-    #: Where the quick pricing would run, this many Lagrangian iterations run instead, before the search, charged
-    #: to its deterministic budget as the quick pricing's 4 were (:func:`solver.cpsat.settled_pricing_iterations`):
-    #: the pairs of their last relaxed assignment join the model and guide the second warm start, and their bound
-    #: is the round's proven reserve bound.  On the district they take about 25 s by auction (``auction_eps``; 85 s
-    #: by exact flows) and take the reserve stage within 0.10-0.29 % of the best bounds known on six generated
-    #: districts, against 0.36-0.83 % with the quick pricing.  0 is off (the quick pricing, and the bound beside
-    #: the search).
+    #: Where the quick pricing would run, this many Lagrangian iterations run instead, charged to the search's
+    #: deterministic budget as the quick pricing's were (:func:`solver.cpsat.settled_pricing_iterations`): their
+    #: last relaxed assignment's pairs join the model and guide the second warm start; their bound is the round's
+    #: proven reserve bound.  0 is off.
     settled_pricing_iterations: int = 100
-    #: A parallel (wall-clock) round runs the settled pricing too, inside its limit, where the iterations take at
-    #: most this share of the limit at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`): 300-school
-    #: rounds at 30 s, the district from about 28 s (formerly 0.4, the district from about 45 s: with
-    #: ``parallel_exact_every`` 0 its 100 iterations took 9-10.5 s of a 30 s round, about half their nominal
-    #: time, and gave 5 of 6 districts their 0.5 %).  Measured on the district at 60 s with CP-SAT's default
-    #: portfolio, it took the reserve stage from 1.27-2.04 % to 0.41-1.94 % of the bound (and the round proves
-    #: that bound); with ``portfolio_in_parallel`` at 45 s, from 1.04 % and 1.12 % to 0.36 % and 0.62 % (seeds
-    #: 7 and 8).  Welfare is lower, as the searches get less time.  0 is off, as in parallel runs recorded before.
+    #: A parallel (wall-clock) round runs the settled pricing too where it takes at most this share of the limit
+    #: at nominal speed (:func:`solver.cpsat.settled_pricing_iterations`), so the round proves its reserve gap.
+    #: 0 is off, as in parallel runs recorded before.
     parallel_pricing_share: float = 0.65
     #: The Lagrangian's relaxed assignments by auction (:mod:`solver.auction`), each within this many thousandths
-    #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound
-    #: (:func:`solver.lagrangian.lagrangian_bound`); 0 is an exact flow every iteration.  On the district the
-    #: settled pricing takes 23 s instead of 76-93 s, and the reserve stage came out higher on five of the six
-    #: districts measured, 51 lower on the sixth (``benchmarks/JOURNAL.md``, *The pricing's assignments by
-    #: auction*).
+    #: of a weight unit per teacher of the maximum, with an exact flow every tenth iteration for the bound; 0 is
+    #: an exact flow every iteration.  Auctions are several times faster on the district.
     auction_eps: int = 100
-    #: In a parallel round's pricing, every this many iterations is an exact flow, as every tenth is in a
-    #: deterministic round (:data:`solver.lagrangian.EXACT_EVERY`); 0: only the last, and the bound comes from the
-    #: auctions' dual values (:func:`solver.lagrangian.lagrangian_bound`).  On the district the ten exact flows
-    #: took 5 of the pricing's 13-16 s, which a 30 s round needs for its reserve search (benchmarks/JOURNAL.md,
-    #: *The district's 0.5 % in 30 s of wall time*).
+    #: In a parallel round's pricing, every this many iterations is an exact flow (a deterministic round: every
+    #: tenth, :data:`solver.lagrangian.EXACT_EVERY`); 0: only the last, and the bound comes from the auctions' dual
+    #: values, leaving the wall clock to the search.
     parallel_exact_every: int = 0
     #: The share of a parallel round's search time left that its reserve stage gets when the welfare stage
-    #: follows (:func:`solver.cpsat.parallel_stage_share`); the other stages share equally.
+    #: follows (:func:`solver.cpsat.parallel_stage_share`): the lexicographically weightier stage; the others
+    #: share equally.
     parallel_reserve_share: float = 0.67
     #: Where pairs are priced, a second warm start: deferred acceptance guided by the pricing's last relaxed
     #: assignment (:func:`solver.cpsat.guided_start`); the search starts from the better of the two.
@@ -134,29 +106,18 @@ class Policy:
     #: The CP-SAT workers a deterministic search runs (:data:`PORTFOLIOS`): without the LP-heavy full-problem
     #: ones, which on the district spend whole batches of the budget on LP solves.
     portfolio: str = "pseudo_costs_lns"
-    #: A parallel (wall-clock) round runs ``portfolio`` and ``lns_task_seconds`` too, on both cores at once.
-    #: Measured on the district at 60 s with the settled pricing, it took the reserve stage from 0.41-1.94 % of
-    #: the bound to 0.22-0.49 % in 12 of 13 runs over six districts (seed 10 once 0.72 %), in 60 s where the
-    #: deterministic round takes 150-180 s, with welfare within 1 % of the deterministic rounds'.  Off, CP-SAT's
-    #: default portfolio for two workers and its LNS task length, as in parallel runs recorded before.
+    #: A parallel (wall-clock) round runs ``portfolio`` and ``lns_task_seconds`` too, on both cores at once; off,
+    #: CP-SAT's default portfolio for two workers, as in parallel runs recorded before.
     portfolio_in_parallel: bool = True
-    #: CP-SAT's presolve passes (``max_presolve_iterations``, 3 in CP-SAT) in a parallel round.  On the district
-    #: each stage's presolve took 5-7 s of a 30 s round's 8 s stages, and one pass leaves the search 2-3 s more
-    #: of them (benchmarks/JOURNAL.md, *A faster preparation, one presolve pass*).  Deterministic rounds keep
-    #: CP-SAT's three, so that the answers recorded replay as they were.
+    #: CP-SAT's presolve passes (``max_presolve_iterations``, 3 in CP-SAT) in a parallel round: one leaves the
+    #: search more of a short round's time.  Deterministic rounds keep CP-SAT's three, so recorded answers replay.
     parallel_presolve_iterations: int = 1
-    #: Tasks per batch of a deterministic search.  1 (the default) runs them one at
-    #: a time, and a replay gives exactly the same placements.  0 is CP-SAT's default, one per worker side by
-    #: side (``place --side-by-side``): deterministic batch by batch except the last, where a task stops when
-    #: the other one's finish pushes the shared deterministic clock past the budget, which depends on thread
-    #: timing (benchmarks/JOURNAL.md, "CP-SAT's last batch").  With ``lns_task_seconds`` 0.01 the two reach the
-    #: same reserve stages on four districts (mean +12) and welfare 47 higher one at a time, in more wall time.
+    #: Tasks per batch of a deterministic search.  1 runs them one at a time, and a replay gives exactly the same
+    #: placements.  0 is CP-SAT's default, one per worker side by side (``place --side-by-side``), whose last
+    #: batch depends on thread timing.
     interleave_batch: int = 1
     #: Deterministic seconds CP-SAT gives each LNS task at first (``lns_initial_deterministic_limit``, 0.1 in
-    #: CP-SAT) in a deterministic search, and in a parallel one with ``portfolio_in_parallel``.  Shorter tasks mean
-    #: more neighbourhoods in the same budget, and on the district the reserve stage climbs by one teacher per
-    #: task: 0.01 took district seed 10's reserve stage from 248,787 to 249,928 and seed 8's from 251,474 to
-    #: 251,633 (benchmarks/JOURNAL.md, "Shorter LNS tasks").
+    #: CP-SAT): shorter tasks mean more neighbourhoods in the same budget.
     lns_task_seconds: float = 0.01
     #: Where the quick pricing ran and the search runs one task at a time (leaving a core idle), this many
     #: Lagrangian iterations of the reserve stage run on that core during the search
@@ -235,41 +196,43 @@ class Policy:
 
     @classmethod
     def from_json(cls, text: str) -> "Policy":
-        data = json.loads(text)
-        # a run recorded before Lagrangian pricing existed chose its pairs without it: replay it that way
-        data.setdefault("pricing_iterations", 0)
-        # ... and one recorded before the quick pricing, with CP-SAT's whole portfolio; one recorded with the
-        # "lean_search" switch replays with the portfolio that switch chose
-        data.setdefault("quick_pricing_iterations", 0)
-        # ... and one recorded before the guided warm start, from deferred acceptance alone
-        data.setdefault("guided_start", False)
-        # ... and one recorded before shorter LNS tasks, with CP-SAT's
-        data.setdefault("lns_task_seconds", 0.1)
-        # ... and one recorded before tasks ran one at a time, with CP-SAT's batches
-        data.setdefault("interleave_batch", 0)
-        # ... and one recorded before the bound beside the search, without it (its figures as recorded)
-        data.setdefault("bound_beside_search", 0)
-        # ... and one recorded before the settled pricing, with the quick pricing
-        data.setdefault("settled_pricing_iterations", 0)
-        # ... and a parallel one recorded before parallel rounds priced pairs, without; and before they ran the
-        # deterministic rounds' portfolio, with CP-SAT's
-        data.setdefault("parallel_pricing_share", 0.0)
-        data.setdefault("portfolio_in_parallel", False)
-        # ... and before they ran one presolve pass, with CP-SAT's three
-        data.setdefault("parallel_presolve_iterations", 3)
-        # ... and one recorded before relaxed assignments by auction, with exact flows
-        data.setdefault("auction_eps", 0)
-        # ... and a parallel one recorded before its pricing bounded by the auctions' duals, with a flow every tenth
-        data.setdefault("parallel_exact_every", 10)
-        # ... and before its reserve stage got two thirds of the search time left, with an equal share
-        data.setdefault("parallel_reserve_share", 0.5)
-        if "portfolio" not in data:
-            data["portfolio"] = "lean" if data.pop("lean_search", False) else "full"
+        """A policy as recorded with a run, however old the run (:func:`migrate_policy`)."""
+        data = migrate_policy(json.loads(text))
         data["overrides"] = tuple(RuleOverride(set=o["set"], models=tuple(o["models"]),
                                                autonomy=tuple(o["autonomy"]),
                                                except_models=tuple(o.get("except_models", ())))
                                for o in data["overrides"])
         return cls(**data)
+
+
+#: Fields added to :class:`Policy` after runs were first recorded, each with the value that reproduces what a run
+#: recorded before it did: a recorded run replays with the engine it was solved with, not with today's defaults.
+RECORDED_BEFORE: dict[str, object] = {
+    "pricing_iterations": 0,  # before Lagrangian pricing chose pairs
+    "quick_pricing_iterations": 0,  # before the quick pricing
+    "guided_start": False,  # before the guided warm start: deferred acceptance alone
+    "lns_task_seconds": 0.1,  # before shorter LNS tasks: CP-SAT's
+    "interleave_batch": 0,  # before tasks ran one at a time: CP-SAT's batches
+    "bound_beside_search": 0,  # before the bound beside the search
+    "settled_pricing_iterations": 0,  # before the settled pricing
+    "parallel_pricing_share": 0.0,  # a parallel run before parallel rounds priced pairs
+    "portfolio_in_parallel": False,  # ... and before they ran the deterministic rounds' portfolio
+    "parallel_presolve_iterations": 3,  # ... and before one presolve pass: CP-SAT's three
+    "auction_eps": 0,  # before relaxed assignments by auction: exact flows
+    "parallel_exact_every": 10,  # a parallel run before its pricing was bounded by the auctions' duals
+    "parallel_reserve_share": 0.5,  # ... and before its reserve stage got two thirds of the search time left
+}
+
+
+def migrate_policy(data: dict[str, object]) -> dict[str, object]:
+    """A recorded policy's JSON brought to today's fields: every field it lacks gets the value of
+    :data:`RECORDED_BEFORE`, and the "lean_search" switch of 2026-11-27 (morning) becomes the portfolio it chose
+    ("lean", else CP-SAT's "full" portfolio for a run recorded before portfolios had names).  The one place that
+    knows the history of the recorded format."""
+    out = {**RECORDED_BEFORE, **data}
+    lean = out.pop("lean_search", False)
+    out.setdefault("portfolio", "lean" if lean else "full")
+    return out
 
 
 _ALL = ("*",)

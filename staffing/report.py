@@ -101,9 +101,11 @@ def findings(report: TradeoffReport) -> list[str]:
     gaps = report.gaps()
     worst = gaps["max_gap"].max()
     if not math.isnan(worst):
+        reserve = gaps["max_reserve_gap"].max()
         out.append("Every scenario was solved to proven optimality on every draw." if worst <= 1e-9 else
                    f"The solver's largest gap to its proven bound was {100 * worst:.2f}% "
-                   f"({gaps['max_gap'].idxmax().replace('_', ' ')}); differences smaller than that are noise.")
+                   f"({labels.get(gaps['max_gap'].idxmax(), '')}), {100 * reserve:.2f}% in the reserve stage "
+                   "that decides reserve cost: with more solver time a figure may still move by up to that share.")
     out.append(CAVEAT)
     return out
 
@@ -130,7 +132,11 @@ def heat_data(report: TradeoffReport) -> pd.DataFrame:
             rows.append({"measure": label, "unit": unit, "scenario": labels[r.scenario], "model": r.model,
                          "model_label": model_label(r.model),
                          "autonomy": r.autonomy, "value": float(value), "shown": _fmt(float(value), unit)})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:  # position within its measure's range: dark cells get white text
+        span = frame.groupby("measure")["value"].transform(lambda v: (v.max() - v.min()) or 1.0)
+        frame["shade"] = (frame["value"] - frame.groupby("measure")["value"].transform("min")) / span
+    return frame
 
 
 def paired_data(report: TradeoffReport) -> pd.DataFrame:
@@ -158,7 +164,8 @@ def heat_chart(report: TradeoffReport, static: bool = False) -> alt.Chart:
         color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title="value"),
         tooltip=[alt.Tooltip("model_label:N", title="school model"), alt.Tooltip("scenario:N"),
                  alt.Tooltip("measure:N"), alt.Tooltip("shown:N", title="mean over draws")])
-    text = base.mark_text(fontSize=10).encode(text="shown:N", color=alt.value("#1d2733"))
+    text = base.mark_text(fontSize=10).encode(
+        text="shown:N", color=alt.condition(alt.datum.shade > 0.6, alt.value("white"), alt.value("#1d2733")))
     if static:
         return (base + text).properties(width=alt.Step(70), height=alt.Step(22)).facet(
             row=alt.Row("measure:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontSize=13))
@@ -195,19 +202,27 @@ def paired_chart(report: TradeoffReport, static: bool = False) -> alt.Chart:
                                              "(dot: mean; line: 95% t interval)")
 
 
+BUNDLE = Path(__file__).parent / "assets" / "vega_bundle.js"
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed in one script, from the vl-convert package (no network)."""
+    """Vega, Vega-Lite and vega-embed in one script: the vendored copy (staffing/assets/README.md), else
+    bundled afresh by the vl-convert package (no network either way)."""
+    if BUNDLE.is_file():
+        return BUNDLE.read_text(encoding="utf-8")
     import vl_convert
 
     return vl_convert.javascript_bundle()
 
 
 EMBED_JS = """// Draws every chart whose spec is in a <script type="application/json" class="vl-spec"> element.
+// ast: expressions are interpreted, not compiled with Function(), so a Content-Security-Policy without
+// 'unsafe-eval' does not stop the charts.
 document.querySelectorAll('script.vl-spec').forEach(function (node) {
   var target = document.getElementById(node.dataset.target);
   if (target && window.vegaEmbed) {
-    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg'});
+    window.vegaEmbed(target, JSON.parse(node.textContent), {actions: false, renderer: 'svg', ast: true});
   }
 });
 """
@@ -226,13 +241,14 @@ def _table(report: TradeoffReport) -> str:
     cols = [("must_place_placed", "teachers"), ("without_consent", "posts"), ("reserve_cost", "$"),
             ("central_cost", "$"), ("school_cost", "$"), ("committee_top_share_autonomous", "share"),
             ("seniority_overrides", "posts"), ("return_rights_share", "share")]
-    head = "".join(f"<th>{html.escape(MEASURES[c][0])}</th>" for c, _ in cols) + "<th>Solver gap (max)</th>"
+    head = "".join(f"<th>{html.escape(MEASURES[c][0])}</th>" for c, _ in cols) + \
+        "<th>Solver gap, worst stage (max)</th><th>Solver gap, reserve stage (max)</th>"
     body = []
     for name, row in totals.iterrows():
         cells = "".join(f"<td>{html.escape(_fmt(float(row[c]), u))}</td>" for c, u in cols)
-        gap = gaps.loc[name, "max_gap"]
+        shown = ["n/a" if math.isnan(g) else f"{100 * g:.2f}%" for g in gaps.loc[name, ["max_gap", "max_reserve_gap"]]]
         body.append(f"<tr><th scope=row>{html.escape(labels[name])}</th>{cells}"
-                    f"<td>{'n/a' if math.isnan(gap) else f'{100 * gap:.2f}%'}</td></tr>")
+                    f"<td>{shown[0]}</td><td>{shown[1]}</td></tr>")
     return (f'<div class="scroll"><table class="t"><thead><tr><th>Scenario (mean over draws)</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
@@ -274,8 +290,10 @@ table.t{border-collapse:collapse;font-size:13px}.t td,.t th{border-bottom:1px so
 .t th[scope=row]{text-align:left}.t thead th{vertical-align:bottom;max-width:9rem}.chart{margin:.5rem 0 1rem}"""
 
 
-def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-autonomy trade-offs") -> Path:
-    """Tables as CSV, charts as Vega-Lite (interactive) and PNG/SVG (print), and the HTML page."""
+def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-autonomy trade-offs",
+                 asset_prefix: str = "") -> Path:
+    """Tables as CSV, charts as Vega-Lite (interactive) and PNG/SVG (print), and the HTML page;
+    ``report_body.html`` links its files under ``asset_prefix`` (where a web page serves them)."""
     folder.mkdir(parents=True, exist_ok=True)
     report.totals.to_csv(folder / "scenario_totals.csv", index=False)
     report.by_model.to_csv(folder / "by_model.csv", index=False)
@@ -287,11 +305,12 @@ def write_report(report: TradeoffReport, folder: Path, title: str = "Staffing-au
     for stem, chart in (("paired_differences", paired_chart(report, static=True)),
                         ("heat_map", heat_chart(report, static=True))):
         chart.save(str(folder / f"{stem}.svg"))
-        chart.save(str(folder / f"{stem}.png"), scale_factor=1.5)
+        chart.save(str(folder / f"{stem}.png"))
     (folder / "vega_bundle.js").write_text(vega_bundle(), encoding="utf-8")
     (folder / "report_charts.js").write_text(EMBED_JS, encoding="utf-8")
     body = body_html(report)
-    (folder / "report_body.html").write_text(body, encoding="utf-8")
+    (folder / "report_body.html").write_text(body_html(report, asset_prefix) if asset_prefix else body,
+                                             encoding="utf-8")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style>
 <script src="vega_bundle.js"></script></head><body><h1>{html.escape(title)}</h1>

@@ -151,6 +151,14 @@ CITY_RULES: dict[tuple[str, str], dict[str, object]] = {
                       "seniority_order": False, "committee_rule": "principal"},
 }
 
+#: What a city's rules say, appended to the summary of a school they apply to.
+CITY_SUMMARIES: dict[str, str] = {
+    "boston": "In Boston every district school hires by mutual consent, takes no forced placement and must "
+              "interview two displaced applicants from the pool.",
+    "memphis": "In Memphis no personnel decision may rest on tenure or seniority.",
+    "denver": "In Denver placements are by mutual consent, not seniority, and never forced.",
+}
+
 #: Conditional autonomies: model -> waiver name -> the columns the waiver switches.  A school holds a waiver
 #: when its ``waivers`` lists it; waivers apply in the order written here.
 WAIVERS: dict[str, dict[str, dict[str, object]]] = {
@@ -183,6 +191,8 @@ def school_rules(models: Mapping[str, ModelRules], model: str, city: str = "othe
     if not base.outside_district:
         changes.update(CITY_RULES.get((city, "*"), {}))
         changes.update(CITY_RULES.get((city, model), {}))
+        if city in CITY_SUMMARIES:
+            changes["summary"] = f"{base.summary} {CITY_SUMMARIES[city]}".strip()
     held = set(waivers)
     for name, delta in WAIVERS.get(model, {}).items():
         if name in held:

@@ -7,6 +7,7 @@ explain a run long after the pool has changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -18,10 +19,9 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from solver import METHODS, SOLVER_VERSION, build_instance, solve
+from solver import METHODS, SOLVER_VERSION, WALL_CLOCK_FACTOR, build_instance, gap, solve, stage_value
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
-from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import Policy
@@ -72,11 +72,12 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     district = load_district(session)
     if not district.vacancies:
         raise ValueError("there are no open vacancies to fill: import a bundle or add vacancies first")
+    text = district.to_json()  # once: the hash is District.snapshot_hash() of the same text
     run = PlacementRun(
         created_by=actor, scenario=policy.name, policy_json=policy.to_json(),
         rules_json=json.dumps({k: v.as_dict() for k, v in sorted(policy.apply(district.models).items())},
                               sort_keys=True),
-        snapshot_hash=district.snapshot_hash(), snapshot=zlib.compress(district.to_json().encode(), 6),
+        snapshot_hash=hashlib.sha256(text.encode()).hexdigest(), snapshot=zlib.compress(text.encode(), 6),
         solver_version=f"{SOLVER_VERSION}/{method}", time_limit=policy.time_limit, status="running")
     session.add(run)
     session.flush()

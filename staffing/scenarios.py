@@ -109,6 +109,3 @@ def scenario_set(city: str | None = None) -> list[Scenario]:
     core.append(_from_policy("all_mutual_consent", "Mutual consent everywhere"))
     return core + [_interview_scenario(models)] + _levers(city)
 
-
-def scenario_labels(scenarios: list[Scenario]) -> dict[str, str]:
-    return {s.name: s.label for s in scenarios}

@@ -136,7 +136,9 @@ def prepare_round(session: Session, policy: Policy, actor: str, now: datetime | 
     if forced_allowed(row):
         return policy
     no_forced = RuleOverride({"accepts_must_place": False}, models=("*",))
-    return policy.with_(overrides=(*policy.overrides, no_forced))
+    return policy.with_(overrides=(*policy.overrides, no_forced),
+                        description=f"{policy.description} Season phase {row.phase}: no forced placement before the "
+                                    "forced-placement phase (forced_placement = final_phase).")
 
 
 # -- publishing ------------------------------------------------------------------------------------------------
@@ -192,8 +194,8 @@ def offers_for_teacher(session: Session, teacher_id: str) -> list[OfferRow]:
 
 
 def respond(session: Session, teacher_id: str, answer: str, actor: str, now: datetime | None = None) -> OfferRow:
-    """Answer a teacher's pending offer: ``accept`` or ``decline``; a forced placement cannot be declined, only
-    ``refuse``\\ d, and a teacher who refuses it leaves the pool."""
+    """Answer a teacher's pending offer: ``accept`` or ``decline``.  A forced placement cannot be declined: the
+    answer ``refuse`` records that the teacher refuses it, and they leave the pool."""
     now = now or utcnow()
     if answer not in ANSWERS:
         raise SeasonError(f"the answer must be one of {', '.join(ANSWERS)}, got {answer!r}")

@@ -14,8 +14,8 @@ reports describe:
 * committees rank the applicants to each posting by a latent fit score plus noise, one list per
   (school, certification) posting, and interview some of them; Boston-style schools sometimes fall short
   of their interview minimum so the compliance figure has something to show;
-* teachers carry tenure and an evaluation rating (1-4, new hires unrated); must-place and dismissed teachers
-  are rated lower.  With ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses)
+* with ``rating_weight`` > 0 (a *calibrated* pool, what the trade-off analysis uses) teachers carry tenure
+  and an evaluation rating (1-4, new hires unrated; must-place and dismissed teachers rated lower), and
   committees see a noisy view of the rating and rank low-rated teachers lower and less often
   (docs/analysis.md gives the default and the reasoning).  ``city`` draws one city's school models only.
 * with ``rosters``, every school also has its staff: ``employed`` teachers in the subjects it teaches, with
@@ -26,8 +26,11 @@ reports describe:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+
+import numpy as np
 
 from staffing.domain import (
     DISPLACEMENT_REASONS,
@@ -61,6 +64,8 @@ SIZES: dict[str, SeedSize] = {
     # too big for the exact model in 30 s, small enough for its LP bound: where restricted models are measured
     "mid": SeedSize(schools=300, teachers=1500, vacancies=1800, regions=3),
     "district": SeedSize(schools=1000, teachers=5000, vacancies=6000, regions=8),
+    # a state or a national movement: what the sparse instance and benchmarks/bench_state.py are measured on
+    "state": SeedSize(schools=6000, teachers=50000, vacancies=52000, regions=40),
 }
 
 #: The hiring round the seed describes; fixed so that output does not depend on the day it is generated.
@@ -98,6 +103,19 @@ CITIES = {"boston": "Boston", "los_angeles": "Los Angeles", "memphis": "Memphis"
 REGION_NAMES = ("North", "South", "East", "West", "Central", "Harbor", "Valley", "Hills")
 
 
+class _Schools(Sequence):
+    """School ids by number, as a sequence ``random.sample`` can draw from without building the list."""
+
+    def __init__(self, ids: list[str], numbers: np.ndarray):
+        self.ids, self.numbers = ids, numbers
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.ids[int(self.numbers[i])]
+
+
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -107,26 +125,30 @@ def _rating_view(teacher: Teacher) -> float:
     return 0.0 if teacher.rating is None else teacher.rating - 3
 
 
-def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city: str | None = None,
+def generate(size: str | SeedSize = "small", seed: int = 7, rosters: bool = False, *, city: str | None = None,
              rating_weight: float = 0.0) -> District:
     """Generate a district; the same arguments always give the same district.
 
-    ``rating_weight`` 0 (the default) keeps the committees' lists of the districts generated before ratings
-    existed, whose solver figures are recorded; the analysis passes :data:`RATING_WEIGHT`.  ``city`` (a key of
-    :data:`CITIES`) limits the school models to that city's and the traditional schools.  ``rosters`` adds each
-    school's employed teachers (``staffing seed`` does; solver benchmarks and the analysis study the pool alone,
-    which is the same either way)."""
-    if size not in SIZES:
+    ``rating_weight`` 0 (the default) gives the districts generated before ratings existed, whose solver
+    figures are recorded (no ratings or tenure on the teachers); the analysis passes :data:`RATING_WEIGHT`,
+    a calibrated pool whose teachers carry both.  ``city`` (a key of :data:`CITIES`) limits the school models to
+    that city's and the traditional schools.  ``rosters`` adds each school's employed teachers (``staffing seed``
+    does; solver benchmarks and the analysis study the pool alone, which is the same either way).  ``size`` is a
+    name of :data:`SIZES` or a :class:`SeedSize` of its own (the sparse instance's growth test scales one)."""
+    if isinstance(size, SeedSize):
+        spec = size
+    elif size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose {', '.join(SIZES)}")
+    else:
+        spec = SIZES[size]
     if city is not None and city not in CITIES:
         raise ValueError(f"unknown city {city!r}: choose {', '.join(CITIES)}")
     if not 0 <= rating_weight < 10:
         raise ValueError(f"rating_weight must be between 0 and 10, got {rating_weight}")
-    spec = SIZES[size]
     rng = random.Random(f"{size}:{seed}" if city is None else f"{size}:{seed}:{city}")
     # ratings and tenure from their own stream, so every other attribute keeps its value for a seed
     rating_rng = random.Random(f"{size}:{seed}:ratings")
-    regions = [REGION_NAMES[i] for i in range(spec.regions)]
+    regions = [REGION_NAMES[i] if i < len(REGION_NAMES) else f"Region {i + 1}" for i in range(spec.regions)]
     certifications = builtin_certifications()
 
     # Schools: every model at least once, then shares; the rest traditional.
@@ -166,6 +188,19 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
     schools_by_region_cert: dict[tuple[str, str], list[str]] = {}
     for (sid, cert) in posts_by_school_cert:
         schools_by_region_cert.setdefault((schools[sid].region, cert), []).append(sid)
+    # indexes the per-teacher draws read, so a state-size district is generated in seconds, not hours; they
+    # hold the same schools in the same order as the scans they replace, so every seed gives what it gave
+    schools_in_region: dict[str, list[str]] = {}
+    for s in school_ids:
+        schools_in_region.setdefault(schools[s].region, []).append(s)
+    posting_keys = list(posts_by_school_cert)
+    postings_of_cert: dict[str, list[int]] = {}
+    for k, (s, c) in enumerate(posting_keys):
+        postings_of_cert.setdefault(c, []).append(k)
+    sorted_schools = sorted(schools)
+    school_number = {s: i for i, s in enumerate(sorted_schools)}
+    schools_of_certs: dict[tuple[str, ...], np.ndarray] = {}  # sorted school numbers posting any of the certs
+    postings_of_certs: dict[tuple[str, ...], list[str]] = {}  # schools of those postings, in posting order
 
     # Teachers.
     teachers: dict[str, Teacher] = {}
@@ -190,7 +225,7 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
         former = current = None
         reason = None
         if status == "displaced":
-            local = [s for s in school_ids if schools[s].region == region]
+            local = schools_in_region[region]
             former = rng.choice(local)
             reason = rng.choice(DISPLACEMENT_REASONS)
             if reason == "dismissed_to_pool":
@@ -200,7 +235,11 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
                 reason = reason if dismissing else "excessed"
             if return_rights:
                 # a return right only makes sense where the teacher's subject is posted again
-                candidates = [s for (s, c) in posts_by_school_cert if c in certs]
+                key = tuple(sorted(certs))
+                if key not in postings_of_certs:
+                    postings_of_certs[key] = [posting_keys[k][0]
+                                              for k in sorted(k for c in key for k in postings_of_cert.get(c, []))]
+                candidates = postings_of_certs[key]
                 former = rng.choice(candidates) if candidates and rng.random() < 0.8 else former
         elif status == "voluntary_transfer":
             current = rng.choice(school_ids)
@@ -214,7 +253,9 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
             teacher_id=tid, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", certifications=tuple(sorted(certs)),
             seniority_date=seniority, salary=salary, status=status, must_place=must_place,
             return_rights=return_rights, former_school_id=former, current_school_id=current,
-            displacement_reason=reason, tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
+            displacement_reason=reason)
+        if rating_weight > 0:  # a calibrated pool; without, teachers are as bundles and databases hold them today
+            teachers[tid] = replace(teachers[tid], tenured=status != "new_hire" and years >= TENURE_YEARS, rating=rating)
         fit[tid] = rng.gauss(0, 1)
 
     # Preferences: most teachers list schools in their region that post their subject.
@@ -224,7 +265,13 @@ def generate(size: str = "small", seed: int = 7, rosters: bool = False, *, city:
         if rng.random() < 0.15:
             continue  # no list: every school is acceptable
         pool = sorted({s for c in t.certifications for s in schools_by_region_cert.get((home_region[tid], c), [])})
-        others = sorted({s for (s, c) in posts_by_school_cert if c in t.certifications} - set(pool))
+        if t.certifications not in schools_of_certs:
+            schools_of_certs[t.certifications] = np.array(sorted({
+                school_number[posting_keys[k][0]] for c in t.certifications for k in postings_of_cert.get(c, [])}),
+                np.int64)
+        posting = schools_of_certs[t.certifications]
+        at = np.searchsorted(posting, [school_number[s] for s in pool])
+        others = _Schools(sorted_schools, np.delete(posting, at))  # pool's schools all post one of the certs
         choice = rng.sample(pool, min(len(pool), rng.randint(2, 6)))
         choice += rng.sample(others, min(len(others), rng.randint(0, 2)))
         if t.return_rights and t.former_school_id and rng.random() < 0.85:

@@ -58,6 +58,15 @@ def resolve(session: Session, token: str | None, settings: Settings) -> UserRow 
     return user
 
 
+def purge_expired(session: Session, settings: Settings) -> int:
+    """Delete sessions past their absolute or idle expiry (done at each sign-in, so the table stays small)."""
+    now = utcnow()
+    result = session.execute(delete(UserSession).where(
+        (UserSession.created_at < now - timedelta(hours=settings.session_max_hours))
+        | (UserSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))))
+    return result.rowcount or 0
+
+
 def end_session(session: Session, token: str | None) -> None:
     if token and len(token) <= 200:
         session.execute(delete(UserSession).where(UserSession.id == _key(token)))

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
-
 from solver.policy import Policy
 from staffing.db import get_engine, session_scope
 from staffing.runs import run_placement
 from staffing.services import set_ballot
+from tests.db_dump import dump
 from tests.web_support import build_template, client_for
 from web.app import create_app
 
@@ -175,17 +174,6 @@ def guarded_template(tmp_path_factory) -> Path:
         set_ballot(s, VICTIM_VACANCY, "p1", ["T00002"], "p1")
     get_engine(url).dispose()
     return path
-
-
-def dump(url: str) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order: two equal dumps mean the database did not change."""
-    engine = get_engine(url)
-    out = {}
-    with engine.connect() as conn:
-        for table in sorted(inspect(conn).get_table_names()):
-            rows = conn.execute(text(f'SELECT * FROM "{table}"')).all()
-            out[table] = sorted((tuple(map(repr, row)) for row in rows))
-    return out
 
 
 def call(client, method: str, path: str, route: Route, school_id: str, vacancy_id: str):

@@ -88,11 +88,11 @@ def test_on_a_generated_round_auctions_steer_the_bound_about_as_well_as_flows():
     policy = Policy(time_limit=30)
     inst = Instance(d, policy)
     rows = SeatRows(inst)
-    floors = [(inst.stage_values("must_place"), 265)]
-    flows = lagrangian_bound(inst, inst.stage_values("reserve"), floors, target=75_000, time_limit=600,
+    floors = [(inst.stage_values("must_place"), 260)]
+    flows = lagrangian_bound(inst, inst.stage_values("reserve"), floors, target=73_000, time_limit=600,
                              max_iterations=100, rows=rows, patience=5, keep_last=1)
-    auctions = lagrangian_bound(inst, inst.stage_values("reserve"), floors, target=75_000, time_limit=600,
+    auctions = lagrangian_bound(inst, inst.stage_values("reserve"), floors, target=73_000, time_limit=600,
                                 max_iterations=100, rows=rows, patience=5, keep_last=1, auction_eps=100)
     assert auctions.iterations == flows.iterations == 100
     assert auctions.bound == pytest.approx(flows.bound, rel=0.002)
-    assert 75_568 <= auctions.bound  # the best placement known for this round
+    assert 73_179 <= auctions.bound  # the best placement known for this round (30 s deterministic round)

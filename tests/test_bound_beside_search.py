@@ -20,7 +20,7 @@ QUICK = Policy(time_limit=5, full_model_pairs=0, indifferent_pairs=1, pricing_it
 
 
 def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_bound():
-    d = generate("small", 3)
+    d = generate("small", 4)
     exact = solve(d, Policy(time_limit=20))
     assert exact.stats["optimal"]
     optimum = exact.stats["stages"]["reserve"]["objective"]
@@ -37,7 +37,7 @@ def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_b
 
 
 def test_it_runs_only_where_the_quick_pricing_does_and_a_core_is_idle():
-    small, district = generate("small", 3), generate("district", 7)
+    small, district = generate("small", 4), generate("district", 7)
     district_quick = Policy(settled_pricing_iterations=0)
     assert bound_beside_search(Instance(district, district_quick)) == Policy().bound_beside_search == 100
     assert bound_beside_search(Instance(district, Policy())) == 0  # the settled pricing's iterations bound it
@@ -67,7 +67,7 @@ def test_an_error_in_the_search_stops_the_bound_and_leaves_no_thread(monkeypatch
     monkeypatch.setattr(cpsat, "_params", broken)
     t = time.perf_counter()
     with pytest.raises(RuntimeError, match="search failed"):
-        solve(generate("small", 3), QUICK.with_(bound_beside_search=1_000))
+        solve(generate("small", 4), QUICK.with_(bound_beside_search=1_000))
     assert time.perf_counter() - t < 30
     # stopped about 0.2 s in, after its current iteration; left alone it runs over 100 here before its step vanishes
     assert 0 < len(iterations) < 40
@@ -85,7 +85,7 @@ def test_a_run_recorded_before_the_bound_beside_the_search_replays_without_it_an
 def test_the_command_line_says_what_the_bound_beside_the_search_cost(capsys):
     from staffing.cli import _print_figures
 
-    stats = solve(generate("small", 3), QUICK).stats
+    stats = solve(generate("small", 4), QUICK).stats
     _print_figures({"placed": 1, "solve": stats})
     out = capsys.readouterr().out
     beside = stats["bound_beside_search"]

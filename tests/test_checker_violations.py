@@ -221,4 +221,89 @@ def test_checker_agrees_with_a_brute_force_reading_of_the_rules(case):
     d, placed, kind = case
     result = [Assignment(tid, vid, d.vacancies[vid].school_id, kind[tid], "") for tid, vid in placed.items()]
     result += [Assignment(tid, None, None, "unplaced", "") for tid in d.teachers if tid not in placed]
-    assert found(d, *result) == rules_reading.violations(d, placed, kind)
+    violations = check(d, result)
+    assert {(v.rule, v.teacher_id, v.vacancy_id) for v in violations} == rules_reading.violations(d, placed, kind)
+    assert all(isinstance(v.detail, str) and v.detail for v in violations)
+
+
+# -- what mutation testing found untested (scripts/mutation.sh checker) ------------------------------------------
+
+def test_a_voluntary_transfer_outranks_a_more_senior_new_hire():
+    d = two_traditional_schools(["S1", "S2"], ["S1", "S2"], old_status="new_hire", new_status="voluntary_transfer")
+    assert found(d, at(d, "OLD", "V1", "assigned"), at(d, "NEW", "V2", "assigned")) == {("R-SENIORITY", "NEW", "V1")}
+    assert found(d, at(d, "NEW", "V1", "assigned"), at(d, "OLD", "V2", "assigned")) == set()
+
+
+def test_a_return_right_placement_needs_the_holders_consent_to_the_school():
+    d = district({"P": "la_pilot", "Q": "la_pilot"}, [teacher("RR", return_to="P")],
+                 {"V1": ("P", "MATH"), "V2": ("Q", "MATH")}, prefs={"RR": ["Q"]})
+    assert found(d, at(d, "RR", "V1", "return_right")) == {("KIND", "RR", "V1")}
+
+
+def test_the_policy_of_the_run_is_the_rule_table_the_checker_reads():
+    from solver.policy import Policy, RuleOverride
+
+    d = district({"S1": "traditional"}, [teacher("OLD", since="2000-01-01"), teacher("NEW", since="2020-01-01")],
+                 {"V1": ("S1", "MATH")})
+    junior_first = [at(d, "NEW", "V1", "assigned")]
+    assert {v.rule for v in check(d, junior_first)} == {"R-SENIORITY"}
+    no_seniority = Policy(overrides=(RuleOverride({"seniority_order": False}, models=("*",)),))
+    assert check(d, junior_first, no_seniority) == []
+
+
+def test_a_row_the_checker_cannot_read_does_not_end_the_check():
+    d = district({"T": "traditional"}, [teacher("A"), teacher("B", certs="ART"), teacher("C", certs="ART")],
+                 {"V1": ("T", "MATH"), "V2": ("T", "MATH")})
+    bad = at(d, "B", "V2", "assigned")
+    for first in (Assignment("Z", "V1", "T", "assigned", ""), Assignment("A", "V9", "T", "assigned", ""),
+                  Assignment("C", None, None, "unplaced", "")):
+        assert ("CERTIFICATION", "B", "V2") in found(d, first, bad), first
+
+
+def test_structure_violations_name_the_teacher_and_the_post_at_fault():
+    d = district({"T": "traditional"}, [teacher("A")], {"V1": ("T", "MATH")})
+    assert ("STRUCTURE", "Z", "V1") in found(d, Assignment("Z", "V1", "T", "assigned", ""))
+    assert ("STRUCTURE", "A", "V9") in found(d, Assignment("A", "V9", "T", "assigned", ""))
+    assert ("STRUCTURE", "A", "V1") in found(d, Assignment("A", "V1", "ELSEWHERE", "assigned", ""))
+
+
+def test_each_violation_says_where_the_victim_is():
+    """The union reads the detail: who holds the post or that it is empty, where the victim is or that they are
+    unplaced."""
+    d = two_traditional_schools(["S1", "S2"], ["S1", "S2"])
+    placed_lower = {v.rule: v.detail for v in check(d, [at(d, "NEW", "V1", "assigned"), at(d, "OLD", "V2", "assigned")])}
+    assert placed_lower["R-SENIORITY"] == "held by lower-priority NEW while OLD has priority there and is at a school they rank lower"
+    unplaced = [v.detail for v in check(d, [at(d, "NEW", "V2", "assigned")]) if v.teacher_id == "OLD"]
+    assert sorted(unplaced) == ["held by lower-priority NEW while OLD has priority there and is unplaced",
+                                "left empty while OLD has priority there and is unplaced"]
+    r = return_district(["P", "Q"])
+    at_q = [v.detail for v in check(r, [at(r, "X", "V1", "mutual_consent"), at(r, "RR", "V2", "mutual_consent")])]
+    assert at_q == ["holds a return right to P, is at Q, and a post there is not held by a more senior return-rights teacher"]
+    gone = [v.detail for v in check(r, [at(r, "X", "V1", "mutual_consent")]) if v.rule == "R-RETURN"]
+    assert gone == ["holds a return right to P, is unplaced, and a post there is not held by a more senior return-rights teacher"]
+    c = district({"T": "traditional"}, [teacher("A", certs="ART;SCI"), teacher("B")], {"V1": ("T", "MATH")},
+                 prefs={"B": ["T"]})
+    details = {v.rule: v.detail for v in check(c, [at(c, "A", "V1", "assigned"), at(c, "B", "V1", "forced"),
+                                                    Assignment("Z", "V1", "T", "assigned", "")])}
+    assert details["CERTIFICATION"] == "vacancy needs MATH, teacher holds ART;SCI"
+    assert details["STRUCTURE"] in ("vacancy already holds A", "unknown teacher")
+    k = district({"T": "traditional"}, [teacher("B")], {"V1": ("T", "MATH")}, prefs={"B": ["T"]})
+    assert [v.detail for v in check(k, [at(k, "B", "V1", "forced")])] == [
+        "recorded kind 'forced' does not hold (allowed: assigned)"]
+    n = district({"P": "boston_pilot"}, [teacher("B")], {"V1": ("P", "MATH")}, prefs={"B": ["P"]})
+    assert [v.detail for v in check(n, [at(n, "B", "V1", "assigned")])] == ["no kind of RULES.md allows this placement"]
+
+
+def test_structure_and_kind_details_say_what_is_wrong():
+    d = district({"T": "traditional", "U": "la_pilot"}, [teacher("A", must_place=True), teacher("B")],
+                 {"V1": ("T", "MATH"), "V2": ("T", "MATH"), "V3": ("U", "MATH")}, prefs={"A": ["U"]},
+                 rankings={"V3": ["A"]})
+    def details(*assignments):
+        return sorted(v.detail for v in check(d, list(assignments)) if v.rule in ("STRUCTURE", "KIND"))
+
+    assert details(at(d, "A", "V1", "forced"), at(d, "B", "V1", "assigned")) == ["vacancy already holds A"]
+    assert details(at(d, "B", "V1", "assigned"), at(d, "B", "V2", "assigned")) == ["teacher placed twice"]
+    assert details(Assignment("B", "V9", "T", "assigned", "")) == ["unknown vacancy"]
+    assert details(Assignment("B", "V1", "U", "assigned", "")) == ["school does not match the vacancy"]
+    assert details(at(d, "A", "V3", "assigned")) == [
+        "recorded kind 'assigned' does not hold (allowed: forced, mutual_consent)"]

@@ -41,16 +41,21 @@ def test_shipped_seed_bundle_is_what_the_generator_writes(env):
         assert (env / "fresh" / f.name).read_text() == f.read_text(), f.name
 
 
-def test_tradeoffs_writes_the_report_and_says_which_scenario_it_is_solving(tmp_path, monkeypatch):
+def test_tradeoffs_writes_the_report_shows_a_progress_bar_and_refuses_bad_input(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no database: the analysis draws its own districts
-    made = run("tradeoffs", "--draws", "1", "--time-limit", "2", "--scenario", "district_rules",
-               "--scenario", "all_traditional", "--out", "report")
-    assert made.exit_code == 0 and "wrote report/report.html (1 draw(s), 2 scenarios)" in made.stdout
-    steps = [line.split("] ", 1)[1] for line in made.stderr.splitlines()]
-    assert steps == ["solving scenarios: district_rules (1 of 2)", "solving scenarios: all_traditional (2 of 2)"]
-    quiet = run("tradeoffs", "--draws", "1", "--time-limit", "2", "--scenario", "district_rules", "--quiet",
-                "--out", "report")
+    made = run("tradeoffs", "--draws", "2", "--time-limit", "0.5", "--scenario", "district_rules",
+               "--scenario", "all_traditional", "--processes", "1", "--out", "report")
+    assert made.exit_code == 0 and "wrote report/report.html (2 draw(s), 2 scenarios)" in made.stdout
+    assert "4/4" in made.stderr  # the bar: scenarios x draws solved
+    assert any(line.startswith("- All traditional against Today's rules: ") for line in made.stdout.splitlines())
+    quiet = run("tradeoffs", "--draws", "1", "--time-limit", "0.5", "--scenario", "district_rules", "--quiet",
+                "--processes", "1", "--out", "report")
     assert quiet.exit_code == 0 and not quiet.stderr
+    for bad, message in ((["--city", "paris"], "unknown city 'paris'"), (["--draws", "0"], "--draws must be at least 1"),
+                         (["--scenario", "nope"], "unknown scenario(s) nope")):
+        refused = run("tradeoffs", *bad, "--out", "refused")
+        assert refused.exit_code == 2 and message in refused.stderr, refused.stderr
+    assert not (tmp_path / "refused").exists()
 
 
 def test_import_place_audit_replay(env, db_url):

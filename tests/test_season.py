@@ -265,3 +265,24 @@ def test_the_command_line_runs_a_two_round_season(tmp_path, monkeypatch, db_url)
     run("place", "--scenario", "all_mutual_consent", "--time-limit", "3", "--quiet")
     assert "published" in run("publish", "3")
     assert "rounds published: 2" in run("season")
+
+
+def test_a_round_after_a_publication_sees_only_the_pool_and_its_own_lists(db_url):
+    """The bug that stopped every season after one round: the snapshot kept the preferences and rankings of
+    teachers a published run had placed, and the audit then looked them up (KeyError)."""
+    with session_scope(db_url) as s:
+        save_district(s, generate("small", 7))
+    run1, _, placed = lawful_round(db_url)
+    with session_scope(db_url) as s:
+        season.publish(s, run1, "hr")
+        snapshot = load_district(s)
+    offered = {a.teacher_id for a in placed if a.vacancy_id}
+    assert offered and not offered & set(snapshot.teachers)
+    assert all(p.teacher_id in snapshot.teachers for p in snapshot.preferences)
+    assert all(r.teacher_id in snapshot.teachers and r.vacancy_id in snapshot.vacancies for r in snapshot.rankings)
+    by_vacancy: dict[str, list[int]] = {}
+    for r in snapshot.rankings:
+        by_vacancy.setdefault(r.vacancy_id, []).append(r.rank)
+    assert all(sorted(ranks) == list(range(1, len(ranks) + 1)) for ranks in by_vacancy.values())
+    run2, _, _ = lawful_round(db_url)  # solved, checked and audited without a KeyError
+    assert run2 == run1 + 1

@@ -343,3 +343,13 @@ def test_the_audit_csv_from_the_web_is_neutralised(as_, db_url, monkeypatch):
     monkeypatch.setattr(views, "audit", hostile)
     text = hr.get(f"/audit/{run_id}.csv").text
     assert "=HYPERLINK" not in text.replace("'=HYPERLINK", "")
+
+
+def test_expired_sessions_are_purged_at_the_next_sign_in(db_url):
+    client = app_client(db_url)
+    assert sign_in(client, "hr").status_code == 303
+    with session_scope(db_url) as s:
+        s.execute(update(UserSession).values(created_at=utcnow() - timedelta(days=3)))
+    assert sign_in(app_client(db_url), "union").status_code == 303
+    with session_scope(db_url) as s:
+        assert [row.username for row in s.exec(select(UserSession))] == ["union"]

@@ -16,6 +16,7 @@ from staffing.db import session_scope
 from staffing.db_models import AuditLog, PlacementRun, RankingRow, VacancyRow
 from staffing.runs import start_run, this_process
 from tests.conftest import fresh_postgres
+from tests.db_dump import dump
 from tests.web_support import abort_solver, build_template, client_for, password_of, seed_web_db
 from web import runner
 from web.runner import solve_recorded_run
@@ -83,7 +84,8 @@ def test_hr_sees_every_page(as_):
 
 def test_principal_sees_only_their_own_school(as_):
     p1 = as_("p1")
-    assert p1.get("/schools/S0001").status_code == 200
+    own = p1.get("/schools/S0001")
+    assert own.status_code == 200 and "V00001" in own.text and not re.search(r"\bV00002\b", own.text)
     assert p1.get("/schools/S0002").status_code == 403
     assert p1.get("/schools/S0002/vacancies/V00002").status_code == 403
     assert p1.post("/schools/S0002/vacancies/V00002/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
@@ -95,15 +97,18 @@ def test_principal_sees_only_their_own_school(as_):
     assert p1.get("/schools/S0001/vacancies/V00002").status_code == 404
 
 
-def test_union_rep_reads_the_audit_but_changes_nothing(as_):
+def test_union_rep_reads_the_audit_but_changes_nothing(as_, db_url):
     union = as_("union")
-    assert union.get("/audit").status_code == 200
+    before = dump(db_url)
+    audit = union.get("/audit")
+    assert audit.status_code == 200 and "Seniority audit" in audit.text
     assert union.get("/api/runs").status_code == 200
     assert union.post("/hr/runs", data={"scenario": "district_rules"}).status_code == 403
     assert union.post("/api/runs", json={}).status_code == 403
     assert union.post("/hr/runs/1/publish").status_code == 403
     assert union.post("/schools/S0001/vacancies/V00001/ranking", data={"teacher_id": "T00001", "action": "add"}).status_code == 403
     assert union.get("/schools/S0001").status_code == 403
+    assert dump(db_url) == before
 
 
 def test_hr_runs_a_round_reads_it_publishes_once_and_compares(as_, db_url):
@@ -390,14 +395,16 @@ def test_a_tradeoff_analysis_whose_process_crashes_reports_it_and_can_be_started
     assert state["error"] == "the analysis process stopped unexpectedly (signal SIGABRT); no report was written"
 
 
-def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
+def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path, monkeypatch):
+    monkeypatch.setenv(runner.TRADEOFF_DRAWS_ENV, "1")  # keeps CI short; the analysis tests cover draws
     hr = as_("hr")
     hr.app.state.report_dir = tmp_path / "reports"
     assert "Compute on the current pool" in hr.get("/hr/tradeoffs").text
     page = hr.post("/hr/tradeoffs")  # the analysis runs as a background task, finished when TestClient returns
-    charts = re.findall(r'<img src="(/hr/tradeoffs/files/[\w.-]+\.svg)"', page.text)
-    assert page.status_code == 200 and "Scenario totals" in page.text and charts
-    assert all(hr.get(chart).headers["content-type"].startswith("image/svg") for chart in charts)
+    assert page.status_code == 200 and "Findings" in page.text and "Scenario totals" in page.text
+    assert 'href="/hr/tradeoffs/files/heat_map.svg"' in page.text and 'class="vl-spec"' in page.text
+    assert hr.get("/hr/tradeoffs/files/heat_map.svg").headers["content-type"].startswith("image/svg")
+    assert "vegaEmbed" in hr.get("/hr/tradeoffs/files/vega_bundle.js").text
     assert hr.get("/hr/tradeoffs/files/by_model.csv").status_code == 200
     assert hr.get("/hr/tradeoffs/files/..%2Fsecret.txt").status_code == 404
     assert hr.get("/hr/tradeoffs/status").headers.get("HX-Refresh") == "true"
@@ -406,6 +413,7 @@ def test_hr_computes_and_reads_the_tradeoff_report(as_, tmp_path):
 
 
 def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url, monkeypatch):
+    monkeypatch.setenv(runner.TRADEOFF_DRAWS_ENV, "1")
     hr = as_("hr")
     report_dir = hr.app.state.report_dir = tmp_path / "reports"
     report_dir.mkdir()
@@ -418,7 +426,7 @@ def test_the_tradeoff_page_says_which_scenario_is_solving(as_, tmp_path, db_url,
     replace = runner._replace
     monkeypatch.setattr(runner, "_replace", lambda path, text: (notes.append(text), replace(path, text)))
     runner.compute_tradeoffs(db_url, report_dir)
-    assert re.fullmatch(r"solving scenarios: 1 of \d+ solves \(\d+ scenarios, \d+ draws\)", notes[0]) and len(notes) > 2
+    assert notes[0].startswith("solving scenarios: 1 of ") and len(notes) > 2
     assert notes[-1] == "writing the report: findings, charts and tables"
     state = runner.tradeoff_state(report_dir)
     assert state["ready"] and not state["running"] and state["progress"] is None

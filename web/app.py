@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -13,29 +12,20 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from sqlalchemy.exc import DataError, OperationalError
 
 from staffing.db import database_url
-from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
 from staffing.services import NotFound, StaleVersion
 from staffing.settings import Settings
 from staffing.validation import ValidationError
 from web.deps import NotSignedIn
-from web.security import BadInput, CsrfRefused, SecurityHeaders, csrf_field, csrf_value, protect
+from web.security import BadInput, CsrfRefused, SecurityHeaders, protect
+from web.templating import HERE, templates
 
 log = logging.getLogger(__name__)
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
-templates.env.globals["waiting_for_solver"] = waiting_for_solver
-templates.env.globals["seconds_since_start"] = seconds_since_start
-templates.env.globals["search_mode"] = search_mode
-templates.env.globals["csrf_field"] = csrf_field
-templates.env.globals["csrf_token"] = csrf_value
 
 
 def _wants_json(request: Request) -> bool:

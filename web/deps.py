@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from staffing.db import session_scope
-from staffing.sessions import end_session, open_session, resolve
+from staffing.sessions import end_session, open_session, purge_expired, resolve
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,18 @@ def begin_session(request: Request, session: Session, username: str) -> str:
     from web.security import client_address, csrf_token
 
     request.session.clear()
+    purge_expired(session, request.app.state.settings)
     request.session["sid"] = open_session(session, username, client_address(request))
+    # committed before the response leaves: the browser's next request may arrive before the request's own
+    # transaction would otherwise be committed (dependency teardown can run after the response is sent)
+    session.commit()
     return csrf_token(request)
 
 
 def finish_session(request: Request, session: Session) -> None:
     """Sign out: the server-side session ends, so a copy of the cookie is worthless."""
     end_session(session, request.session.get("sid"))
+    session.commit()  # ended before the response leaves (see begin_session)
     request.session.clear()
 
 

@@ -26,7 +26,7 @@ api = APIRouter(prefix="/api", tags=["excessing"])
 
 
 def _render(request: Request, name: str, user: User, status: int = 200, **context) -> HTMLResponse:
-    from web.app import templates
+    from web.templating import templates
 
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 

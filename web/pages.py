@@ -33,7 +33,7 @@ from staffing.services import (
 )
 from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
-from web.app import templates
+from web.templating import templates
 from web.auth import change_password, sign_in
 from web.deps import (
     User,
@@ -112,6 +112,7 @@ def password_change(request: Request, current: Annotated[str, Form()] = "", new:
         return render(request, "password.html", user, status=422, error="The two new passwords differ.", message=None)
     try:
         change_password(session, user.username, current, new, user.username, keep_session=request.session.get("sid"))
+        session.commit()  # the other sessions are ended before the answer says so
     except ValidationError as exc:
         session.rollback()
         return render(request, "password.html", user, status=422, message=None,

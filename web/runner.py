@@ -174,9 +174,10 @@ class ProgressNotes:
 def watch_parent(on_orphaned: Callable[[], None], every: float = 1.0) -> None:
     """In a child process: when the server that started it dies (the child is re-parented), call
     ``on_orphaned`` and end the child, so no solver keeps running outside the server's one-at-a-time limit."""
-    if multiprocessing.parent_process() is None:  # not a child (a test calling the work directly)
+    server = multiprocessing.parent_process()
+    if server is None:  # not a child (a test calling the work directly)
         return
-    parent = os.getppid()
+    parent = server.pid  # the server's, even if it died before this child got this far
 
     def watch() -> None:
         while True:
@@ -212,21 +213,14 @@ def solve_and_store(url: str, run_id: int) -> None:
 
 
 # -- trade-off report on the current pool -----------------------------------------------------------------------
-REPORT_FILE = re.compile(r"^[a-z_]+\.(png|svg|csv|html)$")
+REPORT_FILE = re.compile(r"^[a-z_]+\.(png|svg|csv|html|js)$")
+#: Draws of the live pool the HR page's analysis solves (draw 0 the whole pool, the others 90 % subsamples).
+TRADEOFF_DRAWS_ENV = "STAFFING_TRADEOFF_DRAWS"
 
 
 def tradeoff_state(report_dir: Path) -> dict[str, object]:
     current = report_dir / "current"
-    summary = current / "scenario_summary.csv"
-    table = None
-    if summary.exists():
-        import pandas as pd
-
-        frame = pd.read_csv(summary, index_col=0)
-        keep = [c for c in frame.columns if c.endswith("(mean)") and c.split(" ")[0] in (
-            "placed", "unplaced", "reserve_cost", "must_place_placed", "forced", "committee_top_share_autonomous",
-            "teacher_satisfaction", "seniority_overrides")]
-        table = frame[keep].round(3)
+    body = current / "report_body.html"
     running = (report_dir / "running").exists()
     if running and _marker_process_gone(report_dir / "running"):
         (report_dir / "error.txt").write_text("the analysis was interrupted: the server process running it ended "
@@ -236,9 +230,8 @@ def tradeoff_state(report_dir: Path) -> dict[str, object]:
         running = False
     error = (report_dir / "error.txt").read_text() if (report_dir / "error.txt").exists() else None
     step = report_dir / "progress.txt"
-    charts = sorted(p.name for p in current.glob("*.svg")) if current.is_dir() else []  # whatever the report drew
-    return {"running": running, "ready": summary.exists(), "table": table, "error": error, "charts": charts,
-            "progress": step.read_text() if running and step.exists() else None}
+    return {"running": running, "ready": body.exists(), "body": body.read_text() if body.exists() else None,
+            "error": error, "progress": step.read_text() if running and step.exists() else None}
 
 
 def start_tradeoffs(url: str, report_dir: Path, background: BackgroundTasks, actor: str) -> None:
@@ -290,7 +283,9 @@ def compute_tradeoffs(url: str, report_dir: Path) -> None:
         if not district.vacancies:
             raise ValueError("there are no open vacancies in the pool")
         shutil.rmtree(fresh, ignore_errors=True)
-        current_district_report(district, fresh, progress=lambda what, detail: _replace(step, describe(what, detail)))
+        draws = int(os.environ.get(TRADEOFF_DRAWS_ENV, "5"))
+        current_district_report(district, fresh, draws=max(1, draws), asset_prefix="/hr/tradeoffs/files/",
+                                progress=lambda what, detail: _replace(step, describe(what, detail)))
         shutil.rmtree(current, ignore_errors=True)
         fresh.rename(current)
     except Exception as exc:  # shown on the page

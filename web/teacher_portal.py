@@ -21,7 +21,7 @@ api = APIRouter(prefix="/api/me", tags=["teacher"])
 
 
 def _render(request: Request, name: str, user: User, status: int = 200, **context) -> HTMLResponse:
-    from web.app import templates
+    from web.templating import templates
 
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 

@@ -29,6 +29,7 @@ from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven
 from staffing.committee import NoDecision
 from staffing.rules import WAIVERS, committee_composition_problems
 from staffing.season import latest_published
+from staffing.store import left_pool
 from staffing.services import NotFound, ballots, committee_decision, school_rules_in_db
 
 
@@ -64,12 +65,14 @@ def filter_pool(rows: list[PoolRow], status: str = "", certification: str = "", 
 
 
 def all_pool(session: Session) -> list[PoolRow]:
+    """Teachers still in the pool: not holding a pending or accepted offer, not gone."""
     schools = {s.school_id: s for s in session.exec(select(SchoolRow))}
+    gone = left_pool(session)
     rows = []
     for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
                                  .order_by(TeacherRow.teacher_id)):
-        if entry.placed_vacancy_id or entry.status == "employed":
-            continue  # placed by a published run, or on a school's roster
+        if entry.placed_vacancy_id or entry.status == "employed" or t.teacher_id in gone:
+            continue  # holds an offer, on a school's roster, or refused a forced placement
         home = schools.get(t.former_school_id or t.current_school_id or "")
         rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
                             entry.status, entry.must_place, entry.return_rights, t.former_school_id,

@@ -1,0 +1,21 @@
+"""The pages' Jinja templates, in a module of their own so that the app and the page routes both import it
+and not each other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
+from web.security import csrf_field, csrf_value
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
+templates.env.globals["waiting_for_solver"] = waiting_for_solver
+templates.env.globals["seconds_since_start"] = seconds_since_start
+templates.env.globals["search_mode"] = search_mode
+templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["csrf_token"] = csrf_value
