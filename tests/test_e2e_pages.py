@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_e2e_browser import CHROMIUM, browser, server, sign_in  # noqa: F401 - fixtures shared with that module
+from tests.test_e2e_browser import CHROMIUM, browser, database, server, sign_in  # noqa: F401 - fixtures shared with that module
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
 
@@ -50,7 +50,9 @@ def test_a_principal_logs_an_interview_by_typing_a_name(browser, server):  # noq
     form.locator("input[name=teacher_id]").fill(option)
     form.locator("input[name=held_on]").fill("2026-04-02")
     form.locator("button[type=submit]").click()
-    page.wait_for_function(f"document.querySelector('#interviews table').innerText.includes({name!r})")
+    from playwright.sync_api import expect  # not wait_for_function: the CSP forbids evaluating strings as script
+
+    expect(page.locator("#interviews table")).to_contain_text(name)
     assert page.locator("#interviews [role=alert]").count() == 0
     page.close()
 

@@ -55,8 +55,10 @@ def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  #
     before = schools_in_order(page)
     assert len(before) >= 2
     page.click(f"#preferences button[name='up-{before[-1]}']")
-    page.wait_for_function(
-        f"document.querySelector('#preferences tr:last-child button[name^=up-]').name !== 'up-{before[-1]}'")
+    # a locator assertion, not wait_for_function: the page's CSP forbids evaluating strings as script
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"#preferences tr:last-child button[name='up-{before[-1]}']")).to_have_count(0)
     after = schools_in_order(page)
     assert after == before[:-2] + [before[-1], before[-2]]
     page.reload()
@@ -73,14 +75,14 @@ def test_a_teacher_reorders_their_list_and_reads_why(browser, server, shots):  #
 
 def test_a_principal_excesses_from_the_roster_and_the_union_sees_the_decision(browser, server, shots):  # noqa: F811
     base, _ = server
-    page = sign_in(browser, base, "p2", "pw-p2")
+    page = sign_in(browser, base, "p2", password_of("p2"))
     page.goto(f"{base}/schools/S0002/roster")
     page.screenshot(path=str(shots / "principal-roster.png"), full_page=True)
     page.click("button[name='excess-ART']")
     page.wait_for_load_state("networkidle")
     assert "/excessing" in page.url and "reverse seniority in ART" in page.content()
     page.close()
-    union = sign_in(browser, base, "union", "pw-union")
+    union = sign_in(browser, base, "union", password_of("union"))
     union.goto(f"{base}/excessing")
     assert "reverse seniority in ART" in union.content() and "leaves" in union.content()
     union.screenshot(path=str(shots / "union-excessing.png"), full_page=True)

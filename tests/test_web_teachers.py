@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from solver.policy import Policy
 from staffing.db import get_engine, init_db, session_scope
-from staffing.db_models import AuditLog, ExcessNotice, Placement, PoolEntry, TeacherPreferenceRow, TeacherRow
+from staffing.db_models import AuditLog, ExcessNotice, Placement, PoolEntry, SchoolRow, TeacherPreferenceRow, TeacherRow
 from staffing.excessing import excess
 from staffing.runs import publish_run, run_placement
 from tests.web_support import client_for, password_of, seed_web_db
@@ -297,3 +297,33 @@ def test_hr_sets_the_number_of_wishes_and_teachers_are_held_to_it(template, as_,
     r = t.put("/api/me/preferences", json={"school_ids": ["S0001", "S0002"]})
     assert r.status_code == 422 and "at most 1" in r.text
     assert t.put("/api/me/preferences", json={"school_ids": ["S0002"]}).status_code == 200
+
+
+def test_a_teacher_answers_their_own_offer_and_only_theirs(tmp_path):
+    """POST /me/offer answers the signed-in teacher's pending offer (the teacher id comes from the sign-in);
+    a second answer is refused inline and changes nothing; other roles are refused."""
+    from staffing import season
+    from staffing.db_models import OfferRow
+    from tests.web_support import build_template
+
+    path = build_template(tmp_path)
+    url = f"sqlite:///{path}"
+    with session_scope(url) as s:
+        run = run_placement(s, Policy(time_limit=5), actor="hr", method="teacher_da").run
+        _, offers = season.publish(s, run.id, "hr")
+        mine = next(o for o in offers if o.kind != "forced")
+        other = next(o for o in offers if o.teacher_id != mine.teacher_id)
+        create_user(s, "t.me", password_of("t.me"), "teacher", teacher_id=mine.teacher_id)
+        school = s.get(SchoolRow, mine.school_id).name
+    get_engine(url).dispose()
+    teacher = client_for(path, tmp_path, "t.me", url=url)
+    page = teacher.get("/me").text
+    assert school in page and 'hx-post="/me/offer"' in page and "Decline" in page
+    r = teacher.post("/me/offer", data={"answer": "accept"})
+    assert r.status_code == 200 and f"the offer at {school} is accepted" in r.text
+    again = teacher.post("/me/offer", data={"answer": "decline"})
+    assert again.status_code == 422 and "no pending offer" in again.text and 'role="alert"' in again.text
+    with session_scope(url) as s:
+        assert s.get(OfferRow, mine.id).status == "accepted" and s.get(OfferRow, mine.id).answered_by == "t.me"
+        assert s.get(OfferRow, other.id).status == "pending"
+    assert client_for(path, tmp_path, "hr", url=url).post("/me/offer", data={"answer": "accept"}).status_code == 403
