@@ -62,10 +62,13 @@ def indifferent_pairs(district: District, policy: Policy | None = None) -> int:
     take any post of a certification: must-place teachers at schools accepting forced placements, teachers
     without a list at schools not requiring mutual consent (:mod:`solver.sparse`).  Posts, not posting groups,
     are counted, so it is never below the dense instance's count of those pairs."""
-    rules = (policy or Policy()).apply(district.models)
+    policy = policy or Policy()
+    rules = {sid: policy.school_rules(district, sid) for sid in district.schools}  # city rules and waivers too
     posts: dict[tuple[str, bool, bool], int] = {}
     for v in district.vacancies.values():
-        r = rules[district.schools[v.school_id].model]
+        r = rules[v.school_id]
+        if r.outside_district:
+            continue
         for forced in (False, True):
             for assigned in (False, True):
                 if (forced and r.accepts_must_place) or (assigned and not r.mutual_consent):

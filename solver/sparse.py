@@ -11,9 +11,10 @@ So this instance keeps
 
 * **explicit pairs** -- the pairs that say something: a school on the teacher's list, a committee that ranked
   the teacher, a return right at the former school -- built with array operations from the snapshot;
-* **classes** -- (certification, forced, assigned): the groups a class reaches, once, and each teacher's
+* **classes** -- (certification, forced, assigned, zone): the groups a class reaches, once, and each teacher's
   membership of the classes, once.  A teacher in a class may take any post of its groups, at the teacher's
-  indifferent level, committee score 0 and their global priority.
+  indifferent level, committee score 0 and their global priority.  Outside candidates are in no class (only
+  explicit outside hires), nor is a teacher a snapshot excludes from some post (their pairs are listed).
 
 Its size is explicit pairs + memberships + class arcs, linear in the teachers (``tests/test_sparse.py``).
 Deferred acceptance walks explicit proposals first, then each class's groups from a per-teacher rotation, in
@@ -39,14 +40,18 @@ from solver.result import Assignment
 STAGES = ("must_place", "reserve", "welfare")
 
 
-def kind_flags(return_here, consents, ranked, must_place, mutual_consent, accepts_must_place, honours_return_rights):
-    """RULES.md's four kinds of a pair, in :data:`KINDS` order, on numpy bool arrays with one entry per pair: the
-    array form of :meth:`Instance.kinds`.  ``tests/test_sparse.py`` checks that both instances allow the same pairs
-    with the same first kind, so a rule added to one and not the other fails there."""
-    return (return_here & honours_return_rights & consents,
-            consents & ranked,
-            ~mutual_consent & consents,
-            must_place & accepts_must_place)
+def kind_flags(return_here, consents, ranked, must_place, mutual_consent, accepts_must_place, honours_return_rights,
+               outside, interviewed, may_hire_outside, allowed):
+    """RULES.md's kinds of a pair, in :data:`KINDS` order, on numpy bool arrays with one entry per pair: the array
+    form of :meth:`Instance.kinds`.  ``allowed``: certification held, pair not excluded, zone kept; ``interviewed``:
+    R-INTERVIEW (group not short, or a displaced candidate).  ``tests/test_sparse.py`` checks that both instances
+    allow the same pairs with the same first kind, so a rule added to one and not the other fails there."""
+    pool = allowed & ~outside
+    return (pool & return_here & honours_return_rights & consents,
+            pool & consents & ranked & interviewed,
+            pool & ~mutual_consent & consents,
+            pool & must_place & accepts_must_place,
+            allowed & outside & may_hire_outside & ranked & interviewed)
 
 
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,14 +95,28 @@ class SparseSizes:
 class SparseInstance:
     """A district under a policy as arrays: teachers, posting groups, explicit pairs and classes."""
 
-    school_rules = Instance.school_rules  # the per-school rules accessor, shared with the dense instance
+    # the per-school rules, the zone bond and R-INTERVIEW's shortfalls, shared with the dense instance
+    school_rules = Instance.school_rules
+    zone_of = Instance.zone_of
+    interview_shortfalls = Instance.interview_shortfalls
 
     def __init__(self, district: District, policy: Policy | None = None):
-        self.district = district
+        self.district = district = district.pool()  # employed teachers are never placed
         self.policy = policy or Policy()
         self.rules = self.policy.apply(district.models)
+        self._school_rules = {sid: self.policy.school_rules(district, sid) for sid in district.schools}
+        self.teachers = district.teachers
+        self.prefs: dict[str, dict[str, int]] = {}
+        for p in district.preferences:
+            self.prefs.setdefault(p.teacher_id, {})[p.school_id] = p.rank
         self._teachers()
         self._groups()
+        # class members excluded from some post: their pairs are listed explicitly instead (declined offers: few)
+        could = (self.t_must | ~self.t_has_list) & ~self.t_outside
+        self.t_exploded = np.unique(self.x_teacher[could[self.x_teacher]]) if len(self.x_teacher) else \
+            np.empty(0, np.int64)
+        self.t_in_classes = could.copy()
+        self.t_in_classes[self.t_exploded] = False
         self._explicit_pairs()
         self._classes()
 
@@ -114,6 +133,9 @@ class SparseInstance:
         self.s_forced = np.array([r.accepts_must_place for r in rules], bool)
         self.s_honours = np.array([r.honours_return_rights for r in rules], bool)
         self.s_seniority = np.array([r.seniority_order for r in rules], bool)
+        self.s_outside_hire = np.array([r.may_hire_outside_pool for r in rules], bool)
+        zones = sorted({r.zone for r in rules} - {""})
+        self.s_zone = np.array([zones.index(r.zone) if r.zone else -1 for r in rules], np.int64)
         self.cert_codes = sorted({v.certification for v in d.vacancies.values()} |
                                  {c for t in ts for c in t.certifications})
         self.cert_number = {c: i for i, c in enumerate(self.cert_codes)}
@@ -122,6 +144,10 @@ class SparseInstance:
         self.t_return = np.array([bool(t.return_rights) for t in ts], bool)
         self.t_former = np.array([self.school_number.get(t.former_school_id, -1) for t in ts], np.int64)
         self.t_class = np.array([pool_class(t) for t in ts], np.int64)
+        self.t_outside = np.array([t.is_outside_candidate for t in ts], bool)
+        self.t_displaced = np.array([t.status == "displaced" for t in ts], bool)
+        # the zone a displaced teacher from a zone school is bound to (-1: none)
+        self.t_zone = np.array([zones.index(z) if (z := self.zone_of(t)) else -1 for t in ts], np.int64)
         features = np.array([pair_features_of_teacher(t) for t in ts], np.int64).reshape(n, 2)
         self.t_features = features  # must-place (0/1), reserve salary in $k
         order = sorted(range(n), key=lambda i: ts[i].seniority_key)
@@ -134,21 +160,33 @@ class SparseInstance:
         self.t_has_list = np.array([tid in listed for tid in self.teacher_ids], bool)
 
     def _groups(self) -> None:
-        """Posting groups as in the dense instance: same school, certification and committee ranking, in the same
-        order (sorted by that key), so the group numbers agree."""
+        """Posting groups as in the dense instance: same school, certification, committee ranking, excluded
+        teachers and interview shortfall, in the same order (sorted by that key), so the group numbers agree; an
+        independent charter's posts are not the district's to fill and make none."""
         d = self.district
         ranking_of: dict[str, dict[str, int]] = {}
         for r in d.rankings:
             ranking_of.setdefault(r.vacancy_id, {})[r.teacher_id] = r.rank
+        excluded_from: dict[str, set[str]] = {}
+        for tid, vid in d.excluded_pairs:
+            excluded_from.setdefault(vid, set()).add(tid)
+        short = set(self.interview_shortfalls)
         buckets: dict[tuple, list[str]] = {}
         for v in d.vacancies.values():
-            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())))
+            if self.school_rules(v.school_id).outside_district:
+                continue
+            key = (v.school_id, v.certification, tuple(sorted(ranking_of.get(v.vacancy_id, {}).items())),
+                   tuple(sorted(excluded_from.get(v.vacancy_id, ()))), v.vacancy_id in short)
             buckets.setdefault(key, []).append(v.vacancy_id)
         keys = sorted(buckets)
         self.group_vacancies = [tuple(sorted(buckets[k])) for k in keys]
         self.g_school = np.array([self.school_number[k[0]] for k in keys], np.int64)
         self.g_cert = np.array([self.cert_number[k[1]] for k in keys], np.int64)
         self.g_capacity = np.array([len(v) for v in self.group_vacancies], np.int64)
+        self.g_short = np.array([k[4] for k in keys], bool)
+        xg = [g for g, k in enumerate(keys) for tid in k[3] if tid in self.teacher_number]
+        xt = [self.teacher_number[tid] for k in keys for tid in k[3] if tid in self.teacher_number]
+        self.x_group, self.x_teacher = np.array(xg, np.int64), np.array(xt, np.int64)
         self.g_code = self.g_school * len(self.cert_codes) + self.g_cert  # sorted: groups of a posting are adjacent
         rg, rt, rr = [], [], []
         for g, k in enumerate(keys):
@@ -191,7 +229,14 @@ class SparseInstance:
         row, tc = _expand(self.tc_ptr[back], np.diff(self.tc_ptr)[back])
         row2, g3 = self._groups_of(self.t_former[back][row], self.tc_cert[tc])
         t3 = back[row][row2]
-        code = np.unique(np.concatenate([t1, t2, t3]) * G + np.concatenate([g1, g2, g3]))
+        # (4) every pair of a class member excluded from a post it reaches: listed one by one, outside classes
+        t4 = np.repeat(self.t_exploded, np.diff(self.tc_ptr)[self.t_exploded])
+        c4 = self.tc_cert[_expand(self.tc_ptr[self.t_exploded], np.diff(self.tc_ptr)[self.t_exploded])[1]]
+        by_cert = [np.nonzero(self.g_cert == c)[0] for c in range(len(self.cert_codes))]
+        g4 = [by_cert[c] for c in c4.tolist()]
+        t4 = np.repeat(t4, [len(g) for g in g4]).astype(np.int64)
+        g4 = np.concatenate(g4).astype(np.int64) if g4 else np.empty(0, np.int64)
+        code = np.unique(np.concatenate([t1, t2, t3, t4]) * G + np.concatenate([g1, g2, g3, g4]))
         t, g = code // G, code % G
         s = self.g_school[g]
         listed, at = _member(t * S + s, self.listed_code)
@@ -199,8 +244,13 @@ class SparseInstance:
         ranked, at_r = _member(g * T + t, np.sort(self.r_group * T + self.r_teacher))
         rank_sorted = self.r_rank[np.argsort(self.r_group * T + self.r_teacher, kind="stable")]
         rank = _take(rank_sorted, ranked, at_r, 0)
+        excluded, _ = _member(g * T + t, np.sort(self.x_group * T + self.x_teacher))
+        zone_ok = (self.t_zone[t] < 0) | (self.t_zone[t] == self.s_zone[s])
+        interviewed = ~self.g_short[g] | self.t_displaced[t]
         flags = np.array(kind_flags(self.t_return[t] & (self.t_former[t] == s), consents, ranked, self.t_must[t],
-                                    self.s_mutual[s], self.s_forced[s], self.s_honours[s]), bool).reshape(len(KINDS), -1)
+                                    self.s_mutual[s], self.s_forced[s], self.s_honours[s], self.t_outside[t],
+                                    interviewed, self.s_outside_hire[s], ~excluded & zone_ok),
+                         bool).reshape(len(KINDS), -1)
         keep = flags.any(axis=0)
         self.e_teacher, self.e_group = t[keep], g[keep]
         self.e_kinds = flags[:, keep]  # KINDS x pairs
@@ -209,19 +259,24 @@ class SparseInstance:
         self.e_code = self.e_teacher * G + self.e_group  # sorted
 
     def _classes(self) -> None:
-        """Classes (certification, forced, assigned) and each teacher's memberships."""
+        """Classes (certification, forced, assigned, zone) and each teacher's memberships: never an outside
+        candidate (who takes only explicit outside hires), nor a teacher with an excluded pair (listed explicitly)."""
         T = len(self.teacher_ids)
         teacher = np.repeat(np.arange(T), np.diff(self.tc_ptr))
         forced, assigned = self.t_must[teacher], ~self.t_has_list[teacher]
-        member = forced | assigned
-        key = (self.tc_cert * 2 + forced) * 2 + assigned
+        member = (forced | assigned) & self.t_in_classes[teacher]
+        Z = int(self.s_zone.max(initial=-1)) + 2
+        key = ((self.tc_cert * 2 + forced) * 2 + assigned) * Z + self.t_zone[teacher] + 1
         self.class_keys, m_class = np.unique(key[member], return_inverse=True)
-        self.m_teacher, self.m_class = teacher[member], m_class.astype(np.int64)
+        self.m_teacher, self.m_class = teacher[member], m_class.astype(np.int64).reshape(-1)
         s = self.g_school
         groups = []
         for k in self.class_keys.tolist():
+            k, zone = divmod(k, Z)
             cert, f, a = k // 4, (k // 2) % 2, k % 2
             reach = (self.g_cert == cert) & ((bool(f) & self.s_forced[s]) | (bool(a) & ~self.s_mutual[s]))
+            if zone:
+                reach &= self.s_zone[s] == zone - 1
             groups.append(np.nonzero(reach)[0])
         # a class that reaches no group (no such posts, or a scenario's rules close them) is dropped
         reaching = np.array([len(g) > 0 for g in groups], bool)
@@ -246,7 +301,9 @@ class SparseInstance:
         members = int(class_size[self.m_class].sum())
         # an explicit pair is also a class pair when the teacher's class reaches its group (the same certification)
         t, sch = self.e_teacher, self.g_school[self.e_group]
-        overlap = int(((self.t_must[t] & self.s_forced[sch]) | (~self.t_has_list[t] & ~self.s_mutual[sch])).sum())
+        reach = (self.t_must[t] & self.s_forced[sch]) | (~self.t_has_list[t] & ~self.s_mutual[sch])
+        zone_ok = (self.t_zone[t] < 0) | (self.t_zone[t] == self.s_zone[sch])
+        overlap = int((reach & zone_ok & self.t_in_classes[t]).sum())
         return SparseSizes(len(self.teacher_ids), G, len(self.e_code), len(self.class_keys), len(self.m_teacher),
                            len(self.class_group), len(self.e_code) + members - overlap)
 

@@ -246,7 +246,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                                                       "and a replay may differ); where they fit 65 % of the "
                                                       "limit at nominal speed, the settled pricing's iterations "
                                                       "run inside it (300-school rounds at 30 s, the district "
-                                                      "from about 28 s)")] = False,
+                                                      "from about 26 s)")] = False,
           side_by_side: Annotated[bool, typer.Option(
               help="run CP-SAT's tasks two at a time, side by side, instead of one at a time: a replay may then "
                    "differ where the last batch of a search stopped")] = False,

@@ -97,7 +97,7 @@ def scenario_set(city: str | None = None) -> list[Scenario]:
                 _from_policy("pilots_no_forced", "No forced placement at autonomous schools"),
                 _from_policy("all_mutual_consent", "Mutual consent everywhere")]
         return core + [_interview_scenario(models)] + _levers(None)
-    models = [m for m in BUILTIN_RULES if BUILTIN_RULES[m].city == CITIES[city]]
+    models = [m for m in BUILTIN_RULES if BUILTIN_RULES[m].city == city]
     core = [Scenario(BASELINE, f"{CITIES[city]} today", f"{CITIES[city]}'s rule table as it stands.",
                      SCENARIOS[BASELINE]),
             _from_policy("all_traditional", "All traditional")]

@@ -153,7 +153,7 @@ def generate(size: str | SeedSize = "small", seed: int = 7, rosters: bool = Fals
 
     # Schools: every model at least once, then shares; the rest traditional.
     models = [m for m in BUILTIN_RULES if m != "traditional"
-              and (city is None or BUILTIN_RULES[m].city == CITIES[city])]
+              and (city is None or BUILTIN_RULES[m].city == city)]
     shares = MODEL_SHARE if city is None else {m: MODEL_SHARE.get(m, 3) for m in models}
     school_models = list(models)
     while len(school_models) < spec.schools:
@@ -164,9 +164,11 @@ def generate(size: str | SeedSize = "small", seed: int = 7, rosters: bool = Fals
         sid = f"S{i + 1:04d}"
         region = regions[i % len(regions)]
         kind = rng.choice(("Elementary", "Middle", "High", "K-8 Academy"))
-        # the model's home city (city-wide rules apply by it); every conditional autonomy of the model granted
-        city = BUILTIN_RULES[model].city if BUILTIN_RULES[model].city in CITIES else "other"
-        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model, city,
+        # the model's home city (city-wide rules apply by it; a city's district puts its traditional schools there
+        # too); every conditional autonomy of the model granted
+        home = BUILTIN_RULES[model].city
+        school_city = home if home in CITIES else (city or "other") if model == "traditional" else "other"
+        schools[sid] = School(sid, f"{LAST[i % len(LAST)]} {kind} {i + 1}", region, model, school_city,
                               tuple(sorted(WAIVERS.get(model, {}))))
     school_ids = list(schools)
 

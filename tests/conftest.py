@@ -27,12 +27,16 @@ def missing_leg(reason: str) -> None:
     pytest.skip(reason)
 
 
+#: Kept for tests written before :func:`postgres_problem`; prefer ``missing_leg(postgres_problem())``.
+NO_POSTGRES = ("PostgreSQL leg: no server configured (set STAFFING_TEST_POSTGRES_URL, e.g. via "
+               "`eval \"$(bash scripts/postgres.sh start)\"`; .ci/run does this)")
+
+
 @functools.lru_cache(maxsize=1)
 def postgres_problem() -> str | None:
     """Why the PostgreSQL leg cannot run (None: it can): not configured, or configured and unreachable."""
     if not POSTGRES_URL:
-        return ("PostgreSQL leg: no server configured (set STAFFING_TEST_POSTGRES_URL, e.g. via "
-                "`eval \"$(bash scripts/postgres.sh start)\"`; .ci/run does this)")
+        return NO_POSTGRES
     try:
         with get_engine(POSTGRES_URL).connect():
             return None

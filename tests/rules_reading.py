@@ -1,13 +1,22 @@
-"""A second, brute-force reading of RULES.md's hard rules, written for the tests from the contract's text.
+"""A second, brute-force reading of RULES.md's hard rules, written for the tests from the contract's text and
+docs/rules.md (charters outside the pool, the Springfield zone, outside hires, R-INTERVIEW, declined posts).
 
 It shares no code with :mod:`solver.checker` or :mod:`solver.instance`: the checker's property test and the
-solver's oracle compare against it, so one bug in the product's reading cannot hide behind itself.  Slow on
-purpose (every question re-scans the district); only tiny districts go through it.
+solver's oracle compare against it, so one bug in the product's reading cannot hide behind itself.  The only
+product code it reads is the rule table's row for each school (:meth:`District.rules_of`: model, city-wide
+rules, waivers), which is the data the rules are applied to, not a reading of them.  Slow on purpose (every
+question re-scans the district); only tiny districts go through it.
 """
 
 from __future__ import annotations
 
 from staffing.domain import District, Teacher
+from staffing.rules import ModelRules
+
+
+def rules(d: District, school_id: str) -> ModelRules:
+    """The school's row of the rule table (its model's row, its city's rules, its waivers)."""
+    return d.rules_of(school_id)
 
 
 def school_list(d: District, tid: str) -> list[str] | None:
@@ -37,17 +46,53 @@ def ranks_strictly_above(d: District, tid: str, a: str | None, b: str | None) ->
     return a in listed and b not in listed
 
 
-def kinds(d: District, t: Teacher, vacancy_id: str) -> set[str]:
-    """Every kind of RULES.md under which t may take the vacancy (empty: not allowed, certification included)."""
+def declined(d: District, tid: str, vacancy_id: str) -> bool:
+    """A post the teacher was offered and declined (or let lapse) this season: not offered to them again."""
+    return (tid, vacancy_id) in {(t, v) for t, v in d.excluded_pairs}
+
+
+def zone_allows(d: District, t: Teacher, school_id: str) -> bool:
+    """Springfield (docs/rules.md): a displaced teacher whose former school is a zone school may be placed only
+    at a school of that zone."""
+    former = t.former_school_id
+    if t.status != "displaced" or former not in d.schools or not rules(d, former).zone:
+        return True
+    return rules(d, school_id).zone == rules(d, former).zone
+
+
+def interview_short(d: District, vacancy_id: str) -> bool:
+    """R-INTERVIEW: the model asks for k displaced interviews and the committee interviewed fewer displaced
+    applicants than min(k, displaced applicants certified for the post who consent to its school)."""
     v = d.vacancies[vacancy_id]
-    m = d.models[d.schools[v.school_id].model]
-    if v.certification not in t.certifications:
+    k = rules(d, v.school_id).min_pool_interviews
+    if not k:
+        return False
+    applicants = [t for t in d.teachers.values() if t.status == "displaced" and v.certification in t.certifications
+                  and consents(d, t.teacher_id, v.school_id)]
+    interviewed = {i.teacher_id for i in d.interviews if i.vacancy_id == vacancy_id
+                   and i.teacher_id in d.teachers and d.teachers[i.teacher_id].status == "displaced"}
+    return len(interviewed) < min(k, len(applicants))
+
+
+def kinds(d: District, t: Teacher, vacancy_id: str, interviews: bool = True) -> set[str]:
+    """Every kind under which t may take the vacancy (empty: not allowed, certification included);
+    ``interviews=False`` reads the rules without R-INTERVIEW."""
+    v = d.vacancies[vacancy_id]
+    m = rules(d, v.school_id)
+    if v.certification not in t.certifications or declined(d, t.teacher_id, vacancy_id):
         return set()
+    if m.outside_district or not zone_allows(d, t, v.school_id):
+        return set()
+    ranked = any(r.vacancy_id == vacancy_id and r.teacher_id == t.teacher_id for r in d.rankings)
+    # without the displaced interviews, only displaced candidates may come in by the committee's choice
+    interviewed = not interviews or t.status == "displaced" or not interview_short(d, vacancy_id)
+    if t.status == "outside_candidate":  # not a pool teacher: only an outside hire the committee ranked
+        return {"outside_hire"} if m.may_hire_outside_pool and ranked and interviewed else set()
     found = set()
     wants = consents(d, t.teacher_id, v.school_id)
     if wants and t.return_rights and t.former_school_id == v.school_id and m.honours_return_rights:
         found.add("return_right")
-    if wants and any(r.vacancy_id == vacancy_id and r.teacher_id == t.teacher_id for r in d.rankings):
+    if wants and ranked and interviewed:
         found.add("mutual_consent")
     if t.must_place and m.accepts_must_place:
         found.add("forced")
@@ -57,13 +102,16 @@ def kinds(d: District, t: Teacher, vacancy_id: str) -> set[str]:
 
 
 def priority(t: Teacher, school_id: str) -> tuple:
-    """R-SENIORITY's order for a post at ``school_id``: smaller is higher priority."""
+    """R-SENIORITY's order for a post at ``school_id``: smaller is higher priority.  Outside candidates are not
+    district teachers: they come after every class of RULES.md."""
     if t.return_rights and t.former_school_id == school_id:
         cls = "a"
     elif t.must_place or t.status == "displaced":
         cls = "b"
     elif t.status == "voluntary_transfer":
         cls = "c"
+    elif t.status == "outside_candidate":
+        cls = "e"
     else:
         cls = "d"
     return (cls, t.seniority_date.isoformat(), t.teacher_id)
@@ -75,8 +123,9 @@ def more_senior(a: Teacher, b: Teacher) -> bool:
 
 def violations(d: District, placed: dict[str, str], recorded_kind: dict[str, str] | None = None) -> set[tuple]:
     """Every broken hard rule of ``placed`` (teacher -> vacancy, one teacher per vacancy assumed), as
-    ``(rule, teacher_id, vacancy_id or None)``: CERTIFICATION and KIND per placement (KIND also when a
-    ``recorded_kind`` does not hold), R-RETURN per holder, R-SENIORITY per (envious teacher, post)."""
+    ``(rule, teacher_id, vacancy_id or None)``: per placement CERTIFICATION, else OUTSIDE-POOL (a charter's
+    post), else R-INTERVIEW (the recorded kind, or with none any kind, holds but for R-INTERVIEW), else KIND
+    (no kind holds, or the recorded one does not); R-RETURN per holder; R-SENIORITY per (envious teacher, post)."""
     out: set[tuple] = set()
     occupant = {vid: tid for tid, vid in placed.items()}
     school = {tid: d.vacancies[vid].school_id for tid, vid in placed.items()}
@@ -85,19 +134,25 @@ def violations(d: District, placed: dict[str, str], recorded_kind: dict[str, str
         if v.certification not in t.certifications:
             out.add(("CERTIFICATION", tid, vid))
             continue
-        allowed = kinds(d, t, vid)
-        if not allowed or (recorded_kind is not None and recorded_kind[tid] not in allowed):
-            out.add(("KIND", tid, vid))
+        if rules(d, v.school_id).outside_district:
+            out.add(("OUTSIDE-POOL", tid, vid))
+            continue
+        allowed, without_interviews = kinds(d, t, vid), kinds(d, t, vid, interviews=False)
+        wanted = {recorded_kind[tid]} if recorded_kind is not None else without_interviews
+        if wanted & allowed:
+            continue
+        out.add(("R-INTERVIEW" if wanted & without_interviews else "KIND", tid, vid))
 
     for t in d.teachers.values():  # R-RETURN
         s = t.former_school_id
-        if not (t.return_rights and s in d.schools and d.models[d.schools[s].model].honours_return_rights
-                and consents(d, t.teacher_id, s)):
+        if not (t.return_rights and s in d.schools and rules(d, s).honours_return_rights
+                and not rules(d, s).outside_district and consents(d, t.teacher_id, s)):
             continue
         mine = school.get(t.teacher_id)
         if mine == s or ranks_strictly_above(d, t.teacher_id, mine, s):
             continue
-        seats = [v for v in d.vacancies.values() if v.school_id == s and v.certification in t.certifications]
+        seats = [v for v in d.vacancies.values() if v.school_id == s and v.certification in t.certifications
+                 and not declined(d, t.teacher_id, v.vacancy_id)]
         excused = all(occupant.get(v.vacancy_id) is not None
                       and d.teachers[occupant[v.vacancy_id]].return_rights
                       and d.teachers[occupant[v.vacancy_id]].former_school_id == s
@@ -107,7 +162,7 @@ def violations(d: District, placed: dict[str, str], recorded_kind: dict[str, str
 
     for v in d.vacancies.values():  # R-SENIORITY
         s = v.school_id
-        if not d.models[d.schools[s].model].seniority_order:
+        if not rules(d, s).seniority_order or rules(d, s).outside_district:
             continue
         occ = occupant.get(v.vacancy_id)
         for t in d.teachers.values():

@@ -4,13 +4,18 @@ checker with the brute-force reading of :mod:`tests.rules_reading` on random ass
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.checker import check
 from solver.result import Assignment
+from staffing.domain import Interview, Ranking
+from staffing.rules import CITIES, WAIVERS
 from tests import rules_reading
-from tests.builders import district, teacher
+from tests.builders import district, outside, teacher
 from tests.test_properties import districts
 
 
@@ -193,25 +198,56 @@ def test_capacity_one_teacher_per_vacancy_and_one_vacancy_per_teacher():
 
 # -- the property: the checker against the brute-force reading ---------------------------------------------------
 
-KINDS = ("return_right", "mutual_consent", "assigned", "forced")
+KINDS = ("return_right", "mutual_consent", "assigned", "forced", "outside_hire")
+
+
+@st.composite
+def richer_districts(draw):
+    """:func:`tests.test_properties.districts` with what the rule table and the season add: schools in any city
+    with any of their model's waivers, outside candidates the committees may rank, interviews (R-INTERVIEW) and
+    posts a teacher declined (excluded pairs)."""
+    d = draw(districts())
+    schools = {}
+    for sid, s in d.schools.items():
+        held = draw(st.sets(st.sampled_from(sorted(WAIVERS[s.model])))) if s.model in WAIVERS else set()
+        schools[sid] = replace(s, city=draw(st.sampled_from(CITIES)), waivers=tuple(sorted(held)))
+    extra = [outside(f"X{i}", certs=draw(st.sampled_from(["MATH", "SCI", "MATH;SCI"])))
+             for i in range(draw(st.integers(0, 2)))]
+    teachers = {**d.teachers, **{t.teacher_id: t for t in extra}}
+    vids, tids = sorted(d.vacancies), sorted(teachers)
+    rankings = list(d.rankings) + [Ranking(vid, t.teacher_id, 10 + i) for i, t in enumerate(extra)
+                                   for vid in draw(st.lists(st.sampled_from(vids), unique=True, max_size=3))]
+    interviews = [Interview(vid, tid, date(2026, 5, 1)) for vid, tid in
+                  draw(st.lists(st.tuples(st.sampled_from(vids), st.sampled_from(tids)), unique=True, max_size=6))]
+    excluded = draw(st.lists(st.tuples(st.sampled_from(tids), st.sampled_from(vids)), unique=True, max_size=2))
+    return replace(d, schools=schools, teachers=teachers, rankings=rankings, interviews=interviews,
+                   excluded_pairs=excluded)
 
 
 @st.composite
 def assignments(draw):
     """A random small district and a random one-to-one assignment on it: any teacher (certified or not) in any
-    vacancy, with a recorded kind that is usually one the rules allow and sometimes any kind at all."""
-    d = draw(districts())
+    vacancy, with a recorded kind that is usually one the rules allow, sometimes one only R-INTERVIEW forbids
+    and sometimes any kind at all."""
+    d = draw(richer_districts())
     tids = sorted(d.teachers)
     placed: dict[str, str] = {}
     for vid in sorted(d.vacancies):
         free = [t for t in tids if t not in placed]
-        tid = draw(st.sampled_from([None, *free]))
+        # often a teacher some kind would allow but for R-INTERVIEW, so the rarer rules get exercised
+        near = [t for t in free if rules_reading.kinds(d, d.teachers[t], vid, interviews=False)]
+        tid = draw(st.sampled_from(near if near and draw(st.booleans()) else [None, *free]))
         if tid is not None:
             placed[tid] = vid
     kind = {}
     for tid, vid in placed.items():
         allowed = sorted(rules_reading.kinds(d, d.teachers[tid], vid))
-        kind[tid] = draw(st.sampled_from(allowed)) if allowed and draw(st.integers(0, 4)) else draw(st.sampled_from(KINDS))
+        but_for_interviews = sorted(rules_reading.kinds(d, d.teachers[tid], vid, interviews=False))
+        pick = draw(st.integers(0, 4))
+        if pick == 1 and but_for_interviews:  # a kind R-INTERVIEW may forbid
+            kind[tid] = draw(st.sampled_from(but_for_interviews))
+        else:
+            kind[tid] = draw(st.sampled_from(allowed)) if allowed and pick else draw(st.sampled_from(KINDS))
     return d, placed, kind
 
 
@@ -307,3 +343,9 @@ def test_structure_and_kind_details_say_what_is_wrong():
     assert details(Assignment("B", "V1", "U", "assigned", "")) == ["school does not match the vacancy"]
     assert details(at(d, "A", "V3", "assigned")) == [
         "recorded kind 'assigned' does not hold (allowed: forced, mutual_consent)"]
+
+
+def test_a_return_right_to_a_school_the_holder_did_not_list_protects_nothing():
+    d = district({"P": "la_pilot", "Q": "la_pilot"}, [teacher("RR", return_to="P"), teacher("X")],
+                 {"V1": ("P", "MATH")}, prefs={"RR": ["Q"], "X": ["P"]}, rankings={"V1": ["X"]})
+    assert found(d, at(d, "X", "V1", "mutual_consent")) == set()

@@ -88,7 +88,7 @@ def test_import_place_audit_replay(env, db_url):
         crashed = start_run(session, Policy(time_limit=5), "hr")
         fail_run(session, crashed.id, "the solver process stopped unexpectedly (signal SIGABRT)")
     listing = run("runs").output.splitlines()
-    assert re.search(r"cpsat +draft · lawful +placed 75$", listing[0]), listing[0]
+    assert re.search(r"cpsat +draft · lawful +placed 71$", listing[0]), listing[0]
     assert listing[1].endswith("failed: the solver process stopped unexpectedly (signal SIGABRT)")
     assert run("placements", "--run", "1", "--out", "again.csv").exit_code == 0
     assert read(env / "again.csv") == rows

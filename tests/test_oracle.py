@@ -9,6 +9,9 @@ is that the solver finds its optimum over exactly the lawful assignments.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,9 +19,11 @@ from solver import solve
 from solver.instance import Instance
 from solver.policy import Policy
 from solver.result import Assignment
+from staffing.domain import Interview
+from staffing.rules import CITIES
 from staffing.runs import stage_objectives
 from tests import rules_reading
-from tests.builders import district, teacher
+from tests.builders import district, outside, teacher
 from tests.test_properties import CERTS, MODELS
 
 STAGES = ["must_place", "reserve", "welfare"]
@@ -27,7 +32,8 @@ POLICY = Policy(time_limit=10)
 
 @st.composite
 def tiny_districts(draw):
-    """At most 6 teachers and 6 posts, on up to 3 schools of any built-in model."""
+    """At most 6 teachers (and maybe an outside candidate) and 6 posts, on up to 3 schools of any built-in model in
+    any city, with some interviews (R-INTERVIEW)."""
     schools = {f"S{i}": draw(st.sampled_from(MODELS)) for i in range(draw(st.integers(1, 3)))}
     sids = list(schools)
     teachers = []
@@ -42,8 +48,15 @@ def tiny_districts(draw):
                  for j in range(draw(st.integers(1, 6)))}
     tids = [t.teacher_id for t in teachers]
     prefs = {tid: draw(st.lists(st.sampled_from(sids), unique=True, max_size=3)) for tid in tids if draw(st.booleans())}
-    rankings = {vid: draw(st.lists(st.sampled_from(tids), unique=True, max_size=4)) for vid in vacancies}
-    return district(schools, teachers, vacancies, {t: p for t, p in prefs.items() if p}, rankings)
+    if draw(st.booleans()):  # an outside candidate, whom only a committee's ranking can bring in
+        teachers.append(outside("X", certs=draw(st.sampled_from(CERTS))))
+    candidates = [t.teacher_id for t in teachers]
+    rankings = {vid: draw(st.lists(st.sampled_from(candidates), unique=True, max_size=4)) for vid in vacancies}
+    d = district({sid: (model, draw(st.sampled_from(CITIES))) for sid, model in schools.items()}, teachers, vacancies,
+                 {t: p for t, p in prefs.items() if p}, rankings)
+    interviews = draw(st.lists(st.tuples(st.sampled_from(sorted(vacancies)), st.sampled_from(candidates)), unique=True,
+                               max_size=4))
+    return replace(d, interviews=[Interview(vid, tid, date(2026, 5, 1)) for vid, tid in interviews])
 
 
 def lawful_assignments(d):

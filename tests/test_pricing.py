@@ -228,7 +228,7 @@ def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
     """The round of the first test, restricted the same way, with the settled pricing (the default where the
     full pricing does not fit): charged to the search's budget as the quick pricing is, the pairs of their last
     assignment join the model, their bound proves the reserve stage, and the round is deterministic."""
-    d = generate("small", 3)
+    d = generate("small", 13)
     exact = solve(d, POLICY)
     policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
     settled, again = solve(d, policy), solve(d, policy)

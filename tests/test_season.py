@@ -125,11 +125,18 @@ def test_a_whole_season_from_the_first_round_to_the_forced_placement_deadline(db
             season.respond(s, o.teacher_id, "accept", "hr")
     must_placed.append(accepted_must_place(db_url))
 
-    # the forced-placement phase: enough posts where must-place teachers may be forced, then a round
+    # the forced-placement phase: enough posts where must-place teachers may be forced, then a round.  A displaced
+    # teacher from a Springfield zone school may be placed only inside the zone, whose schools accept no forced
+    # placement (docs/rules.md): nobody may force them anywhere, so they are left to the zone, which pays them.
     with session_scope(db_url) as s:
         state = season.state(s)
         assert state.must_place_unplaced, "the season leaves must-place teachers for the forced phase"
-        accepting = next(sid for sid, sch in district.schools.items() if district.models[sch.model].accepts_must_place)
+        accepting = next(sid for sid in district.schools if district.rules_of(sid).accepts_must_place)
+        zone_bound = sorted(tid for tid in state.must_place_unplaced if district.teachers[tid].status == "displaced"
+                            and (former := district.teachers[tid].former_school_id) in district.schools
+                            and district.rules_of(former).zone)
+        assert not any(district.rules_of(sid).accepts_must_place
+                       for sid in district.schools if district.rules_of(sid).zone)
         for i, tid in enumerate(state.must_place_unplaced):
             cert = s.get(TeacherRow, tid).certifications.split(";")[0]
             add_vacancy(s, Vacancy(f"VF{i}", accepting, cert), "hr")
@@ -147,8 +154,11 @@ def test_a_whole_season_from_the_first_round_to_the_forced_placement_deadline(db
     assert {o.teacher_id for o in settled if o.kind == "forced"} == {a.teacher_id for a in forced}
     assert all(o.status == "accepted" for o in settled if o.kind == "forced")
     must_placed.append(accepted_must_place(db_url))
+    # every must-place teacher the rules let the district force is placed; the zone's stay, and the round says why
+    reasons = {a.teacher_id: a.reason for a in placed4 if not a.vacancy_id}
+    assert all("may be placed only at its schools" in reasons[tid] for tid in zone_bound)
     with session_scope(db_url) as s:
-        assert season.state(s).must_place_unplaced == []
+        assert season.state(s).must_place_unplaced == zone_bound
         season.advance_phase(s, "closed", "hr")
         with pytest.raises(season.SeasonError, match="closed"):
             run_placement(s, POLICY, "hr")
