@@ -64,6 +64,7 @@ def without_school(folder, school: str) -> None:
 def test_replace_keeps_accounts_sessions_ballots_and_history(db_url, tmp_path, monkeypatch):
     seed_web_db(db_url)
     with session_scope(db_url) as s:
+        teachers_before = len(s.exec(select(TeacherRow)).all())
         open_session(s, "p1")
         run_id = start_run(s, Policy(time_limit=3), "hr").id
         candidate = s.exec(select(RankingRow).where(RankingRow.vacancy_id == "V00001")).first()
@@ -73,11 +74,11 @@ def test_replace_keeps_accounts_sessions_ballots_and_history(db_url, tmp_path, m
     monkeypatch.setenv("STAFFING_DATABASE_URL", db_url)
     result = CliRunner().invoke(app, ["import", "--replace", str(bundle)])
     assert result.exit_code == 0, result.output
-    assert "8 account(s) kept" in result.output
-    assert "3 account(s) kept without a school" in result.output and "p4" in result.output
+    assert "9 account(s) kept" in result.output
+    assert "4 account(s) kept without a school" in result.output and "p4" in result.output
     with session_scope(db_url) as s:
         users = {u.username: u for u in s.exec(select(UserRow))}
-        assert len(users) == 8
+        assert len(users) == 9
         assert users["p1"].school_id == "S0001" and users["c1"].school_id == "S0001"
         assert users["p4"].school_id is None and users["c4a"].school_id is None
         assert authenticate(s, "hr", password_of("hr")) is not None  # passwords untouched
@@ -85,13 +86,13 @@ def test_replace_keeps_accounts_sessions_ballots_and_history(db_url, tmp_path, m
         assert [b.voter for b in s.exec(select(BallotRow))] == ["c1"]
         assert s.get(PlacementRun, run_id) is not None
         teachers = len(s.exec(select(TeacherRow)).all())
-        assert 0 < teachers < 100
+        assert 0 < teachers < teachers_before  # S0004's rows went with it
         # the first import's history of the teachers still in the pool, then the new import's
         assert len(s.exec(select(PoolStatusChange)).all()) == 2 * teachers
         entry = s.exec(select(AuditLog).where(AuditLog.entity == "district", AuditLog.action == "replace")).one()
         after = json.loads(entry.after_json)
-        assert after["school"] == 19 and after["app_user"] == 8 and after["accounts_without_school"] == [
-            "c4a", "c4b", "p4"]
+        assert after["school"] == 19 and after["app_user"] == 9 and after["accounts_without_school"] == [
+            "c4a", "c4b", "c4c", "p4"]
         assert json.loads(entry.before_json)["school"] == 20
 
 
