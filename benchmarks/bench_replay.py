@@ -29,12 +29,13 @@ import time
 def solve_once(size: str, seed: int, time_limit: float, cap_factor: float | None,
                side_by_side: bool = False) -> dict[str, object]:
     """One deterministic solve in this process: what a replay must reproduce."""
-    from solver import cpsat, solve
+    from solver import solve
+    from solver.cpsat import search
     from solver.policy import scenario
     from staffing.seed import generate
 
     if cap_factor:
-        cpsat.WALL_CLOCK_FACTOR = cap_factor
+        search.WALL_CLOCK_FACTOR = cap_factor
     started = time.perf_counter()
     policy = scenario("district_rules").with_(time_limit=time_limit, interleave_batch=0 if side_by_side else 1)
     result = solve(generate(size, seed), policy)

@@ -64,7 +64,7 @@ def test_an_error_in_the_search_stops_the_bound_and_leaves_no_thread(monkeypatch
         raise RuntimeError("search failed")
 
     monkeypatch.setattr(cpsat.lagrangian, "evaluate", slow)
-    monkeypatch.setattr(cpsat, "_params", broken)
+    monkeypatch.setattr(cpsat.search, "_params", broken)
     t = time.perf_counter()
     with pytest.raises(RuntimeError, match="search failed"):
         solve(generate("small", 4), QUICK.with_(bound_beside_search=1_000))

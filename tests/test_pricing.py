@@ -10,7 +10,6 @@ from solver.cpsat import (
     ARCS_PER_SECOND,
     AUCTION_COST,
     STAGES,
-    _params,
     exact_every,
     parallel_stage_share,
     price_pairs,
@@ -18,6 +17,7 @@ from solver.cpsat import (
     quick_pricing_iterations,
     settled_pricing_iterations,
 )
+from solver.cpsat.search import _params
 from solver.instance import Instance
 from solver.lagrangian import EXACT_EVERY, SeatRows, arc_count
 from solver.matching import teacher_proposing

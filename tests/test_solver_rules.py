@@ -216,10 +216,10 @@ def test_a_deterministic_search_the_wall_clock_cut_is_recorded_as_not_reproducib
     budget; the answer then depends on the load, and the run must say so rather than claim a replay will match.
     The cap is made small here (0.3 s for stages that need 2-5 s) to stand in for a machine too busy to finish
     the budget."""
-    from solver import cpsat
+    from solver.cpsat import search
     from staffing.cli import _print_figures
 
-    monkeypatch.setattr(cpsat, "wall_clock_cap", lambda seconds: 0.3)
+    monkeypatch.setattr(search, "wall_clock_cap", lambda seconds: 0.3)
     d = generate("region", 1)
     result = solve(d, Policy(time_limit=4, deterministic=True))
     stages = result.stats["stages"]

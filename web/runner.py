@@ -107,7 +107,7 @@ def in_child_process(target: Callable[..., None], args: tuple, name: str,
     ended normally, else what went wrong, in words ("stopped unexpectedly (signal SIGABRT)").
 
     Why a process: the solver is native code, and an abort inside OR-Tools (one such CP-SAT presolve crash was
-    found and avoided, see ``solver.cpsat._params``) cannot be caught; in the server's own process it would take
+    found and avoided, see ``solver.cpsat.search._params``) cannot be caught; in the server's own process it would take
     every user's session down.  ``target`` must be importable, as the child starts afresh (spawn: forking a
     threaded server is unsafe).  ``started`` gets the child's process id as soon as it runs."""
     child = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name)
