@@ -3,7 +3,7 @@
 Why: the settled pricing solves 100 max-weight assignments of a district's 5,000 teachers to its 6,000 seats
 (710,000 arcs), and OR-Tools' min-cost flow takes 0.6-1.05 s for each: most of the round's first minute and a
 half.  A forward auction from zero prices finds an assignment within ``ε`` per teacher of the optimum in about
-0.06 s (``ε`` = 0.1 of a weight unit; ``benchmarks/RESULTS.md``, *The pricing's assignment by auction*).  The
+0.06 s (``ε`` = 0.1 of a weight unit; ``benchmarks/JOURNAL.md``, *The pricing's assignment by auction*).  The
 subgradient needs a good assignment, not a proven one; the bound the iterations report still comes from exact
 flows (:func:`solver.lagrangian.lagrangian_bound`).
 

@@ -1,6 +1,6 @@
 """What a round is doing while it runs, for whoever waits on it.
 
-Why: a district round takes minutes (``benchmarks/RESULTS.md``), most of them in two CP-SAT searches and the
+Why: a district round takes minutes (``benchmarks/JOURNAL.md``), most of them in two CP-SAT searches and the
 Lagrangian pricing before them.  HR at the command line or on the run page should see which step the round is
 in and how far it has got, not a silent prompt or a spinner.
 

@@ -345,7 +345,7 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
                        "when the time limit stops the search", err=True)
         elif policy.get("interleave_batch", 0) != 1:
             typer.echo(f"note: run {run_id} ran CP-SAT's tasks side by side; where the budget stopped a search, "
-                       "the last batch depends on thread timing (runs since 2026-11-27 run them one at a time)",
+                       "the last batch depends on thread timing (newer runs run them one at a time)",
                        err=True)
         recorded = json.loads(record.figures_json).get("solve") or {}
         for when, solve in (("recorded run", recorded), ("replay", outcome.result.stats)):
@@ -357,7 +357,7 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
         replayed = outcome.result.stats.get("stages") or {}
         work = {stage: (row.get("deterministic_seconds"), replayed.get(stage, {}).get("deterministic_seconds"))
                 for stage, row in (recorded.get("stages") or {}).items()}
-        if work and all(old is not None for old, _ in work.values()):  # runs recorded before 2026-11-27 lack it
+        if work and all(old is not None for old, _ in work.values()):  # older recorded runs lack it
             typer.echo("  search work in deterministic seconds, recorded -> replayed: " + ", ".join(
                 f"{stage} {old} -> {new}" for stage, (old, new) in work.items()), err=True)
         if v := next(iter(outcome.recorded_violations), None):
@@ -699,12 +699,19 @@ def pool_settings_cmd(set_: Annotated[list[str] | None, typer.Option("--set", he
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
-    """Start the web app on localhost (in production: behind an HTTPS proxy, see docs/security.md)."""
+    """Start the web app on localhost; refuses a missing or empty database and says how to load one (in
+    production: behind an HTTPS proxy, see docs/security.md)."""
     import uvicorn
 
+    from staffing.db import database_url as default_url
+
+    url = database_url or default_url()
     with user_errors():
         settings = get_settings()  # a bad STAFFING_* value is a message and exit 2, not a traceback
-        url = _db(database_url)
+        problem = _not_servable(url)
+        if problem:
+            fail(problem)
+        url = _db(url)
     os.environ["STAFFING_DATABASE_URL"] = url
     if not settings.https and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: serving on a network address without STAFFING_HTTPS: put an HTTPS proxy in front "
@@ -717,6 +724,33 @@ def _web(module: str):
     the web app and manages its sign-ins; importing ``web`` statically would make the services layer depend on
     the layer above it (the import-linter contract in ``.importlinter`` forbids that)."""
     return importlib.import_module(module)
+
+
+LOAD_HINT = ("load one first: `staffing import seed_data/small && staffing demo-users` (or `bash scripts/demo.sh`), "
+             "or point --database-url / STAFFING_DATABASE_URL at the district's database")
+
+
+def _not_servable(url: str) -> str | None:
+    """Why the web app could not be used on this database (nobody could sign in), or None."""
+    from sqlalchemy.engine import make_url
+    from sqlmodel import select
+
+    from staffing.db import init_db, session_scope
+    from staffing.db_models import SchoolRow, UserRow
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            return f"no database at {path.resolve()}; {LOAD_HINT}"
+    init_db(url)
+    with session_scope(url) as session:
+        if session.exec(select(SchoolRow)).first() is None:
+            return f"the database {parsed.render_as_string(hide_password=True)} holds no district; {LOAD_HINT}"
+        if session.exec(select(UserRow)).first() is None:
+            return ("the database has a district but no user who could sign in: add them with "
+                    "`staffing demo-users` or `staffing add-user NAME --role hr`")
+    return None
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -38,8 +38,7 @@ def test_a_two_round_season_through_the_web_app(browser, server, shots):  # noqa
     first = run_round(hr, server)
     assert "draft · lawful" in hr.locator("#run-label").inner_text()
     at_school = hr.request.get(f"{server}/api/runs/{first}").json()["placements"]
-    # S0002 (traditional): S0001 is an independent charter, outside the district pool (RULES.md), placed nothing
-    ours = [p for p in at_school if p["school_id"] == "S0002"]
+    ours = [p for p in at_school if p["school_id"] == "S0002"]  # S0001 is a charter outside the district pool
     assert ours, "the round places someone at S0002"
 
     principal = sign_in(browser, server, "p2")
@@ -56,14 +55,16 @@ def test_a_two_round_season_through_the_web_app(browser, server, shots):  # noqa
 
     # HR answers on teachers' behalf: a click declines the first pending offer, the form accepts another
     hr.goto(f"{server}/hr/season")
-    declined = hr.locator("table tr:has(button[value=decline]) td").first.inner_text()
+    declined = hr.locator("table tr:has(button[value=decline]) input[name=teacher_id]").first.get_attribute("value")
     hr.locator("table tr:has(button[value=decline]) button[value=decline]").first.click()
-    hr.wait_for_selector(f"text={declined}: offer of")
+    hr.wait_for_selector(f"text=({declined}): offer of")
     assert hr.locator("#offers-declined").inner_text() == "1"
-    accepted = hr.locator("table tr:has(button[value=accept]) td").first.inner_text()
-    hr.fill("form[action='/hr/season/respond'] input[name=teacher_id]", accepted)
+    # the picker offers the teachers with a pending offer as "Name (ID)"; HR picks one
+    accepted = hr.locator("table tr:has(button[value=accept]) input[name=teacher_id]").first.get_attribute("value")
+    picked = hr.locator(f"#dl-teacher_id option[value$='({accepted})']").get_attribute("value")
+    hr.fill("form[action='/hr/season/respond'] input[name=teacher_id]", picked)
     hr.click("button:has-text('Record answer')")
-    hr.wait_for_selector(f"text={accepted}: offer of")
+    hr.wait_for_selector(f"text=({accepted}): offer of")
     assert hr.locator("#offers-accepted").inner_text() == "1"
     hr.fill("form[action='/hr/season/respond'] input[name=teacher_id]", accepted)
     hr.click("button:has-text('Record answer')")
@@ -71,6 +72,8 @@ def test_a_two_round_season_through_the_web_app(browser, server, shots):  # noqa
 
     # a new vacancy, the forced-placement phase, and a second round on what is still open
     hr.fill("form[action='/hr/season/vacancies'] input[name=vacancy_id]", "VWEB1")
+    school = hr.locator("#dl-school_id option").first.get_attribute("value")  # "Name (ID)"
+    hr.fill("form[action='/hr/season/vacancies'] input[name=school_id]", school)
     hr.click("button:has-text('Add vacancy')")
     hr.wait_for_selector("text=Vacancy VWEB1 added")
     hr.select_option("select[name=to]", "forced_placement")

@@ -292,12 +292,15 @@ def test_ids_with_quotes_cannot_break_the_htmx_buttons():
     import json
     from html.parser import HTMLParser
 
-    from web.app import templates
+    from web.names import Names
+    from web.templating import templates
 
     hostile = """T1", "action": "remove"}' onclick='alert(1)"""
+    from types import SimpleNamespace
+
     html = templates.env.get_template("_ranking.html").render(
-        request=None, user={"role": "hr"}, school_id="S1", vacancy={"vacancy_id": "V1"}, ranking=[hostile],
-        rules={"mutual_consent": False}, error=None)
+        request=SimpleNamespace(session={}), user={"role": "hr"}, school_id="S1", vacancy={"vacancy_id": "V1"}, ranking=[hostile],
+        rules={"mutual_consent": False}, error=None, candidates=[], names=Names({}, {}, {}, {}))
     buttons: list[dict[str, str | None]] = []
 
     class Buttons(HTMLParser):

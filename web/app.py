@@ -6,11 +6,13 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from sqlalchemy.exc import DataError, OperationalError
@@ -39,7 +41,7 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     app = FastAPI(title="Teacher staffing and placement", version="0.1.0",
                   description="Hiring pool, placement rounds and seniority audit. Sign in with POST /api/login; "
                               "send the csrf_token it returns as the X-CSRF-Token header on every POST and PUT.",
-                  dependencies=[Depends(protect)])
+                  dependencies=[Depends(protect)], docs_url=None, redoc_url=None)
     app.state.database_url = url or database_url()
     app.state.report_dir = Path(report_dir or os.environ.get("STAFFING_REPORT_DIR", "reports"))
     app.state.settings = settings
@@ -48,6 +50,7 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=settings.https,
                        session_cookie="staffing_session", max_age=settings.session_max_hours * 3600)
     app.add_middleware(SecurityHeaders, https=settings.https)
+    _mount_docs(app)  # before /static, whose mount would otherwise answer /static/swagger/...
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -59,7 +62,8 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": "sign in first (POST /api/login)"}, status_code=401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> Response:
@@ -106,13 +110,51 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request):
             return await http_exception_handler(request, exc)
-        return await _error(request, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"There is no page at {request.url.path}."
+        elif exc.status_code == 405:
+            message = f"{request.url.path} cannot be opened this way ({request.method})."
+        return await _error(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return await _error(request, 500, "The server could not finish this request.")
 
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets the swagger-ui-bundle-v2 package ships: no CDN, so it works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "docs.html", {"title": app.title + " · API"})
 
 
 async def _error(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
-                                                              "user": None}, status_code=status)
+                                                              "user": _signed_in(request)}, status_code=status)
+
+
+def _signed_in(request: Request):
+    """The signed-in user for the error page's navigation, or None (never an error of its own)."""
+    from staffing.db import session_scope
+    from staffing.sessions import resolve
+    from web.deps import User
+
+    try:
+        token = request.session.get("sid") if "session" in request.scope else None
+        if not token:
+            return None
+        with session_scope(request.app.state.database_url) as session:
+            row = resolve(session, token, request.app.state.settings)
+            return User(row.username, row.role, row.school_id, row.display_name, row.teacher_id) if row else None
+    except Exception:  # the error page must render even when the database is the problem
+        return None

@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 from staffing import excessing
 from staffing.db_models import ExcessNotice, SchoolRow
 from staffing.validation import Problem, ValidationError
-from web.deps import DB, User, current_user, role, roster_reader, school_access
+from web.deps import DB, User, current_user, db, role, roster_reader, school_access
+from web.listing import Column, csv_response, listing, wants_csv
+from web.names import Names
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["excessing"])
@@ -31,7 +33,7 @@ def _render(request: Request, name: str, user: User, status: int = 200, **contex
 
 def _roster_context(session: Session, school_id: str) -> dict:
     school = session.get(SchoolRow, school_id)
-    return {"school": school, "rules": excessing.school_rules(session, school_id),
+    return {"school": school, "rules": excessing.school_rules(session, school_id), "names": Names.load(session, False),
             "roster": excessing.roster(session, school_id),
             "decisions": excessing.decisions(session, school_id)}
 
@@ -111,14 +113,27 @@ def decisions_page(request: Request, user: User = Depends(role("hr", "union", "p
                    session: Session = DB) -> HTMLResponse:
     schools = session.exec(select(SchoolRow).order_by(SchoolRow.school_id)).all() if user.role != "principal" else []
     return _render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)),
-                   schools=schools)
+                   schools=schools, names=Names.load(session, False))
+
+
+NOTICE_COLUMNS = (Column("notice_id", "Notice"), Column("notice_date", "Date"), Column("name", "Teacher"),
+                  Column("teacher_id", "Id"), Column("school", "School"), Column("certification_name", "Certification"),
+                  Column("reason", "Reason", sortable=False))
+NOTICE_CSV = NOTICE_COLUMNS + (Column("school_id", "school id"), Column("certification", "certification code"))
 
 
 @pages.get("/notices")
 def notices_page(request: Request, user: User = Depends(role("hr", "union", "principal")),
-                 session: Session = DB) -> HTMLResponse:
-    rows = [excessing.notice_dict(session, n) for n in excessing.notices(session, school_id=_scope(user))]
-    return _render(request, "notices.html", user, notices=rows)
+                 session: Session = DB) -> Response:
+    """Every notice the user may read, newest first, paged with names; all of them as CSV."""
+    names = Names.load(session, False)
+    rows = [{**(d := excessing.notice_dict(session, n)), "school": names.school(d["school_id"]),
+             "certification_name": names.certification(d["certification"])}
+            for n in excessing.notices(session, school_id=_scope(user))]
+    if wants_csv(request, "notices"):
+        return csv_response(rows, NOTICE_CSV, "notices.csv")
+    return _render(request, "notices.html", user,
+                   page=listing(request, "notices", rows, NOTICE_COLUMNS, default_sort="notice_id", default_desc=True))
 
 
 @pages.get("/notices/{notice_id}")
@@ -126,7 +141,8 @@ def notice_page(request: Request, notice_id: int, user: User = Depends(current_u
                 session: Session = DB) -> HTMLResponse:
     notice = _notice_for(session, notice_id, user)
     school = session.get(SchoolRow, notice.school_id)
-    return _render(request, "notice.html", user, notice=excessing.notice_dict(session, notice), school=school)
+    return _render(request, "notice.html", user, notice=excessing.notice_dict(session, notice), school=school,
+                   names=Names.load(session, False))
 
 
 # -- JSON API --------------------------------------------------------------------------------------------------

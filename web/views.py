@@ -228,3 +228,55 @@ def audit(session: Session, run: PlacementRun, school_id: str = "", reason: str 
     return [r for r in rows if (not school_id or r.school_id == school_id)
             and (not reason or r.lawful_reason.lower().startswith(reason.lower()))
             and (not teacher_id or teacher_id in (r.passed_over_id, r.occupant_id))]
+
+
+def teacher(session: Session, teacher_id: str) -> dict:
+    """Everything HR reads about one teacher: record, pool entry, preferences, rankings received, interviews,
+    ballots naming them, placements across runs and the audit-trail rows about them."""
+    from staffing.db_models import AuditLog, BallotRow
+
+    row = session.get(TeacherRow, teacher_id)
+    if row is None:
+        raise NotFound(f"teacher {teacher_id!r} does not exist")
+    entry = session.get(PoolEntry, teacher_id)
+    prefs = session.exec(select(TeacherPreferenceRow, SchoolRow).join(SchoolRow, SchoolRow.school_id == TeacherPreferenceRow.school_id)
+                         .where(TeacherPreferenceRow.teacher_id == teacher_id).order_by(TeacherPreferenceRow.rank)).all()
+    rankings = session.exec(select(RankingRow, VacancyRow, SchoolRow)
+                            .join(VacancyRow, VacancyRow.vacancy_id == RankingRow.vacancy_id)
+                            .join(SchoolRow, SchoolRow.school_id == VacancyRow.school_id)
+                            .where(RankingRow.teacher_id == teacher_id).order_by(RankingRow.vacancy_id)).all()
+    sizes = Counter(r.vacancy_id for r in session.exec(select(RankingRow).where(
+        RankingRow.vacancy_id.in_([r.vacancy_id for r, _, _ in rankings]))))  # type: ignore[attr-defined]
+    interviews = session.exec(select(InterviewRow, VacancyRow, SchoolRow)
+                              .join(VacancyRow, VacancyRow.vacancy_id == InterviewRow.vacancy_id)
+                              .join(SchoolRow, SchoolRow.school_id == VacancyRow.school_id)
+                              .where(InterviewRow.teacher_id == teacher_id).order_by(InterviewRow.held_on)).all()
+    ballots_ = session.exec(select(BallotRow).where(BallotRow.teacher_id == teacher_id)
+                            .order_by(BallotRow.vacancy_id, BallotRow.voter)).all()
+    placed = session.exec(select(Placement, PlacementRun).join(PlacementRun, PlacementRun.id == Placement.run_id)
+                          .where(Placement.teacher_id == teacher_id).order_by(Placement.run_id.desc())).all()  # type: ignore[union-attr]
+    trail = session.exec(select(AuditLog).where(AuditLog.entity_id == teacher_id)
+                         .order_by(AuditLog.id.desc())).all()  # type: ignore[union-attr]
+    return {"teacher": row, "entry": entry,
+            "preferences": [{"rank": p.rank, "school_id": s.school_id, "school": s.name, "model": s.model} for p, s in prefs],
+            "rankings": [{"vacancy_id": v.vacancy_id, "school_id": s.school_id, "school": s.name,
+                          "certification": v.certification, "rank": r.rank, "of": sizes[v.vacancy_id]}
+                         for r, v, s in rankings],
+            "interviews": [{"held_on": i.held_on, "vacancy_id": v.vacancy_id, "school_id": s.school_id,
+                            "school": s.name} for i, v, s in interviews],
+            "ballots": ballots_,
+            "placements": [{"run": run, "vacancy_id": p.vacancy_id, "school_id": p.school_id, "kind": p.kind,
+                            "reason": p.reason} for p, run in placed],
+            "trail": trail}
+
+
+def seniority(session: Session, certification: str) -> list[dict]:
+    """Every pool teacher (placed or not) holding ``certification``, most senior first (earliest date, then id)."""
+    out = []
+    for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)):
+        if certification not in t.certifications.split(";"):
+            continue
+        flags = [f for f, on in (("must-place", entry.must_place), ("return rights", entry.return_rights)) if on]
+        out.append({"teacher_id": t.teacher_id, "name": t.name, "seniority_date": t.seniority_date.isoformat(),
+                    "status": entry.status, "flags": ", ".join(flags), "certifications": t.certifications})
+    return sorted(out, key=lambda r: (r["seniority_date"], r["teacher_id"]))

@@ -52,7 +52,7 @@ def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxati
         "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
-        # early differed (benchmarks/RESULTS.md, "CP-SAT's last batch")
+        # early differed (benchmarks/JOURNAL.md, "CP-SAT's last batch")
         "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
     }
 
