@@ -24,7 +24,8 @@ from staffing.db import get_engine, session_scope
 from staffing.db_models import PlacementRun, PoolEntry, RankingRow, SchoolRow, TeacherRow, UserRow
 from staffing.locks import command_lock
 from tests.conftest import ROOT
-from tests.web_support import build_template, client_for
+from tests.web_support import build_template, client_for, password_of
+from web.auth import create_user
 from web.runner import tradeoff_state
 
 
@@ -162,7 +163,14 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_old_district(db, tmp_path)
     assert after["school"] == 300 and after["teacher"] == after["pool_entry"] and after["app_user"] == before["app_user"]
 
 
-def test_kill_9_during_a_run_marks_it_failed_with_why(db, tmp_path):
+def test_kill_9_during_a_run_marks_it_failed_with_why(tmp_path):
+    # a region-size district: its round outlasts the kill below whatever the machine's speed (the small one may not)
+    db = f"sqlite:///{tmp_path / 'region.db'}"
+    for args in (["seed", "--size", "region", "--seed", "1", "--out", str(tmp_path / "region")],
+                 ["import", str(tmp_path / "region"), "--database-url", db]):
+        assert CliRunner().invoke(cli, args).exit_code == 0
+    with session_scope(db) as s:
+        create_user(s, "hr", password_of("hr"), "hr")  # for app_starts' sign-in
     place = staffing(db, "place", "--time-limit", "60", "--quiet", "--out", str(tmp_path / "p.csv"))
     try:
         assert wait_for(lambda: running_run(db) is not None or place.poll() is not None)
