@@ -226,7 +226,7 @@ RECORDED_BEFORE: dict[str, object] = {
 
 def migrate_policy(data: dict[str, object]) -> dict[str, object]:
     """A recorded policy's JSON brought to today's fields: every field it lacks gets the value of
-    :data:`RECORDED_BEFORE`, and the "lean_search" switch of 2026-11-27 (morning) becomes the portfolio it chose
+    :data:`RECORDED_BEFORE`, and the older "lean_search" switch becomes the portfolio it chose
     ("lean", else CP-SAT's "full" portfolio for a run recorded before portfolios had names).  The one place that
     knows the history of the recorded format."""
     out = {**RECORDED_BEFORE, **data}
