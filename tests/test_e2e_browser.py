@@ -14,6 +14,9 @@ import threading
 import time
 from pathlib import Path
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 import uvicorn
 
@@ -36,6 +39,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port for the length of the block; yields its base URL."""
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the web server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def database(tmp_path_factory) -> Path:
     return build_template(tmp_path_factory.mktemp("e2e"))
@@ -50,19 +71,8 @@ def recorded_run(database) -> int:
 
 @pytest.fixture(scope="module")
 def server(database):
-    db = database
-    port = free_port()
-    config = uvicorn.Config(create_app(f"sqlite:///{db}"), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the web server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(f"sqlite:///{database}")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -170,18 +180,8 @@ def report_server(tmp_path_factory):
     report = run_tradeoffs("small", seed=11, draws=2, scenarios=("district_rules", "all_mutual_consent"),
                            time_limit=1)
     write_report(report, folder / "reports" / "current")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{db}", report_dir=folder / "reports"),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the web server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(f"sqlite:///{db}", report_dir=folder / "reports")) as base:
+        yield base
 
 
 def test_the_interactive_tradeoff_report_draws_its_charts_under_the_csp(browser, report_server, shots):

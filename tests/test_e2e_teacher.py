@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from staffing.db import get_engine, session_scope
 from staffing.db_models import OfferRow, UserRow
-from tests.test_e2e_browser import CHROMIUM, browser, free_port, shots  # noqa: F401 - fixtures
+from tests.test_e2e_browser import CHROMIUM, browser, serving, shots  # noqa: F401 - fixtures
 from tests.test_web_teachers import build_teacher_template
 from tests.web_support import password_of
 from web.app import create_app
@@ -32,18 +32,8 @@ def server(tmp_path_factory):
             create_user(s, f"t.{offer.teacher_id}", password_of(f"t.{offer.teacher_id}"), "teacher",
                         teacher_id=offer.teacher_id)
     get_engine(f"sqlite:///{db}").dispose()
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{db}"), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the web server did not start"
-    yield f"http://127.0.0.1:{port}", run_id, (offer, f"sqlite:///{db}")
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(f"sqlite:///{db}")) as base:
+        yield base, run_id, (offer, f"sqlite:///{db}")
 
 
 def sign_in(browser, base: str, user: str, password: str):  # noqa: F811

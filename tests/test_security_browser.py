@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from staffing.db import session_scope
 from staffing.db_models import PlacementRun, RankingRow
-from tests.test_e2e_browser import CHROMIUM, FLAGS, free_port
+from tests.test_e2e_browser import CHROMIUM, FLAGS, free_port, serving
 from tests.web_support import build_template, password_of
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
@@ -29,17 +29,8 @@ def site(tmp_path_factory):
 
     db = build_template(tmp_path_factory.mktemp("csrf-e2e"))
     url = f"sqlite:///{db}"
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}", url
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(url)) as base:
+        yield base, url
 
 
 @pytest.fixture(scope="module")
