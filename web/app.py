@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -52,6 +52,12 @@ def create_app(url: str | None = None, report_dir: str | Path | None = None,
     app.add_middleware(SecurityHeaders, https=settings.https)
     _mount_docs(app)  # before /static, whose mount would otherwise answer /static/swagger/...
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        """Browsers ask for it on pages without an icon link (the standalone trade-off report)."""
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     app.include_router(pages.router)
     app.include_router(api.router)
     for module in (excessing, teacher_portal):
