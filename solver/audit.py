@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from staffing.domain import District
 from solver.instance import CLASS_NAMES, Instance
 from solver.result import Result
+from staffing.rules import zone_name
 
 AUDIT_COLUMNS = ("vacancy_id", "school_id", "model", "occupant_id", "occupant_seniority_date", "kind",
                  "passed_over_id", "passed_over_seniority_date", "passed_over_status", "passed_over_outcome",
@@ -45,7 +46,7 @@ def lawful_reason(inst: Instance, passed_id: str, occupant_id: str, vacancy_id: 
         return f"certification: the post needs {v.certification}, the teacher holds {';'.join(t.certifications)}"
     if not inst.kinds(t, group):
         if (zone := inst.zone_of(t)) and zone != rules.zone:
-            return f"zone: {passed_id} belongs to {zone} and may be placed only at its schools"
+            return f"zone: {passed_id} belongs to {zone_name(zone)} and may be placed only at its schools"
         if group.interview_short and passed_id in group.ranking and t.status != "displaced":
             return ("R-INTERVIEW: the committee has not interviewed the displaced applicants its model requires, "
                     "so only displaced candidates may take this post")

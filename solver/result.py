@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from solver.instance import CLASS_NAMES, UNLISTED, Group, GroupPlacement, Instance
+from staffing.rules import zone_name
 
 
 
@@ -99,7 +100,7 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
                          f"displaced applicants its model requires (R-INTERVIEW)")
         zone = inst.zone_of(t)
         if zone:
-            parts.append(f"they belong to {zone} and may be placed only at its schools")
+            parts.append(f"they belong to {zone_name(zone)} and may be placed only at its schools")
         text = f"no post they may take: of {posts} posts in their certification, " + " and ".join(parts)
         if t.must_place:
             exempt = sorted({g.rules.model for g in matching if not g.rules.accepts_must_place})

@@ -234,3 +234,8 @@ def merge_rule_rows(overrides: dict[str, ModelRules]) -> dict[str, ModelRules]:
         else:
             merged[name] = base.with_rules(**{c: getattr(row, c) for c in RULE_COLUMNS})
     return merged
+
+
+def zone_name(zone: str) -> str:
+    """A zone's key as a reader sees it: ``springfield_empowerment_zone`` -> "the Springfield empowerment zone"."""
+    return "the " + zone.replace("_", " ").capitalize()
