@@ -206,7 +206,7 @@ def notice_api(notice_id: int, user: User = Depends(current_user), session: Sess
 # -- district settings of excessing and teachers' lists (HR) --------------------------------------------------
 
 class SettingBody(BaseModel):
-    value: str = Field(description="the new value as text, e.g. 'false', '8' or '2027-03-01' (empty: none)")
+    value: str = Field(description="the new value as text, e.g. 'false', '8' or a date YYYY-MM-DD (empty: none)")
 
 
 @api.get("/settings/pool")
