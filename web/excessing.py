@@ -18,17 +18,12 @@ from staffing import excessing
 from staffing.db_models import ExcessNotice, SchoolRow
 from staffing.validation import Problem, ValidationError
 from web.deps import DB, User, current_user, db, role, roster_reader, school_access
+from web.templating import render
 from web.listing import Column, csv_response, listing, wants_csv
 from web.names import Names
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["excessing"])
-
-
-def _render(request: Request, name: str, user: User, status: int = 200, **context) -> HTMLResponse:
-    from web.templating import templates
-
-    return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 
 
 def _roster_context(session: Session, school_id: str) -> dict:
@@ -65,7 +60,7 @@ def _scope(user: User) -> str | None:
 @pages.get("/schools/{school_id}/roster")
 def roster_page(request: Request, school_id: str, user: User = Depends(roster_reader),
                 session: Session = DB) -> HTMLResponse:
-    return _render(request, "roster.html", user, error=None, **_roster_context(session, school_id))
+    return render(request, "roster.html", user, error=None, **_roster_context(session, school_id))
 
 
 def _act(request: Request, user: User, session: Session, school_id: str, change) -> Response:
@@ -74,7 +69,7 @@ def _act(request: Request, user: User, session: Session, school_id: str, change)
         outcome = change()
     except ValidationError as exc:
         session.rollback()
-        return _render(request, "roster.html", user, status=422, error="; ".join(p.message for p in exc.problems),
+        return render(request, "roster.html", user, status=422, error="; ".join(p.message for p in exc.problems),
                        **_roster_context(session, school_id))
     return RedirectResponse(f"/excessing#decision-{outcome.decision.id}", status_code=303)
 
@@ -112,7 +107,7 @@ def open_roster(school: str = "", user: User = Depends(role("hr", "principal", "
 def decisions_page(request: Request, user: User = Depends(role("hr", "union", "principal")),
                    session: Session = DB) -> HTMLResponse:
     schools = session.exec(select(SchoolRow).order_by(SchoolRow.school_id)).all() if user.role != "principal" else []
-    return _render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)),
+    return render(request, "excessing.html", user, decisions=excessing.decisions(session, _scope(user)),
                    schools=schools, names=Names.load(session, False))
 
 
@@ -132,7 +127,7 @@ def notices_page(request: Request, user: User = Depends(role("hr", "union", "pri
             for n in excessing.notices(session, school_id=_scope(user))]
     if wants_csv(request, "notices"):
         return csv_response(rows, NOTICE_CSV, "notices.csv")
-    return _render(request, "notices.html", user,
+    return render(request, "notices.html", user,
                    page=listing(request, "notices", rows, NOTICE_COLUMNS, default_sort="notice_id", default_desc=True))
 
 
@@ -141,7 +136,7 @@ def notice_page(request: Request, notice_id: int, user: User = Depends(current_u
                 session: Session = DB) -> HTMLResponse:
     notice = _notice_for(session, notice_id, user)
     school = session.get(SchoolRow, notice.school_id)
-    return _render(request, "notice.html", user, notice=excessing.notice_dict(session, notice), school=school,
+    return render(request, "notice.html", user, notice=excessing.notice_dict(session, notice), school=school,
                    names=Names.load(session, False))
 
 

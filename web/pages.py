@@ -33,7 +33,7 @@ from staffing.services import (
 )
 from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
-from web.templating import templates
+from web.templating import render
 from web.auth import change_password, sign_in
 from web.deps import (
     DB,
@@ -64,10 +64,6 @@ from web.runner import report_file, start_in_background, start_tradeoffs, tradeo
 router = APIRouter(include_in_schema=False)
 HR = Depends(role("hr"))
 READERS = Depends(role("hr", "union"))
-
-
-def render(request: Request, name: str, user: User | None, status: int = 200, **context) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
 
 
 def login_page(request: Request, session: Session, next: str, error: str | None, status: int = 200) -> HTMLResponse:

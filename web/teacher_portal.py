@@ -15,20 +15,15 @@ from staffing.services import NotFound
 from staffing.teacher_portal import answer_own_offer, move_own_preference, offers, set_own_preferences, teacher_record
 from staffing.validation import ValidationError
 from web.deps import DB, User, own_teacher
+from web.templating import render
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/me", tags=["teacher"])
 
 
-def _render(request: Request, name: str, user: User, status: int = 200, **context) -> HTMLResponse:
-    from web.templating import templates
-
-    return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
-
-
 @pages.get("/me")
 def my_page(request: Request, user: User = Depends(own_teacher), session: Session = DB) -> HTMLResponse:
-    return _render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None)
+    return render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None)
 
 
 def _answer_words(offer) -> str:
@@ -48,9 +43,9 @@ def my_offer_answer(request: Request, offer_id: Annotated[str, Form()] = "", ans
     except (NotFound, season.SeasonError) as exc:
         session.rollback()
         status = 404 if isinstance(exc, NotFound) else 409
-        return _render(request, "teacher.html", user, status=status, me=teacher_record(session, user.teacher_id),
+        return render(request, "teacher.html", user, status=status, me=teacher_record(session, user.teacher_id),
                        error=None, offer_error=str(exc))
-    return _render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None,
+    return render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None,
                    offer_message=_answer_words(offer))
 
 
@@ -64,7 +59,7 @@ def my_preferences(request: Request, school_id: Annotated[str, Form()] = "", act
     except ValidationError as exc:
         session.rollback()
         error = "; ".join(p.message for p in exc.problems)
-    return _render(request, "_preferences.html", user, status=200 if error is None else 422,
+    return render(request, "_preferences.html", user, status=200 if error is None else 422,
                    me=teacher_record(session, user.teacher_id), error=error)
 
 

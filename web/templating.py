@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from staffing.runs import search_mode, seconds_since_start, waiting_for_solver
@@ -19,3 +21,8 @@ templates.env.globals["seconds_since_start"] = seconds_since_start
 templates.env.globals["search_mode"] = search_mode
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.globals["csrf_token"] = csrf_value
+
+
+def render(request: Request, name: str, user: object | None, status: int = 200, **context) -> HTMLResponse:
+    """A page: the template with the signed-in user (None on the sign-in page) and the handler's context."""
+    return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
