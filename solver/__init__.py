@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from staffing.domain import District
-from solver import cpsat, matching
+from solver import cpsat, matching, sparse_round
 from solver.cpsat import WALL_CLOCK_FACTOR, gap, stage_value  # noqa: F401 - the solver's public figures
 from solver.instance import Instance
 from solver.policy import Policy
@@ -39,7 +39,9 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         t0 = time.perf_counter()
         inst = instance or build_instance(district, policy, progress)
         build = time.perf_counter() - t0
-        if method == "cpsat":
+        if isinstance(inst, sparse_round.ListedInstance):  # a state: no CP-SAT round over listed pairs
+            placement, stats = _solve_sparse(inst, method, t0, progress)
+        elif method == "cpsat":
             progress("warm start", "teacher-proposing deferred acceptance")
             start = matching.teacher_proposing(inst)
             placement, stats = cpsat.solve(inst, start, started=t0, progress=progress)
@@ -52,8 +54,20 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         return to_result(inst, placement, method, stats)
 
 
-#: The most indifferent pairs (:func:`indifferent_pairs`) the dense instance and its CP-SAT round are built for.
-#: A 15,000-teacher pool (3.5 M pairs) took 3.6 GB; the 50,000-teacher state (37 M) was killed at 23 GB.
+def _solve_sparse(inst: sparse_round.ListedInstance, method: str, t0: float,
+                  progress: Progress) -> tuple[dict[str, int], dict[str, object]]:
+    """A pool too large for the dense instance: the sparse round, or the one baseline that runs on it."""
+    if method == "cpsat":
+        return sparse_round.solve(inst, t0, progress)
+    if method == "teacher_da":
+        progress("baseline", method)
+        return sparse_round.teacher_proposing(inst), {"solver": method}
+    raise ValueError(f"the {method} baseline needs every teacher-post pair listed, and this pool is too large "
+                     f"for that (more than {DENSE_PAIRS_LIMIT:,} pairs): use cpsat or teacher_da")
+
+
+#: The most indifferent pairs (:func:`indifferent_pairs`) the dense instance and its CP-SAT round are built for;
+#: above it a round runs on the sparse instance (:mod:`solver.sparse_round`).
 DENSE_PAIRS_LIMIT = 8_000_000
 
 
@@ -80,15 +94,12 @@ def indifferent_pairs(district: District, policy: Policy | None = None) -> int:
 
 
 def build_instance(district: District, policy: Policy | None = None, progress: Progress = silent) -> Instance:
-    """The solver's view of a snapshot, told to ``progress`` first: on a district it takes seconds.  A pool too
-    large for it is refused with the reason (ValueError) before any memory is spent on it."""
+    """The solver's view of a snapshot, told to ``progress`` first: on a district it takes seconds.  A pool whose
+    indifferent pairs would pass :data:`DENSE_PAIRS_LIMIT` gets the listed instance, whose rounds run on the
+    sparse instance."""
     progress("building the instance", f"{len(district.teachers):,} teachers, {len(district.vacancies):,} vacancies")
-    if (pairs := indifferent_pairs(district, policy)) > DENSE_PAIRS_LIMIT:
-        raise ValueError(
-            f"this pool is too large for a CP-SAT round: its must-place and listless teachers alone could take "
-            f"about {pairs:,} teacher-post pairs (the limit is {DENSE_PAIRS_LIMIT:,}); state-size pools are placed "
-            f"by the sparse instance's deferred acceptance (benchmarks/bench_state.py, docs/solver.md), which is not "
-            f"yet a recorded run")
+    if indifferent_pairs(district, policy) > DENSE_PAIRS_LIMIT:
+        return sparse_round.ListedInstance(district, policy)
     return Instance(district, policy)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from staffing.domain import District
+from staffing.domain import District, Teacher
 from solver.instance import CLASS_NAMES, Instance
 from solver.result import Result
 from staffing.rules import zone_name
@@ -62,31 +62,40 @@ def lawful_reason(inst: Instance, passed_id: str, occupant_id: str, vacancy_id: 
 
 
 def seniority_audit(district: District, result: Result, inst: Instance | None = None) -> list[AuditRow]:
+    """Every (placement, more senior teacher who wanted the school and did worse) pair, most senior first."""
     inst = inst or Instance(district)
     placed = {a.teacher_id: a for a in result.placed}
-    wanting: dict[str, list[str]] = defaultdict(list)  # school -> teachers who listed it
+    teachers = district.teachers
+    wanting: dict[str, list[Teacher]] = defaultdict(list)  # school -> teachers who listed it
     for p in district.preferences:
-        wanting[p.school_id].append(p.teacher_id)
-    no_list = [tid for tid in district.teachers if not inst.has_list(tid)]
+        wanting[p.school_id].append(teachers[p.teacher_id])
+    # a teacher without a list wants every school where they could teach the subject, and ranks them alike:
+    # only an unplaced one can be passed over
+    no_list: dict[str, list[Teacher]] = defaultdict(list)
+    for t in teachers.values():
+        if not inst.has_list(t.teacher_id) and t.teacher_id not in placed:
+            for c in t.certifications:
+                no_list[c].append(t)
+    for group in (*wanting.values(), *no_list.values()):
+        group.sort(key=lambda t: t.seniority_key)
     rows: list[AuditRow] = []
     for a in result.placed:
-        occupant = district.teachers[a.teacher_id]
+        occupant = teachers[a.teacher_id]
         s, v = a.school_id, district.vacancies[a.vacancy_id]  # type: ignore[index]
-        # a teacher without a list wants every school, but only where they could teach the subject
-        candidates = wanting.get(s, []) + [tid for tid in no_list if v.certification in district.teachers[tid].certifications]
-        for tid in candidates:
-            t = district.teachers[tid]
-            if tid == occupant.teacher_id or t.seniority_key >= occupant.seniority_key:
-                continue
-            where = placed.get(tid)
-            where_school = where.school_id if where else None
-            if inst.level(tid, where_school) <= inst.level(tid, s):
-                continue  # got this school or one they rank at least as high: not passed over
-            rows.append(AuditRow(
-                v.vacancy_id, s, inst.school_rules(s).model, occupant.teacher_id,  # type: ignore[arg-type]
-                occupant.seniority_date.isoformat(), a.kind, tid, t.seniority_date.isoformat(), t.status,
-                f"placed at {where_school}" if where_school else "unplaced",
-                lawful_reason(inst, tid, occupant.teacher_id, v.vacancy_id)))
+        for candidates in (wanting.get(s, []), no_list.get(v.certification, [])):
+            for t in candidates:
+                if t.seniority_key >= occupant.seniority_key:
+                    break  # the rest are less senior
+                tid = t.teacher_id
+                where = placed.get(tid)
+                where_school = where.school_id if where else None
+                if inst.level(tid, where_school) <= inst.level(tid, s):
+                    continue  # got this school or one they rank at least as high: not passed over
+                rows.append(AuditRow(
+                    v.vacancy_id, s, inst.school_rules(s).model, occupant.teacher_id,  # type: ignore[arg-type]
+                    occupant.seniority_date.isoformat(), a.kind, tid, t.seniority_date.isoformat(), t.status,
+                    f"placed at {where_school}" if where_school else "unplaced",
+                    lawful_reason(inst, tid, occupant.teacher_id, v.vacancy_id)))
     return rows
 
 

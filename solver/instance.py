@@ -299,25 +299,35 @@ class Instance:
         return set(self.interview_shortfalls)
 
     def _edges(self) -> list[Edge]:
-        """Allowed pairs.  A listed teacher who is not must-place can only go to listed schools (every kind but
-        ``forced`` needs the teacher's consent), so only those groups are scanned for them."""
-        by_cert, by_school_cert = self.groups_by_cert, self.groups_by_school_cert
+        """Allowed pairs, teacher by teacher among the groups :meth:`_candidate_groups` names."""
         edges = []
         for t in self.teachers.values():
-            prefs = self.prefs.get(t.teacher_id)
-            for cert in t.certifications:
-                if prefs is None or t.must_place:
-                    candidates = by_cert.get(cert, [])
-                else:
-                    candidates = [g for s in prefs for g in by_school_cert.get((s, cert), [])]
-                for g in candidates:
-                    kinds = self.kinds(t, g)
-                    if kinds:
-                        level = self.level(t.teacher_id, g.school_id)
-                        edges.append(Edge(t.teacher_id, g.index, kinds, level,
-                                          teacher_score(level, prefs is not None),
-                                          committee_score(g.ranking.get(t.teacher_id))))
+            for g in self._candidate_groups(t):
+                if (e := self._pair(t, g)) is not None:
+                    edges.append(e)
         return edges
+
+    def _candidate_groups(self, t: Teacher) -> list[Group]:
+        """The groups that may allow the teacher, in a fixed order.  A listed teacher who is not must-place can
+        only go to listed schools (every kind but ``forced`` needs the teacher's consent), so only those groups
+        are scanned for them."""
+        prefs = self.prefs.get(t.teacher_id)
+        out: list[Group] = []
+        for cert in t.certifications:
+            if prefs is None or t.must_place:
+                out += self.groups_by_cert.get(cert, [])
+            else:
+                out += [g for s in prefs for g in self.groups_by_school_cert.get((s, cert), [])]
+        return out
+
+    def _pair(self, t: Teacher, g: Group) -> Edge | None:
+        """The pair (teacher, group) if a rule allows it."""
+        kinds = self.kinds(t, g)
+        if not kinds:
+            return None
+        level = self.level(t.teacher_id, g.school_id)
+        return Edge(t.teacher_id, g.index, kinds, level, teacher_score(level, self.has_list(t.teacher_id)),
+                    committee_score(g.ranking.get(t.teacher_id)))
 
     @cached_property
     def vacancy_group(self) -> dict[str, Group]:
@@ -332,6 +342,11 @@ class Instance:
     @cached_property
     def groups_by_cert(self) -> dict[str, list[Group]]:
         return self._index(lambda g: g.certification)
+
+    @cached_property
+    def posts_by_certification(self) -> dict[str, int]:
+        """Open posts of each certification (the district's to fill)."""
+        return {c: sum(g.capacity for g in gs) for c, gs in self.groups_by_cert.items()}
 
     @cached_property
     def groups_by_school(self) -> dict[str, list[Group]]:
@@ -469,6 +484,26 @@ class Instance:
         scores = np.fromiter((s for e in self.edges for s in (e.teacher_score, e.committee_score)), np.int64,
                              2 * len(self.edges)).reshape(-1, 2)
         return np.hstack([teacher[t_of], scores])
+
+    def allowed_groups(self, teacher_id: str) -> np.ndarray:
+        """The posting groups the teacher may be placed in, by index."""
+        return np.fromiter((e.group for e in self.edges_by_teacher.get(teacher_id, ())), np.int64)
+
+    def may_be_placed(self, teacher_id: str) -> bool:
+        """Does any rule allow the teacher some post?"""
+        return teacher_id in self.edges_by_teacher
+
+    def value_of(self, placement: GroupPlacement, stage: str) -> int:
+        """A stage objective evaluated at a placement."""
+        values = self.stage_values(stage)
+        return sum(int(values[i]) for tid, g in placement.items() if (i := self.position(tid, g)) is not None)
+
+    @cached_property
+    def group_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(capacity, seniority order, school number) of each posting group, by group index."""
+        school = {s: i for i, s in enumerate(sorted(self.district.schools))}
+        return (self.group_capacity, np.array([g.rules.seniority_order for g in self.groups], bool),
+                np.array([school[g.school_id] for g in self.groups], np.int64))
 
     def position(self, teacher_id: str, group: int | None) -> int | None:
         """Where the pair is in ``edges`` (and in every per-pair array), or None if it is not allowed."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 from solver.instance import CLASS_NAMES, UNLISTED, Group, GroupPlacement, Instance
 from staffing.rules import zone_name
@@ -78,23 +79,23 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
     t = inst.teachers[teacher_id]
     if t.is_outside_candidate:
         return "outside candidate not hired: no post of a school that may hire outside the pool went to them"
-    matching = [g for c in t.certifications for g in inst.groups_by_cert.get(c, [])]
+    posts = sum(inst.posts_by_certification.get(c, 0) for c in t.certifications)
     keep = f"; keeps current post at {t.current_school_id}" if t.status == "voluntary_transfer" and t.current_school_id else ""
-    if not matching:
+    if not posts:
         return f"no open vacancy in their certification ({';'.join(t.certifications)}){keep}"
-    edges = inst.edges_by_teacher.get(teacher_id, [])
-    posts = sum(g.capacity for g in matching)
-    if not edges:
-        unlisted = sum(g.capacity for g in matching if not inst.consents(teacher_id, g.school_id))
-        unranked = sum(g.capacity for g in matching if inst.consents(teacher_id, g.school_id)
-                       and g.rules.mutual_consent and teacher_id not in g.ranking)
+    allowed = inst.allowed_groups(teacher_id)
+    if not len(allowed):
+        prefs = inst.prefs.get(teacher_id)  # the groups in their certification at schools they consent to
+        consented = ([g for c in t.certifications for g in inst.groups_by_cert.get(c, [])] if prefs is None else
+                     [g for s in prefs for c in t.certifications for g in inst.groups_by_school_cert.get((s, c), [])])
+        unlisted = posts - sum(g.capacity for g in consented)
+        unranked = sum(g.capacity for g in consented if g.rules.mutual_consent and teacher_id not in g.ranking)
         parts = []
         if unlisted:
             parts.append(f"{unlisted} are at schools they did not list")
         if unranked:
             parts.append(f"{unranked} are at mutual-consent schools whose committee did not rank them")
-        held = sum(g.capacity for g in matching if g.interview_short and teacher_id in g.ranking
-                   and inst.consents(teacher_id, g.school_id))
+        held = sum(g.capacity for g in consented if g.interview_short and teacher_id in g.ranking)
         if held and t.status != "displaced":
             parts.append(f"{held} are held for displaced candidates: the committee has not interviewed the "
                          f"displaced applicants its model requires (R-INTERVIEW)")
@@ -103,15 +104,16 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
             parts.append(f"they belong to {zone_name(zone)} and may be placed only at its schools")
         text = f"no post they may take: of {posts} posts in their certification, " + " and ".join(parts)
         if t.must_place:
-            exempt = sorted({g.rules.model for g in matching if not g.rules.accepts_must_place})
+            exempt = sorted({g.rules.model for c in t.certifications for g in inst.groups_by_cert.get(c, [])
+                             if not g.rules.accepts_must_place})
             text += f"; none can receive a forced placement (models exempt: {', '.join(exempt)})"
         return text + keep
-    lost = Counter()
-    for e in edges:
-        g = inst.groups[e.group]
-        lost["by seniority priority" if g.rules.seniority_order else "by committee choice or return rights"] += g.capacity
-    schools = len({inst.groups[e.group].school_id for e in edges})
-    detail = ", ".join(f"{n} {why}" for why, n in sorted(lost.items()))
+    capacity, seniority, school = inst.group_arrays
+    by_seniority = int(capacity[allowed][seniority[allowed]].sum())
+    lost = {"by committee choice or return rights": int(capacity[allowed].sum()) - by_seniority,
+            "by seniority priority": by_seniority}
+    schools = len(np.unique(school[allowed]))
+    detail = ", ".join(f"{n} {why}" for why, n in sorted(lost.items()) if n)
     text = f"every post they may take ({sum(lost.values())} at {schools} schools) went to another teacher: {detail}"
     if t.must_place:
         text += "; no arrangement within the rules places more must-place teachers"

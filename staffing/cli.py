@@ -116,8 +116,14 @@ def _print_figures(figures: dict[str, Any]) -> None:
         typer.echo(f"  {key:<{width}}  {value}")
     solve = figures.get("solve") or {}
     if solve.get("stages"):
-        typer.echo(f"  solver: {solve.get('wall_time')} s, {solve.get('pairs_in_model')} of {solve.get('pairs')} "
-                   f"pairs in the model, optimal={solve.get('optimal')}")
+        if sizes := solve.get("sizes"):  # the sparse round (a state): no model, pairs and classes
+            typer.echo(f"  solver: {solve.get('wall_time')} s on the sparse instance ({sizes['explicit_pairs']:,} "
+                       f"listed pairs, {sizes['classes']} classes of interchangeable teachers, "
+                       f"{sizes['memberships']:,} memberships, {sizes['class_arcs']:,} class arcs, where every pair "
+                       f"listed would be {sizes['dense_pairs']:,}), optimal={solve.get('optimal')}")
+        else:
+            typer.echo(f"  solver: {solve.get('wall_time')} s, {solve.get('pairs_in_model')} of {solve.get('pairs')} "
+                       f"pairs in the model, optimal={solve.get('optimal')}")
         if solve.get("pricing"):
             pricing = solve["pricing"]
             charged = pricing.get("charged_iterations", pricing["iterations"])
@@ -143,8 +149,8 @@ def _print_figures(figures: dict[str, Any]) -> None:
             if "lagrangian_bound" in row:
                 extra += (f", Lagrangian bound with seniority {row['lagrangian_bound']} (gap {row['lagrangian_gap']:.2%},"
                           f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
-            typer.echo(f"    {stage:<10} objective {row['objective']}, model bound {row['model_bound']} "
-                       f"(gap {row['gap']:.2%}){work}{extra}")
+            model = (f", model bound {row['model_bound']} (gap {row['gap']:.2%})" if "model_bound" in row else "")
+            typer.echo(f"    {stage:<10} objective {row['objective']}{model}{work}{extra}")
         for proven in proven_gaps(solve):
             typer.echo(f"  {describe_gap(proven)}")
         if cut := wall_clock_cuts(solve):

@@ -289,7 +289,7 @@ def stored_result(session: Session, run: PlacementRun) -> Result:
 def audit_run(session: Session, run: PlacementRun) -> list[AuditRow]:
     """The seniority audit of a recorded run, computed on the run's own snapshot and rules."""
     district, policy = run_snapshot(run)
-    return seniority_audit(district, stored_result(session, run), Instance(district, policy))
+    return seniority_audit(district, stored_result(session, run), build_instance(district, policy))
 
 
 def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
@@ -390,7 +390,7 @@ def reserve_cost_floor(inst: Instance, solve: dict[str, Any]) -> int | None:
     if reserve is None:
         return None
     employees = [t for t in inst.district.teachers.values() if t.is_district_employee]
-    truncated = sum(t.salary % 1000 for t in employees if t.teacher_id in inst.edges_by_teacher)
+    truncated = sum(t.salary % 1000 for t in employees if inst.may_be_placed(t.teacher_id))
     return max(0, sum(t.salary for t in employees) - 1000 * reserve.bound - truncated)
 
 

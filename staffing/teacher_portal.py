@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from sqlmodel import Session, select
 
+from solver import build_instance
 from solver.audit import lawful_reason
 from solver.instance import CLASS_NAMES, Instance
 from solver.policy import Policy
@@ -250,7 +251,7 @@ def _instance(run_id: int, snapshot_hash: str, snapshot: bytes, policy_json: str
     """The run's own snapshot and rules (cached: a district's takes seconds to rebuild)."""
     import zlib
 
-    return Instance(District.from_json(zlib.decompress(snapshot).decode()), Policy.from_json(policy_json))
+    return build_instance(District.from_json(zlib.decompress(snapshot).decode()), Policy.from_json(policy_json))
 
 
 def explanations(session: Session, teacher_id: str) -> list[Explanation]:

@@ -84,47 +84,6 @@ def test_guided_deferred_acceptance_is_lawful_and_no_worse_than_plain(size, scen
         assert all(v <= relaxation_bound(sp, s) for v, s in zip(info[name], STAGES))
 
 
-def test_a_pool_too_large_for_the_dense_instance_is_refused_with_the_reason_before_it_is_built(monkeypatch):
-    import solver
-
-    d = generate("small", 7)
-    estimate = solver.indifferent_pairs(d)
-    sp = SparseInstance(d)
-    # the estimate never undercounts the class pairs the dense instance lists
-    class_pairs = int((sp.class_ptr[sp.m_class + 1] - sp.class_ptr[sp.m_class]).sum())
-    assert estimate >= class_pairs
-    monkeypatch.setattr(solver, "DENSE_PAIRS_LIMIT", estimate - 1)
-    built = []
-    monkeypatch.setattr(solver, "Instance", lambda *a: built.append(a))
-    with pytest.raises(ValueError, match=f"about {estimate:,} teacher-post pairs"):
-        solver.solve(d)
-    assert built == []
-
-
-def test_place_refuses_a_pool_too_large_with_exit_code_2_and_records_nothing(tmp_path, monkeypatch, db_url):
-    import solver
-    from typer.testing import CliRunner
-
-    from sqlmodel import select
-
-    from staffing.cli import app
-    from staffing.db import session_scope
-    from staffing.db_models import Placement, PlacementRun
-    from tests.conftest import ROOT
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("STAFFING_DATABASE_URL", db_url)
-    runner = CliRunner()
-    assert runner.invoke(app, ["import", str(ROOT / "seed_data" / "small")]).exit_code == 0
-    monkeypatch.setattr(solver, "DENSE_PAIRS_LIMIT", 10)
-    refused = runner.invoke(app, ["place", "--time-limit", "5"])
-    assert refused.exit_code == 2 and "too large for a CP-SAT round" in refused.output
-    with session_scope(db_url) as session:  # the run is recorded failed, with the reason, and places nobody
-        runs = session.exec(select(PlacementRun)).all()
-        assert [r.status for r in runs] == ["failed"] and "too large for a CP-SAT round" in runs[0].figures_json
-        assert session.exec(select(Placement)).all() == []
-
-
 # -- the rules main gained after the sparse instance: each on a hand-made district, sparse against dense --------
 
 def sparse_pairs(sp: SparseInstance) -> dict[tuple[str, int], str]:
@@ -221,9 +180,8 @@ def test_an_interview_shortfall_leaves_only_displaced_candidates_by_consent():
     assert ("VT", w) not in kinds and kinds[("D1", w)] == "mutual_consent"
 
 
-@pytest.mark.parametrize("seed,scenario", [(5, "district_rules"), (6, "all_traditional")])
-def test_a_generated_district_with_declined_offers_and_outside_candidates_agrees_with_the_dense_instance(seed, scenario):
-    """Every new rule at once: a generated district (every model at least once, interview shortfalls) whose schools
+def every_rule_district(seed: int):
+    """Every rule at once: a generated district (every model at least once, interview shortfalls) whose schools
     sit in their model's city (city rules, the Springfield zone), declined offers of must-place and listless
     teachers, and outside candidates ranked by schools that may and may not hire them."""
     import random
@@ -249,7 +207,12 @@ def test_a_generated_district_with_declined_offers_and_outside_candidates_agrees
         d.teachers[cand.teacher_id] = cand
         for vid in rng.sample(vids, 20):
             d.rankings.append(Ranking(vid, cand.teacher_id, rng.randint(1, 5)))
-    sp, inst, _ = agree(d, SCENARIOS[scenario])
+    return d
+
+
+@pytest.mark.parametrize("seed,scenario", [(5, "district_rules"), (6, "all_traditional")])
+def test_a_generated_district_with_declined_offers_and_outside_candidates_agrees_with_the_dense_instance(seed, scenario):
+    sp, inst, _ = agree(every_rule_district(seed), SCENARIOS[scenario])
     assert any(g.excluded for g in inst.groups)
     assert (sp.t_zone >= 0).any()
     # with every school traditional nobody hires from outside or asks for interviews; the district's rules do

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
+from solver import build_instance
 from solver.instance import Instance
 from staffing.db_models import Placement, PlacementRun
 from staffing.domain import District
@@ -46,7 +47,7 @@ def review(session: Session, run: PlacementRun) -> RunReview:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     district, policy = run_snapshot(run)
-    inst = Instance(district, policy)
+    inst = build_instance(district, policy)
     result = stored_result(session, run)
     placements = list(session.exec(select(Placement).where(Placement.run_id == run.id).order_by(Placement.teacher_id)))
     out = RunReview(district, inst, placements, seniority_audit(district, result, inst),
@@ -87,7 +88,7 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
             else v.certification
         model = model_name(rules.model)
         certified = [t for t in unplaced if v.certification in t.certifications]
-        allowed = [t for t in certified if any(e.group == group.index for e in r.inst.edges_by_teacher.get(t.teacher_id, []))]
+        allowed = [t for t in certified if r.inst.edge(t.teacher_id, group.index) is not None]
         if not certified:
             cause, why = "nobody left holds the subject", f"no teacher left unplaced holds {subject}"
         elif not allowed:

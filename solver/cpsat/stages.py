@@ -41,8 +41,7 @@ def gap(bound: int, value: int) -> float:
 
 def stage_value(inst: Instance, placement: GroupPlacement, stage: str) -> int:
     """A stage objective evaluated at a placement."""
-    values = inst.stage_values(stage)
-    return sum(int(values[i]) for tid, g in placement.items() if (i := inst.position(tid, g)) is not None)
+    return inst.value_of(placement, stage)
 
 
 def trivial_bound(inst: Instance, teachers: list[str], stage: str) -> int:

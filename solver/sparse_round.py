@@ -1,0 +1,146 @@
+"""A placement round for pools too large to list every allowed pair (a state): the sparse instance's round.
+
+:class:`ListedInstance` answers the dense instance's questions -- kinds, priorities, levels, the pairs a
+placement used -- for the explanations, figures and seniority audit of a recorded run, listing only the pairs
+that say something (a listed school, a committee's ranking, a return right) and deriving a class member's
+indifferent pairs when asked.  :func:`solve` places the pool on :class:`solver.sparse.SparseInstance`: the best
+of plain and relaxation-guided deferred acceptance (stable, so every rule holds), each stage bounded by the flow
+relaxation, the proven gaps reported.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+
+import numpy as np
+
+from solver.cpsat.stages import gap, stages_of
+from solver.instance import Edge, Group, GroupPlacement, Instance
+from solver.progress import Progress, silent
+from solver.sparse import SparseInstance, best_deferred_acceptance, deferred_acceptance, relaxation_bound
+from staffing.domain import Teacher
+
+
+class ListedInstance(Instance):
+    """:class:`Instance` without the indifferent pairs in its lists.
+
+    A *class member* (must-place, or without a list; not an outside candidate, not excluded from any post) may
+    also take any post of their certification where a rule needs neither their consent nor a committee: those
+    pairs are not listed, and :meth:`edge` and :meth:`allowed_groups` derive them.  Group numbers are the dense
+    instance's (same key, same order)."""
+
+    def _candidate_groups(self, t: Teacher) -> list[Group]:
+        if not self._in_class(t):
+            if t.is_outside_candidate:  # an outside hire needs the committee's ranking
+                return self._ranked_groups.get(t.teacher_id, [])
+            return super()._candidate_groups(t)
+        schools = list(self.prefs.get(t.teacher_id, ()))
+        if t.former_school_id:
+            schools.append(t.former_school_id)
+        seen = {g.index: g for s in schools for g in self.groups_by_school.get(s, [])}
+        seen.update((g.index, g) for g in self._ranked_groups.get(t.teacher_id, []))
+        return [seen[i] for i in sorted(seen)]
+
+    @cached_property
+    def _ranked_groups(self) -> dict[str, list[Group]]:
+        out: dict[str, list[Group]] = {}
+        for g in self.groups:
+            for tid in g.ranking:
+                out.setdefault(tid, []).append(g)
+        return out
+
+    @cached_property
+    def _excluded_somewhere(self) -> frozenset[str]:
+        return frozenset(tid for g in self.groups for tid in g.excluded)
+
+    def _in_class(self, t: Teacher) -> bool:
+        return ((t.must_place or not self.has_list(t.teacher_id)) and not t.is_outside_candidate
+                and t.teacher_id not in self._excluded_somewhere)
+
+    def edge(self, teacher_id: str, group: int | None) -> Edge | None:
+        found = super().edge(teacher_id, group)
+        if found is None and group is not None and self._in_class(t := self.teachers[teacher_id]):
+            return self._pair(t, self.groups[group])
+        return found
+
+    def _class_groups(self, t: Teacher) -> np.ndarray:
+        """The groups a class member may take without consent or a committee: forced placements where the school
+        accepts them, district assignments of a teacher without a list where consent is not required."""
+        key = (tuple(t.certifications), t.must_place, not self.has_list(t.teacher_id), self.zone_of(t))
+        if key not in self._class_cache:
+            certs, must, listless, zone = key
+            self._class_cache[key] = np.array(
+                [g.index for c in certs for g in self.groups_by_cert.get(c, [])
+                 if ((must and g.rules.accepts_must_place) or (listless and not g.rules.mutual_consent))
+                 and zone in ("", g.rules.zone)], np.int64)
+        return self._class_cache[key]
+
+    @cached_property
+    def _class_cache(self) -> dict[tuple, np.ndarray]:
+        return {}
+
+    def allowed_groups(self, teacher_id: str) -> np.ndarray:
+        listed = super().allowed_groups(teacher_id)
+        t = self.teachers[teacher_id]
+        return np.union1d(listed, self._class_groups(t)) if self._in_class(t) else listed
+
+    def may_be_placed(self, teacher_id: str) -> bool:
+        return len(self.allowed_groups(teacher_id)) > 0
+
+    @cached_property
+    def sparse(self) -> SparseInstance:
+        """The same district and policy as arrays: what the round solves on."""
+        return SparseInstance(self.district, self.policy)
+
+    @cached_property
+    def _dense_group(self) -> np.ndarray:
+        """The dense group index of each sparse group (matched by their posts)."""
+        return np.array([self.vacancy_group[vids[0]].index for vids in self.sparse.group_vacancies], np.int64)
+
+    def _sparse_placed(self, placement: GroupPlacement) -> np.ndarray:
+        sp = self.sparse
+        sparse_of = np.empty(len(self.groups), np.int64)
+        sparse_of[self._dense_group] = np.arange(len(self._dense_group))
+        placed = np.full(len(sp.teacher_ids), -1, np.int64)
+        for tid, g in placement.items():
+            placed[sp.teacher_number[tid]] = sparse_of[g]
+        return placed
+
+    def value_of(self, placement: GroupPlacement, stage: str) -> int:
+        return self.sparse.placement_values(self._sparse_placed(placement), stage)
+
+    def placement(self, placed: np.ndarray) -> GroupPlacement:
+        """A sparse placement (group per teacher number, -1 unplaced) in dense group numbers."""
+        ids, dense = self.sparse.teacher_ids, self._dense_group
+        return {ids[t]: int(dense[placed[t]]) for t in np.nonzero(placed >= 0)[0].tolist()}
+
+
+def solve(inst: ListedInstance, started: float | None = None,
+          progress: Progress = silent) -> tuple[GroupPlacement, dict[str, object]]:
+    """The round on the sparse instance: the best stable placement found and each stage's proven gap."""
+    t0 = started or time.perf_counter()
+    sp = inst.sparse
+    z = sp.sizes
+    progress("deferred acceptance", f"{z.pairs:,} pairs and classes where the dense instance would list "
+                                    f"{z.dense_pairs:,} pairs")
+    placed, starts = best_deferred_acceptance(sp)
+    stages = stages_of(inst.policy)
+    progress("bounding each stage", "flow relaxation through the classes")
+    bounds = {s: relaxation_bound(sp, s) for s in stages}
+    values = {s: sp.placement_values(placed, s) for s in stages}
+    return inst.placement(placed), {
+        "solver": "sparse", "time_limit": inst.policy.time_limit, "wall_time": round(time.perf_counter() - t0, 3),
+        # no CP-SAT model: only the relaxation's bound holds for the whole problem
+        "restricted_pairs": None, "optimal": all(values[s] == bounds[s] for s in stages), "reproducible": True,
+        "sizes": {"explicit_pairs": z.explicit_pairs, "classes": z.classes, "memberships": z.memberships,
+                  "class_arcs": z.class_arcs, "dense_pairs": z.dense_pairs},
+        "candidates": starts,  # each deferred acceptance tried: (must-place, reserve, welfare), and the one used
+        "stages": {s: {"objective": values[s], "relaxation_bound": bounds[s],
+                       "relaxation_gap": round(gap(bounds[s], values[s]), 6)} for s in stages},
+    }
+
+
+def teacher_proposing(inst: ListedInstance) -> GroupPlacement:
+    """Teacher-proposing deferred acceptance (the baseline) on the sparse instance."""
+    return inst.placement(deferred_acceptance(inst.sparse))
