@@ -57,10 +57,10 @@ DETERMINISTIC = SearchMode("deterministic")
 PARALLEL = SearchMode("parallel")
 
 
-def _checks(obj: object, ranges: list[tuple[bool, str]], at_least: dict[str, int]) -> None:
+def _checks(obj: object, ranges: list[tuple[bool, str]], at_least: dict[str, int], prefix: str = "") -> None:
     """Refuse settings out of range with every reason at once: settings that exist can be solved with."""
     problems = [message for ok, message in ranges if not ok]
-    problems += [f"{name} must be at least {low}, got {getattr(obj, name)}"
+    problems += [f"{prefix}{name} must be at least {low}, got {getattr(obj, name)}"
                  for name, low in at_least.items() if getattr(obj, name) < low]
     if problems:
         raise ValueError("; ".join(problems))
@@ -90,7 +90,7 @@ class ParallelTuning:
             (0 <= self.pricing_share <= 1, f"parallel.pricing_share must be between 0 and 1, got {self.pricing_share}"),
             (0 < self.reserve_share < 1,
              f"parallel.reserve_share must be between 0 and 1 (both excluded), got {self.reserve_share}"),
-        ], {"exact_every": 0, "presolve_iterations": 1})
+        ], {"exact_every": 0, "presolve_iterations": 1}, prefix="parallel.")
 
 
 @dataclass(frozen=True)
