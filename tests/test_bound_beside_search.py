@@ -40,7 +40,7 @@ def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_b
 def test_it_runs_only_where_the_quick_pricing_does_and_a_core_is_idle():
     small, district = generate("small", 4), generate("district", 7)
     district_quick = Policy().with_settings(settled_pricing_iterations=0)
-    assert bound_beside_search(Instance(district, district_quick)) == Policy().bound_beside_search == 100
+    assert bound_beside_search(Instance(district, district_quick)) == Policy().settings.bound_beside_search == 100
     assert bound_beside_search(Instance(district, Policy())) == 0  # the settled pricing's iterations bound it
     assert bound_beside_search(Instance(small, QUICK)) == 100
     # the gates below on the small round: a district instance takes seconds to build
