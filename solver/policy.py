@@ -107,7 +107,8 @@ class Policy:
         """This policy with some of HR's choices changed (engine tuning: :meth:`with_settings`)."""
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
-            hint = " (solver settings: use with_settings)" if unknown <= {f.name for f in fields(SolverSettings)} else ""
+            settings = {f.name for f in fields(SolverSettings)}
+            hint = " (solver settings: use with_settings)" if unknown <= settings else ""
             raise ValueError(f"unknown policy field(s): {', '.join(sorted(unknown))}{hint}")
         return replace(self, **changes)  # type: ignore[arg-type]
 

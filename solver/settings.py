@@ -145,7 +145,8 @@ class SolverSettings:
         if isinstance(self.parallel, dict):  # as read from JSON
             object.__setattr__(self, "parallel", ParallelTuning(**self.parallel))
         _checks(self, [
-            (self.preset in PRESET_NAMES, f"settings preset must be one of {', '.join(PRESET_NAMES)}, got {self.preset!r}"),
+            (self.preset in PRESET_NAMES,
+             f"settings preset must be one of {', '.join(PRESET_NAMES)}, got {self.preset!r}"),
             (0 <= self.bound_seconds < math.inf,
              f"bound_seconds must be 0 (off) or a positive, finite number of seconds, got {self.bound_seconds}"),
             (0 <= self.pricing_share <= 1, f"pricing_share must be between 0 and 1, got {self.pricing_share}"),

@@ -273,7 +273,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
-    from solver.settings import PARALLEL, DETERMINISTIC
+    from solver.settings import DETERMINISTIC, PARALLEL
     from staffing.locks import command_lock
     from staffing.runs import run_placement_outside_transactions
 

@@ -113,7 +113,8 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
         weight = inst.stage_values(stage)
         step = f"proving the {stage_step(stage)}'s gap"
         out[stage] = lagrangian.lagrangian_bound(
-            inst, weight, floors, target=reports[stage].objective, time_limit=inst.policy.engine.bound_seconds / len(searched),
+            inst, weight, floors, target=reports[stage].objective,
+            time_limit=inst.policy.engine.bound_seconds / len(searched),
             rows=rows, auction_eps=inst.policy.engine.auction_eps,
             on_iteration=lambda k, bound, step=step: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"))
         floors.append((weight, reports[stage].objective))
