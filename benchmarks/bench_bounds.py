@@ -31,8 +31,8 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--lagrangian-seconds", type=float, default=20.0, help="per stage")
     args = parser.parse_args()
-    policy = scenario("district_rules").with_(time_limit=args.time_limit, full_model_pairs=10**9,
-                                              lp_bound_pairs=10**9)
+    policy = scenario("district_rules").with_(time_limit=args.time_limit).with_settings(
+        full_model_pairs=10**9, lp_bound_pairs=10**9)
     print(f"{'seed':>4} {'pairs':>6} {'secs':>5} {'stage':>10} {'proven':>6} {'optimum':>8} {'relaxation':>10} "
           f"{'above':>7} {'LP+seniority':>12} {'above':>7} {'Lagrangian':>10} {'above':>7} {'iters':>5}")
     for seed in args.seeds:

@@ -30,9 +30,9 @@ def main() -> None:
     base = scenario("district_rules").with_(time_limit=args.time_limit)
     # priced first: its iterations give the reserve bound every variant is measured against (the must-place
     # floor it uses is the warm start's, the same for all, and no variant places fewer)
-    variants = {"priced": base, "restricted": base.with_(pricing_iterations=0)}
+    variants = {"priced": base, "restricted": base.with_settings(pricing_iterations=0)}
     if args.exact:
-        variants["exact"] = base.with_(full_model_pairs=10**9)
+        variants["exact"] = base.with_settings(full_model_pairs=10**9)
     print(f"{'seed':>4} {'variant':>10} {'wall s':>6} {'pairs':>7} {'iters':>5} {'must':>5} "
           f"{'reserve':>8} {'proven':>6} {'welfare':>8} {'proven':>6} {'reserve bound':>13} {'gap':>6}")
     for seed in args.seeds:

@@ -37,7 +37,8 @@ def solve_once(size: str, seed: int, time_limit: float, cap_factor: float | None
     if cap_factor:
         search.WALL_CLOCK_FACTOR = cap_factor
     started = time.perf_counter()
-    policy = scenario("district_rules").with_(time_limit=time_limit, interleave_batch=0 if side_by_side else 1)
+    policy = scenario("district_rules").with_(time_limit=time_limit).with_settings(
+        interleave_batch=0 if side_by_side else 1)
     result = solve(generate(size, seed), policy)
     placements = sorted((a.teacher_id, a.vacancy_id or "") for a in result.assignments)
     return {"placements": hashlib.sha256(json.dumps(placements).encode()).hexdigest()[:12],

@@ -85,7 +85,7 @@ def timed_round(url: str, limit: float):
     from staffing.db import session_scope
     from staffing.runs import run_placement
 
-    policy = scenario("district_rules").with_(time_limit=limit, deterministic=False)
+    policy = scenario("district_rules").with_(time_limit=limit, search="parallel")
     started = time.perf_counter()
     with session_scope(url) as s:
         outcome = run_placement(s, policy, "bench")
@@ -98,7 +98,7 @@ def resolve(url: str, limit: float) -> None:
     from staffing.db import session_scope
     from staffing.runs import evaluate, run_snapshot, start_run, store_result
 
-    policy = scenario("district_rules").with_(time_limit=limit, deterministic=False)
+    policy = scenario("district_rules").with_(time_limit=limit, search="parallel")
     steps: dict[str, float] = {}
     t0 = time.perf_counter()
     with session_scope(url) as s:

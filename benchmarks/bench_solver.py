@@ -68,8 +68,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     district = generate(args.size, args.seed)
-    policy = scenario(args.scenario).with_(time_limit=args.time_limit, deterministic=not args.parallel,
-                                           bound_seconds=args.bound_seconds)
+    policy = scenario(args.scenario).with_(
+        time_limit=args.time_limit, search="parallel" if args.parallel else "deterministic").with_settings(
+        bound_seconds=args.bound_seconds)
     print(f"district {args.size} seed {args.seed}: {len(district.schools)} schools, {len(district.teachers)} "
           f"teachers, {len(district.vacancies)} vacancies, {len(district.rankings)} rankings "
           f"(generated in {time.perf_counter() - t0:.1f} s)")
@@ -81,7 +82,7 @@ def main() -> None:
     header = ("method", "seconds", "placed", "must_place", "return_rt", "reserve_cost", "teacher_sat",
               "committee_top", "blocking", "violations")
     mode = ("parallel: 2 workers, wall-clock limit" if args.parallel
-            else f"deterministic: CP-SAT's deterministic seconds, portfolio {policy.portfolio}")
+            else f"deterministic: CP-SAT's deterministic seconds, portfolio {policy.settings.portfolio}")
     print(f"time limit {args.time_limit:g} s ({mode})")
     print(" ".join(f"{h:>13}" for h in header))
     for method in METHODS:

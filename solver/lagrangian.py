@@ -39,15 +39,16 @@ from solver.auction import Auction, runs
 from solver.bounds import Weight
 from solver.instance import Instance
 from solver.matching import max_weight_assignment
+from solver.settings import REPRODUCIBLE_EXACT_EVERY
 
 #: weights are scaled to integers for the flow and rounded *up*, so the inner maximum is never underestimated
 _SCALE = 1000.0
 #: a level above every real one: "not placed" never reaches
 _NOWHERE = 1 << 20
 #: With relaxed assignments by auction (``auction_eps``), every this many iterations (and the first and the
-#: last) is an exact flow, whose value is a proven bound (deterministic rounds; parallel ones:
-#: ``policy.parallel_exact_every``).
-EXACT_EVERY = 10
+#: last) is an exact flow, whose value is a proven bound (deterministic rounds; parallel ones: the settings'
+#: ``parallel.exact_every``).
+EXACT_EVERY = REPRODUCIBLE_EXACT_EVERY
 
 
 @dataclass(frozen=True)

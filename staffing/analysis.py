@@ -161,7 +161,7 @@ def solve_scenarios(district: District, group: Sequence[Scenario], time_limit: f
                     city: str | None = None, horizon: float = HORIZON_MONTHS) -> tuple[list[dict], list[dict]]:
     """Solve once for scenarios that share a solve (:attr:`Scenario.solve_key`) and measure each of them."""
     first = group[0]
-    policy = first.policy.with_(time_limit=time_limit, lp_bound_pairs=0)
+    policy = first.policy.with_(time_limit=time_limit).with_settings(lp_bound_pairs=0)
     if not first.levers.forced_at_deadline:
         inst, result, _, violations, audit = evaluate(district, policy)
         assignments, deadline, n_violations = result.assignments, frozenset(), len(violations)

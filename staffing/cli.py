@@ -271,21 +271,28 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                    "deterministic search with the quick pricing, on the core it leaves idle, so the round proves "
                    "its own gap (on the district 100 take about 100 s and make the search 14-38 % slower); 0 is "
                    "off; changes no placement; default: the scenario's")] = None,
+          settings: Annotated[str, typer.Option(
+              help="solver settings preset: default, first_recorded (the engine of the first recorded runs), "
+                   "side_by_side (as --side-by-side) or quick (no pricing, no bound work); the options above "
+                   "change single values of it")] = "default",
           out: Annotated[Path, typer.Option(help="placements CSV to write")] = Path("placements.csv"),
           database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Run a placement round, record it, write the placements and print the figures."""
     from solver.policy import scenario as named
+    from solver.settings import DETERMINISTIC, PARALLEL
     from staffing.locks import command_lock
     from staffing.runs import run_placement_outside_transactions
 
     with user_errors():
         if parallel and side_by_side:
             raise ValueError("--side-by-side is a way of running the deterministic search: leave out --parallel")
-        iterations = {knob: count for knob, count in (("settled_pricing_iterations", settled_pricing),
-                                                      ("bound_beside_search", bound_beside_search))
-                      if count is not None}
-        policy = named(scenario).with_(time_limit=time_limit, deterministic=not parallel, bound_seconds=bound_seconds,
-                                       interleave_batch=0 if side_by_side else 1, **iterations)
+        knobs = {knob: value for knob, value in (("settled_pricing_iterations", settled_pricing),
+                                                 ("bound_beside_search", bound_beside_search),
+                                                 ("bound_seconds", bound_seconds or None),
+                                                 ("interleave_batch", 0 if side_by_side else None))
+                 if value is not None}
+        policy = named(scenario).with_(time_limit=time_limit, search=PARALLEL if parallel else DETERMINISTIC)
+        policy = policy.with_settings(settings, **knobs)
         url = _db(database_url)
         # one writing command at a time; the solve itself holds no transaction (web users keep working)
         with command_lock(url, "place", get_settings().command_wait_seconds), progress_lines(progress) as listener:
@@ -293,6 +300,7 @@ def place(scenario: Annotated[str, typer.Option(help="named policy scenario")] =
                                                          method=method, progress=listener)
         _write_csv(out, outcome.result.as_rows(), ("teacher_id", "vacancy_id", "school_id", "kind", "reason"))
     typer.echo(f"run {outcome.run.id} ({scenario}, {method}) recorded; placements written to {out}")
+    typer.echo(f"  {policy.search} search, solver settings {policy.settings.describe()}")
     _print_figures(outcome.figures)
     if outcome.violations:
         typer.echo(f"  WARNING: {len(outcome.violations)} rule violation(s) found by the checker", err=True)
@@ -337,7 +345,7 @@ def placements(run: Annotated[int | None, typer.Option(help="run id; default the
 def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Re-solve a recorded run from its stored snapshot and compare the placements."""
     from staffing.db import session_scope
-    from staffing.runs import get_run, replay as do_replay, search_mode, wall_clock_cuts
+    from staffing.runs import get_run, replay as do_replay, run_snapshot, search_mode, wall_clock_cuts
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -345,11 +353,11 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
             with progress_lines(progress) as listener:
                 outcome = do_replay(session, record, listener)
     if outcome.diffs:
-        policy = json.loads(record.policy_json)
+        policy = run_snapshot(record)[1]
         if search_mode(record) == "parallel":
             typer.echo(f"note: run {run_id} was solved in parallel mode (--parallel), which is not reproducible "
                        "when the time limit stops the search", err=True)
-        elif policy.get("interleave_batch", 0) != 1:
+        elif policy.settings.interleave_batch != 1:
             typer.echo(f"note: run {run_id} ran CP-SAT's tasks side by side; where the budget stopped a search, "
                        "the last batch depends on thread timing (newer runs run them one at a time)",
                        err=True)

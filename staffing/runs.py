@@ -82,7 +82,8 @@ def start_run(session: Session, policy: Policy, actor: str = "cli", method: str 
     session.add(run)
     session.flush()
     log_change(session, actor, "start", "placement_run", str(run.id), None,
-               json.dumps({"scenario": policy.name, "method": method, "snapshot": run.snapshot_hash}))
+               json.dumps({"scenario": policy.name, "method": method, "snapshot": run.snapshot_hash,
+                           "search": policy.search.name, "settings": policy.settings.describe()}))
     return run
 
 
@@ -310,7 +311,7 @@ PARALLEL_SEARCH = ("it was solved on both cores against the wall clock (a parall
 def search_mode(run: PlacementRun) -> str:
     """"parallel" for a CP-SAT round searched on both cores against the wall clock, else "deterministic" (the
     baselines are, whatever their policy says)."""
-    parallel = run.solver_version.endswith("/cpsat") and not json.loads(run.policy_json).get("deterministic", True)
+    parallel = run.solver_version.endswith("/cpsat") and json.loads(run.policy_json).get("search") == "parallel"
     return "parallel" if parallel else "deterministic"
 
 
@@ -419,7 +420,7 @@ def replay(session: Session, run: PlacementRun, progress: Progress = silent) -> 
     district, policy = run_snapshot(run)
     method = run.solver_version.split("/")[-1]
     # the extra bound proves things about the placements but never changes them: not worth minutes again
-    policy = policy.with_(bound_seconds=0.0)
+    policy = policy.with_settings(bound_seconds=0.0)
     # built once: the solve's, then the stage values' (seconds on a district)
     inst = build_instance(district, policy, progress)
     result = solve(district, policy, method=method, instance=inst, progress=progress)

@@ -226,7 +226,7 @@ def test_side_by_side_runs_cp_sat_s_tasks_two_at_a_time_and_a_differing_replay_s
     placed = run("place", "--side-by-side", "--time-limit", "5", "--out", "p.csv")
     assert placed.exit_code == 0, placed.output
     with session_scope(db_url) as session:
-        batches = [Policy.from_json(get_run(session, i).policy_json).interleave_batch for i in (1, 2)]
+        batches = [Policy.from_json(get_run(session, i).policy_json).settings.interleave_batch for i in (1, 2)]
     assert batches == [1, 0]  # one task at a time unless asked
     assert "reproduces all placements" in run("replay", "2").output
     groups = _placements_by_group(db_url, 2)
@@ -246,8 +246,24 @@ def test_place_records_a_count_of_lagrangian_iterations_and_refuses_a_negative_o
     assert run("place", "--time-limit", "5", "--out", "p.csv").exit_code == 0
     assert run("place", "--time-limit", "5", flag, "0", "--out", "p.csv").exit_code == 0
     with session_scope(db_url) as session:
-        counts = [getattr(Policy.from_json(get_run(session, i).policy_json), knob) for i in (1, 2)]
-    assert counts == [getattr(Policy(), knob), 0]  # the policy's default unless asked
+        counts = [getattr(Policy.from_json(get_run(session, i).policy_json).settings, knob) for i in (1, 2)]
+    assert counts == [getattr(Policy().settings, knob), 0]  # the policy's default unless asked
     bad = runner.invoke(app, ["place", flag, "-1", "--out", "z.csv"])
     assert bad.exit_code == 2 and f"{knob} must be at least 0, got -1" in bad.output
+    assert not (env / "z.csv").exists()
+
+
+def test_place_takes_a_settings_preset_records_it_with_its_changes_and_refuses_an_unknown_one(env, db_url):
+    from staffing.runs import get_run
+
+    run("import", str(ROOT / "seed_data" / "small"))
+    placed = run("place", "--settings", "quick", "--bound-beside-search", "7", "--time-limit", "3", "--out", "p.csv")
+    assert placed.exit_code == 0 and "solver settings quick (bound_beside_search=7)" in placed.output
+    with session_scope(db_url) as session:
+        recorded = Policy.from_json(get_run(session, 1).policy_json)
+    assert recorded.settings.preset == "quick" and recorded.settings.changed() == {"bound_beside_search": 7}
+    assert recorded.settings.pricing_iterations == 0 and recorded.search.reproducible
+    assert "reproduces all placements" in run("replay", "1").output
+    bad = runner.invoke(app, ["place", "--settings", "fastest", "--out", "z.csv"])
+    assert bad.exit_code == 2 and "unknown solver settings preset 'fastest'" in bad.output
     assert not (env / "z.csv").exists()

@@ -51,7 +51,7 @@ def test_solver_reports_the_lagrangian_bound_where_the_lp_is_too_big():
                   teacher("MP", status="displaced", must_place=True, since="2010-01-01", salary=60_000)],
                  {"V1": ("A", "MATH"), "V2": ("B", "MATH"), "V3": ("C", "MATH")},
                  prefs={"VT": ["A"], "NH": ["A", "B"], "D1": ["B", "A"]}, rankings={"V3": ["NH"]})
-    policy = POLICY.with_(lp_bound_pairs=0, bound_seconds=2.0)
+    policy = POLICY.with_settings(lp_bound_pairs=0, bound_seconds=2.0)
     stages = solve(d, policy).stats["stages"]
     for stage in STAGES:
         row = stages[stage]
@@ -60,7 +60,7 @@ def test_solver_reports_the_lagrangian_bound_where_the_lp_is_too_big():
             assert row["objective"] <= row["lagrangian_bound"]
             assert row["lagrangian_iterations"] >= 1
     assert any("lagrangian_bound" in stages[s] for s in STAGES)
-    off = solve(d, POLICY.with_(lp_bound_pairs=0)).stats["stages"]
+    off = solve(d, POLICY.with_settings(lp_bound_pairs=0)).stats["stages"]
     assert not any("lagrangian_bound" in off[s] for s in STAGES)
 
 

@@ -90,7 +90,7 @@ def seat_rows_one_by_one(inst: Instance) -> list[tuple[int, ...]]:
 @settings(max_examples=80, deadline=None)
 @given(districts(), st.integers(0, 2))
 def test_components_kept_pairs_and_seat_rows_are_their_definitions(d, keep_best):
-    inst = Instance(d, POLICY.with_(full_model_pairs=0, indifferent_pairs=keep_best))
+    inst = Instance(d, POLICY.with_settings(full_model_pairs=0, indifferent_pairs=keep_best))
     if not inst.edges:
         return
     assert components(inst) == components_by_search(inst)

@@ -12,7 +12,8 @@ from staffing.seed import generate
 
 #: a small round made to take every step a district takes: the model keeps a subset of the pairs, so the
 #: relaxations and the pricing run, and the LP is left out, so the gap is proven by the Lagrangian afterwards
-POLICY = Policy(time_limit=20, full_model_pairs=0, indifferent_pairs=1, lp_bound_pairs=0, bound_seconds=1.0)
+POLICY = Policy(time_limit=20).with_settings(full_model_pairs=0, indifferent_pairs=1, lp_bound_pairs=0,
+                                             bound_seconds=1.0)
 
 
 class Clock:

@@ -94,7 +94,7 @@ def test_leaving_out_the_clauses_of_teachers_who_must_be_placed_changes_no_optim
     pair kept) the answer must stay lawful and reach the exact model's optimum on every stage: a dropped
     clause that mattered would show up as a violation, a wrong "must be placed" as a lower optimum."""
     exact = solve(d, POLICY)
-    simplified_policy = POLICY.with_(full_model_pairs=0, indifferent_pairs=10**6)
+    simplified_policy = POLICY.with_settings(full_model_pairs=0, indifferent_pairs=10**6)
     simplified = solve(d, simplified_policy)
     assert check(d, simplified.assignments, simplified_policy) == []
     if exact.stats["optimal"] and simplified.stats["optimal"]:

@@ -170,7 +170,7 @@ def test_a_stage_the_warm_start_already_solves_is_not_searched_and_the_answer_st
     allows (seed 2: 12 of a possible 12): it is reported proven optimal with no search time, and the later
     stages still start from it."""
     small_district = generate("small", 2)
-    policy = FAST.with_(full_model_pairs=0)
+    policy = FAST.with_settings(full_model_pairs=0)
     result = solve(small_district, policy)
     stages = result.stats["stages"]
     assert result.stats["settled_by_relaxation"] == ["must_place"]
@@ -191,7 +191,7 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     from solver import matching
 
     d = generate("region", 1)
-    policy = Policy(time_limit=1.5, deterministic=True)
+    policy = Policy(time_limit=1.5, search="deterministic")
     first = solve(d, policy)
     assert not first.stats["optimal"]  # the budget, not the proof, ends this search
     fast_start = matching.teacher_proposing
@@ -221,7 +221,7 @@ def test_a_deterministic_search_the_wall_clock_cut_is_recorded_as_not_reproducib
 
     monkeypatch.setattr(search, "wall_clock_cap", lambda seconds: 0.3)
     d = generate("region", 1)
-    result = solve(d, Policy(time_limit=4, deterministic=True))
+    result = solve(d, Policy(time_limit=4, search="deterministic"))
     stages = result.stats["stages"]
     assert sum(row["cut_by_wall_clock"] for row in stages.values()) > 0
     assert not result.stats["reproducible"]
@@ -234,7 +234,7 @@ def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignmen
     """Where the model keeps only some "indifferent" pairs, it also keeps every pair the capacity-and-consent
     relaxation's optimum uses: the whole problem's optimum goes there unless seniority stops it."""
     d = generate("small", 7)
-    policy = FAST.with_(full_model_pairs=0, indifferent_pairs=0)
+    policy = FAST.with_settings(full_model_pairs=0, indifferent_pairs=0)
     inst = Instance(d, policy)
     _, edges = relaxation(inst, inst.stage_values("reserve"))
     plain = model_pairs(inst, {})
@@ -253,7 +253,7 @@ def test_indifferent_pairs_are_chosen_by_standing_among_the_indifferent_candidat
     d = district({"G": "traditional", "H": "traditional"},
                  [teacher("L", since="2001-01-01"), teacher("M", since="2002-01-01"), teacher("N", since="2003-01-01")],
                  {"VG": ("G", "MATH"), "VH": ("H", "MATH")}, prefs={"L": ["G"]})
-    inst = Instance(d, FAST.with_(full_model_pairs=0, indifferent_pairs=1))
+    inst = Instance(d, FAST.with_settings(full_model_pairs=0, indifferent_pairs=1))
     keep = model_pairs(inst, {})
     assert ("N", inst.groups_by_school["G"][0].index) in keep
     assert ("N", inst.groups_by_school["H"][0].index) not in keep
@@ -268,7 +268,7 @@ def test_teachers_who_must_be_placed_lose_the_seniority_clauses_placing_them_sat
     from solver.cpsat import ComponentModel, components, must_be_placed
 
     d = generate("small", 2)
-    inst = Instance(d, FAST.with_(full_model_pairs=0))
+    inst = Instance(d, FAST.with_settings(full_model_pairs=0))
     start = matching.teacher_proposing(inst)
     must = {tid for tid in inst.edges_by_teacher if inst.teachers[tid].must_place}
     assert must and must_be_placed(inst, start, ["must_place"]) == must
@@ -281,7 +281,7 @@ def test_teachers_who_must_be_placed_lose_the_seniority_clauses_placing_them_sat
                    for c in ComponentModel(inst, teachers, groups, keep, placed).model.proto.constraints)
                for placed in (frozenset(), frozenset(must))]
     assert clauses[1] < clauses[0]
-    result = solve(d, FAST.with_(full_model_pairs=0))
+    result = solve(d, FAST.with_settings(full_model_pairs=0))
     assert must <= {a.teacher_id for a in result.assignments}
     assert check(d, result.assignments) == []
 

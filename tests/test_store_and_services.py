@@ -158,7 +158,7 @@ def test_replay_reproduces_a_run_without_proving_its_bound_again(loaded, monkeyp
     from solver.policy import Policy
     from staffing.runs import replay, run_placement
 
-    policy = Policy(time_limit=5, lp_bound_pairs=0, bound_seconds=2.0)
+    policy = Policy(time_limit=5).with_settings(lp_bound_pairs=0, bound_seconds=2.0)
     with session_scope(loaded) as s:
         outcome = run_placement(s, policy, actor="hr")
         stages = outcome.figures["solve"]["stages"]

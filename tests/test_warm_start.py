@@ -8,6 +8,7 @@ from solver.instance import Instance
 from solver.policy import Policy
 from solver.result import to_result
 from tests.builders import district, teacher
+from tests.recorded import flat, migrated
 
 POLICY = Policy(time_limit=5)
 
@@ -60,16 +61,16 @@ def test_the_guide_never_passes_over_a_return_right_or_a_more_senior_candidate()
 
 
 def test_a_priced_round_reports_both_warm_starts_and_searches_from_the_better(small_district):
-    result = solve(small_district, Policy(time_limit=10, full_model_pairs=0))
+    result = solve(small_district, Policy(time_limit=10).with_settings(full_model_pairs=0))
     starts = result.stats["warm_starts"]
     assert starts is not None and set(starts) == {"deferred_acceptance", "guided", "used"}
     assert starts[starts["used"]] == max(starts["deferred_acceptance"], starts["guided"])
     assert result.stats["stages"]["must_place"]["objective"] >= starts[starts["used"]][0]
-    assert check(small_district, result.assignments, Policy(time_limit=10, full_model_pairs=0)) == []
+    assert check(small_district, result.assignments, Policy(time_limit=10).with_settings(full_model_pairs=0)) == []
 
 
 def test_a_run_recorded_before_the_guided_start_replays_from_deferred_acceptance_alone():
-    recorded = Policy().to_json().replace('"guided_start": true, ', "")
+    recorded = flat(Policy()).replace('"guided_start": true, ', "")
     assert "guided_start" not in recorded
-    assert Policy.from_json(recorded).guided_start is False
-    assert Policy.from_json(Policy().to_json()).guided_start is True
+    assert migrated(recorded).settings.guided_start is False
+    assert Policy.from_json(Policy().to_json()).settings.guided_start is True

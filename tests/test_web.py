@@ -285,7 +285,7 @@ def test_hr_can_ask_for_seconds_proving_the_gap_and_the_run_records_them(as_, db
     hr.post("/api/runs", json={"time_limit": 5})
     with session_scope(db_url) as s:
         policies = [Policy.from_json(r.policy_json) for r in s.exec(select(PlacementRun).order_by(PlacementRun.id))]
-    assert [p.bound_seconds for p in policies] == [12.5, 0.0]
+    assert [p.settings.bound_seconds for p in policies] == [12.5, 0.0]
 
 
 def test_hr_can_run_a_parallel_round_which_is_recorded_and_flagged_as_not_replayable(as_, db_url):
@@ -299,7 +299,7 @@ def test_hr_can_run_a_parallel_round_which_is_recorded_and_flagged_as_not_replay
     hr.post("/api/runs", json={"time_limit": 5})
     with session_scope(db_url) as s:
         policies = [Policy.from_json(r.policy_json) for r in s.exec(select(PlacementRun).order_by(PlacementRun.id))]
-    assert [p.deterministic for p in policies] == [False, False, True]
+    assert [p.search.reproducible for p in policies] == [False, False, True]
     parallel, baseline, deterministic = (hr.get(f"/hr/runs/{n}").text for n in (1, 2, 3))
     assert "parallel search, 5 s" in parallel and "Not replayable: it was solved on both cores" in parallel
     assert "rule violations" in parallel and "0</div><div class=\"l\"><a href=\"#rule-check\">rule violations" in parallel

@@ -18,6 +18,7 @@ from fastapi import BackgroundTasks, HTTPException
 from fastapi.responses import FileResponse
 
 from solver.policy import scenario
+from solver.settings import SEARCH_MODES, SearchMode
 from solver.progress import Throttled, describe
 from staffing.db import session_scope
 from staffing.runs import (
@@ -57,7 +58,7 @@ SOLVER_SLOTS = threading.BoundedSemaphore(_solver_slots())
 
 
 #: How a run's search may spend its time limit, as the runs page offers it (the CLI's ``place --parallel``).
-SEARCHES = {"deterministic": True, "parallel": False}
+SEARCHES = SEARCH_MODES
 
 
 def parse_request(name: str, time_limit: str | float, method: str, bound_seconds: str | float = 0.0,
@@ -85,7 +86,7 @@ def parse_request(name: str, time_limit: str | float, method: str, bound_seconds
         raise ValueError(f"seconds to prove the gap must be a number, got {bound_seconds!r}") from None
     if not 0 <= proof <= MAX_BOUND_SECONDS:
         raise ValueError(f"seconds to prove the gap must be between 0 (off) and {MAX_BOUND_SECONDS:.0f}")
-    return policy.with_(time_limit=seconds, bound_seconds=proof, deterministic=SEARCHES[search]), method
+    return policy.with_(time_limit=seconds, search=SearchMode(search)).with_settings(bound_seconds=proof), method
 
 
 def start_in_background(url: str, background: BackgroundTasks, name: str, time_limit: str | float, method: str,

@@ -18,7 +18,7 @@ from solver.cpsat.model import ComponentModel, must_be_placed  # noqa: F401 - th
 from solver.cpsat.pairs import components, indifferent, model_pairs  # noqa: F401
 from solver.cpsat.pricing import (  # noqa: F401
     ARCS_PER_SECOND, AUCTION_COST, BESIDE_PATIENCE, PARALLEL_PRICING_CAP, PRICED_ASSIGNMENTS, BoundBesideSearch,
-    bound_beside_search, exact_every, guided_start, nominal_seconds, price_pairs, pricing_iterations,
+    bound_beside_search, guided_start, nominal_seconds, price_pairs, pricing_iterations,
     quick_pricing_iterations, settled_pricing_iterations)
 from solver.cpsat.search import WALL_CLOCK_FACTOR, cut_by_wall_clock, parallel_stage_share  # noqa: F401
 from solver.cpsat.stages import (  # noqa: F401

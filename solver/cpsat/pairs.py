@@ -18,7 +18,7 @@ Relaxations = dict[str, tuple[int, list[Edge]]]
 
 def restricted(inst: Instance) -> bool:
     """Whether the model keeps a subset of the pairs (above ``policy.full_model_pairs``)."""
-    return len(inst.edges) > inst.policy.full_model_pairs
+    return len(inst.edges) > inst.policy.engine.full_model_pairs
 
 
 def relaxations(inst: Instance, stages: tuple[str, ...], progress: Progress) -> Relaxations:
@@ -81,7 +81,7 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
     """The pairs that get a variable: all up to ``policy.full_model_pairs``; above, the pairs teachers asked for,
     the starts' and relaxations' pairs (``relaxed``), and each teacher's ``policy.indifferent_pairs`` unasked groups
     where they stand highest per post.  Seniority clauses cover every eligible pair, so answers stay lawful."""
-    if len(inst.edges) <= inst.policy.full_model_pairs:
+    if len(inst.edges) <= inst.policy.engine.full_model_pairs:
         return {(e.teacher_id, e.group) for e in inst.edges}
     keep: set[tuple[str, int]] = {(tid, g) for tid, g in start.items()}
     keep.update((e.teacher_id, e.group) for e in relaxed)
@@ -103,7 +103,7 @@ def model_pairs(inst: Instance, start: GroupPlacement, relaxed: Iterable[Edge] =
     choices = choices[np.lexsort((g_of[choices], ratio, t_of[choices]))]
     teacher = t_of[choices]
     rank = np.arange(len(choices)) - np.searchsorted(teacher, teacher, "left")
-    chosen[choices[rank < inst.policy.indifferent_pairs]] = True
+    chosen[choices[rank < inst.policy.engine.indifferent_pairs]] = True
     keep.update((edges[i].teacher_id, edges[i].group) for i in np.nonzero(chosen)[0].tolist())
     return keep
 

@@ -19,13 +19,12 @@ from solver import lagrangian, matching
 from solver.cpsat.pairs import restricted
 from solver.cpsat.stages import STAGES, stage_value
 from solver.instance import GroupPlacement, Instance
-from solver.policy import Policy
 from solver.progress import Progress
 
 #: Arcs of the Lagrangian's flow an iteration processes per second on the reference machine (2 cores): a nominal
 #: speed, not a measured one, so whether pairs are priced is a pure function of the instance and the policy.
 ARCS_PER_SECOND = 800_000
-#: What an iteration by auction (``policy.auction_eps``) costs against an exact flow's, averaged over a pricing.
+#: What an iteration by auction (the settings' ``auction_eps``) costs against an exact flow's, averaged over a pricing.
 AUCTION_COST = 0.2
 #: The longest a parallel round's pricing runs, as a share of its wall-clock limit (at least one iteration runs):
 #: on a slow machine the searches keep the rest.
@@ -35,41 +34,42 @@ PRICED_ASSIGNMENTS = 20
 
 
 def pricing_iterations(inst: Instance) -> int:
-    """``policy.pricing_iterations`` if they fit in ``policy.pricing_share`` of the time limit at nominal
+    """The settings' ``pricing_iterations`` if they fit in ``pricing_share`` of the time limit at nominal
     speed, else 0: all or nothing, because the priced pairs pay only when the search has time for the larger model."""
-    p = inst.policy
-    return p.pricing_iterations if nominal_seconds(inst, p.pricing_iterations) <= p.pricing_share * p.time_limit else 0
+    e, limit = inst.policy.engine, inst.policy.time_limit
+    return e.pricing_iterations if nominal_seconds(inst, e.pricing_iterations) <= e.pricing_share * limit else 0
 
 
 def quick_pricing_iterations(inst: Instance) -> int:
-    """``policy.quick_pricing_iterations`` where the full pricing does not fit the limit but these do and no
+    """The settings' ``quick_pricing_iterations`` where the full pricing does not fit the limit but these do and no
     settled pricing replaces them, else 0: the last relaxed assignment's few hundred pairs join the model, where
     a search on the kept pairs alone levels off.  Deterministic rounds only."""
-    p = inst.policy
-    return p.quick_pricing_iterations if quick_pricing_fits(inst) and not p.settled_pricing_iterations else 0
+    e = inst.policy.engine
+    return e.quick_pricing_iterations if quick_pricing_fits(inst) and not e.settled_pricing_iterations else 0
 
 
 def quick_pricing_fits(inst: Instance) -> bool:
     """Where the quick pricing (or the settled pricing in its place) runs: deterministic rounds whose full
     pricing does not fit the limit and whose quick pricing does."""
-    p = inst.policy
-    fits = nominal_seconds(inst, p.quick_pricing_iterations) <= p.pricing_share * p.time_limit
-    return p.deterministic and fits and not pricing_iterations(inst)
+    e = inst.policy.engine
+    fits = nominal_seconds(inst, e.quick_pricing_iterations) <= e.pricing_share * inst.policy.time_limit
+    return e.reproducible and fits and not pricing_iterations(inst)
 
 
 def settled_pricing_iterations(inst: Instance) -> int:
-    """``policy.settled_pricing_iterations`` where the quick pricing would run (taking its place and its charge),
-    and in a parallel round whose full pricing does not fit, where they fit ``policy.parallel_pricing_share`` of
-    its limit; else 0.  Settled multipliers find the pairs a short round lacks, and their bound proves its gap."""
-    p = inst.policy
+    """The settings' ``settled_pricing_iterations`` where the quick pricing would run (taking its place and its
+    charge), and in a parallel round whose full pricing does not fit, where they fit the parallel mode's
+    ``settled_pricing_share`` of its limit; else 0.  Settled multipliers find the pairs a short round lacks, and
+    their bound proves its gap."""
+    e = inst.policy.engine
     if quick_pricing_fits(inst):
-        return p.settled_pricing_iterations
-    if p.deterministic or pricing_iterations(inst):
+        return e.settled_pricing_iterations
+    if e.settled_pricing_share is None or pricing_iterations(inst):
         return 0
     # a parallel round: the iterations come out of its wall-clock limit, so they run only where they leave the
-    # searches enough of it (see policy.parallel_pricing_share)
-    nominal = nominal_seconds(inst, p.settled_pricing_iterations) * (AUCTION_COST if p.auction_eps else 1.0)
-    return p.settled_pricing_iterations if nominal <= p.parallel_pricing_share * p.time_limit else 0
+    # searches enough of it
+    nominal = nominal_seconds(inst, e.settled_pricing_iterations) * (AUCTION_COST if e.auction_eps else 1.0)
+    return e.settled_pricing_iterations if nominal <= e.settled_pricing_share * inst.policy.time_limit else 0
 
 
 def nominal_seconds(inst: Instance, iterations: int) -> float:
@@ -88,21 +88,16 @@ def price_pairs(inst: Instance, start: GroupPlacement, iterations: int, rows: la
                                        target=stage_value(inst, start, "reserve"), time_limit=time_limit,
                                        max_iterations=iterations, rows=rows, keep_last=keep_last,
                                        patience=patience, on_iteration=on_iteration,
-                                       auction_eps=inst.policy.auction_eps, exact_every=exact_every(inst.policy))
-
-
-def exact_every(policy: Policy) -> int:
-    """How often the pricing's relaxed assignment is an exact flow rather than an auction's
-    (:func:`solver.lagrangian.lagrangian_bound`): a parallel round spends less of its wall clock on flows."""
-    return lagrangian.EXACT_EVERY if policy.deterministic else policy.parallel_exact_every
+                                       auction_eps=inst.policy.engine.auction_eps,
+                                       exact_every=inst.policy.engine.exact_every)
 
 
 def bound_beside_search(inst: Instance) -> int:
-    """Iterations of :class:`BoundBesideSearch` for this round: ``policy.bound_beside_search`` where the quick
-    pricing runs (a full pricing's own iterations bound the reserve stage already) and the search runs one task
-    at a time, so a core is idle; else 0."""
-    p = inst.policy
-    return p.bound_beside_search if quick_pricing_iterations(inst) and p.interleave_batch == 1 else 0
+    """Iterations of :class:`BoundBesideSearch` for this round: the settings' ``bound_beside_search`` where the
+    quick pricing runs (a full pricing's own iterations bound the reserve stage already) and the search runs one
+    task at a time, so a core is idle; else 0."""
+    e = inst.policy.engine
+    return e.bound_beside_search if quick_pricing_iterations(inst) and e.interleave_batch == 1 else 0
 
 
 #: Iterations without a better bound before :class:`BoundBesideSearch` halves its step: shorter than the
@@ -122,7 +117,7 @@ class BoundBesideSearch:
             lagrangian.lagrangian_bound, inst, inst.stage_values("reserve"),
             [(inst.stage_values("must_place"), floor)], target=target, time_limit=math.inf,
             max_iterations=iterations, rows=rows, stop=self._stop, patience=BESIDE_PATIENCE,
-            auction_eps=inst.policy.auction_eps)
+            auction_eps=inst.policy.engine.auction_eps)
 
     def result(self) -> tuple[lagrangian.LagrangianBound, float]:
         """The bound, and the seconds the round waited for it after its search."""
@@ -181,13 +176,14 @@ def price(inst: Instance, start: GroupPlacement, stages: tuple[str, ...], progre
     rows = lagrangian.SeatRows(inst)
     # a deterministic round's iterations are a fixed count (a replay repeats them); a wall-clock round's stop
     # after PARALLEL_PRICING_CAP of its limit, so that on a slow machine its searches keep the rest
-    until = math.inf if inst.policy.deterministic else PARALLEL_PRICING_CAP * inst.policy.time_limit
+    engine = inst.policy.engine
+    until = math.inf if engine.reproducible else PARALLEL_PRICING_CAP * inst.policy.time_limit
     bound = price_pairs(inst, start, iterations, rows, assignments, patience,
                         lambda k, b: progress("pricing pairs", f"Lagrangian iteration {k} of {iterations}, "
                                                                f"reserve bound {b:,}"),
                         time_limit=until)
     # the settled pricing takes the quick pricing's place and its charge, so the search keeps its budget
-    charged = (inst.policy.quick_pricing_iterations if kind == "settled" and inst.policy.deterministic
+    charged = (engine.quick_pricing_iterations if kind == "settled" and engine.reproducible
                else bound.iterations)
     return Pricing(kind, rows, bound, floor, charged)
 
@@ -196,7 +192,7 @@ def guide(inst: Instance, start: GroupPlacement, pricing: Pricing, progress: Pro
           ) -> tuple[GroupPlacement, dict[str, object] | None]:
     """The start the search takes (:func:`guided_start` where the pricing ran and the policy asks for it), and
     both starts' figures (``None`` when there was no choice)."""
-    if not (pricing.bound and inst.policy.guided_start):
+    if not (pricing.bound and inst.policy.engine.guided_start):
         return start, None
     progress("warm start", "deferred acceptance guided by the pricing")
     return guided_start(inst, start, pricing.bound)

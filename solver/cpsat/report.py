@@ -27,7 +27,7 @@ def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxati
     wall_time = time.perf_counter() - t0
     # outside the limit and the wall time on purpose: it changes no placement, it only proves more about it
     lagrange = (_lagrangian_bounds(inst, reports, settled, pricing.rows, progress)
-                if stages == STAGES and not lp and inst.policy.bound_seconds > 0 else {})
+                if stages == STAGES and not lp and inst.policy.engine.bound_seconds > 0 else {})
     # the pricing's iterations, and those beside the search, bound the reserve stage too, for every answer
     # placing at least as many must-place teachers as the warm start they used (their floor)
     runs = [(pricing.bound, pricing.floor)] + ([(beside.bound, beside.floor)] if beside else [])
@@ -53,7 +53,7 @@ def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxati
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
         # early differed (benchmarks/JOURNAL.md, "CP-SAT's last batch")
-        "reproducible": inst.policy.deterministic and not any(r.cut_by_wall_clock for r in reports.values()),
+        "reproducible": inst.policy.search.reproducible and not any(r.cut_by_wall_clock for r in reports.values()),
     }
 
 
@@ -65,7 +65,7 @@ def _stage_row(inst: Instance, name: str, r: StageReport, relaxation: dict[str, 
                               "optimal_components": r.optimal_components, "components": r.components,
                               "seconds": round(r.seconds, 2),
                               "deterministic_seconds": round(r.deterministic_seconds, 3)}
-    if inst.policy.deterministic:
+    if inst.policy.search.reproducible:
         row["cut_by_wall_clock"] = r.cut_by_wall_clock
     if name in relaxation:
         relax = relaxation[name]
@@ -102,7 +102,7 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
                        rows: lagrangian.SeatRows | None = None,
                        progress: Progress = silent) -> dict[str, lagrangian.LagrangianBound]:
     """Each searched stage's Lagrangian bound with seniority (:mod:`solver.lagrangian`), earlier stages held at
-    the values found, ``policy.bound_seconds`` shared between them.  Settled stages are proven already."""
+    the values found, the settings' ``bound_seconds`` shared between them.  Settled stages are proven already."""
     searched = [s for s in STAGES if s not in settled]
     if not searched:
         return {}
@@ -113,8 +113,9 @@ def _lagrangian_bounds(inst: Instance, reports: dict[str, StageReport], settled:
         weight = inst.stage_values(stage)
         step = f"proving the {stage_step(stage)}'s gap"
         out[stage] = lagrangian.lagrangian_bound(
-            inst, weight, floors, target=reports[stage].objective, time_limit=inst.policy.bound_seconds / len(searched),
-            rows=rows, auction_eps=inst.policy.auction_eps,
+            inst, weight, floors, target=reports[stage].objective,
+            time_limit=inst.policy.engine.bound_seconds / len(searched),
+            rows=rows, auction_eps=inst.policy.engine.auction_eps,
             on_iteration=lambda k, bound, step=step: progress(step, f"Lagrangian iteration {k}, bound {bound:,}"))
         floors.append((weight, reports[stage].objective))
     return out

@@ -16,7 +16,7 @@ from solver.cpsat.pairs import Relaxations, components
 from solver.cpsat.pricing import Pricing, nominal_seconds
 from solver.cpsat.stages import StageReport, stage_step, stage_value, trivial_bound
 from solver.instance import GroupPlacement, Instance
-from solver.policy import PORTFOLIOS, Policy
+from solver.settings import Engine
 from solver.progress import Progress, silent
 
 #: Components with less than this share of the pairs are not reported one by one (:mod:`solver.progress`): they
@@ -39,23 +39,24 @@ class _Found(cp_model.CpSolverSolutionCallback):
 def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
     """A solver for one stage's search with a budget of ``seconds``: deterministic time, or wall-clock time."""
     solver = cp_model.CpSolver()
-    p = inst.policy
-    if p.deterministic or p.portfolio_in_parallel:
-        solver.parameters.ignore_subsolvers.extend(PORTFOLIOS[p.portfolio])
-        solver.parameters.lns_initial_deterministic_limit = p.lns_task_seconds
-    solver.parameters.random_seed = p.seed
-    solver.parameters.num_workers = max(1, p.workers)
-    solver.parameters.linearization_level = p.linearization_level
+    e = inst.policy.engine
+    if e.ignore_subsolvers is not None:
+        solver.parameters.ignore_subsolvers.extend(e.ignore_subsolvers)
+    if e.lns_task_seconds is not None:
+        solver.parameters.lns_initial_deterministic_limit = e.lns_task_seconds
+    solver.parameters.random_seed = e.seed
+    solver.parameters.num_workers = max(1, e.workers)
+    solver.parameters.linearization_level = e.linearization_level
     # CP-SAT 9.15's symmetry detection aborts the whole process on some of these models ("Check failed:
     # context_->VarToConstraints(var).empty()" in presolve; the must-place stage of generated round mid, seed
     # 3) -- an abort no caller can catch.  Levels 2 and 1 both crash there, 0 does not, and finds the same
     # optimum in 2 s.
     solver.parameters.symmetry_level = 0
-    if p.deterministic:
+    if e.reproducible:
         # deterministic time and interleaved workers: the same snapshot and policy give the same answer,
         # which is what makes a recorded run replayable
         solver.parameters.interleave_search = True
-        solver.parameters.interleave_batch_size = p.interleave_batch
+        solver.parameters.interleave_batch_size = e.interleave_batch
         solver.parameters.max_deterministic_time = max(seconds, 0.05)
         # a wall-clock cap only against a pathological search; a deterministic second costs one to four wall
         # seconds on an idle machine and several times that on a busy one, so the cap must stay far above that
@@ -63,7 +64,8 @@ def _params(inst: Instance, seconds: float) -> cp_model.CpSolver:
         solver.parameters.max_time_in_seconds = wall_clock_cap(seconds)
     else:
         solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-        solver.parameters.max_presolve_iterations = p.parallel_presolve_iterations
+    if e.presolve_iterations is not None:
+        solver.parameters.max_presolve_iterations = e.presolve_iterations
     return solver
 
 
@@ -87,12 +89,12 @@ def cut_by_wall_clock(solver: cp_model.CpSolver, wall_seconds: float) -> bool:
             and wall_seconds >= 0.5 * p.max_time_in_seconds)
 
 
-def parallel_stage_share(policy: Policy, stages: tuple[str, ...], k: int) -> float:
+def parallel_stage_share(engine: Engine, stages: tuple[str, ...], k: int) -> float:
     """The share of a parallel round's search time still left that its ``k``-th stage gets: an equal share,
-    except the reserve stage, which gets ``policy.parallel_reserve_share`` when welfare follows (it weighs more);
-    a search that ends early leaves its time to the next stage."""
-    if stages[k] == "reserve" and k + 1 < len(stages):
-        return policy.parallel_reserve_share
+    except the reserve stage, which gets the parallel mode's ``reserve_share`` when welfare follows (it weighs
+    more); a search that ends early leaves its time to the next stage."""
+    if stages[k] == "reserve" and k + 1 < len(stages) and engine.reserve_share is not None:
+        return engine.reserve_share
     return 1 / (len(stages) - k)
 
 
@@ -110,7 +112,7 @@ def settled_stages(inst: Instance, start: GroupPlacement, stages: tuple[str, ...
 
 def with_lp(inst: Instance) -> bool:
     """Whether the round computes the LP bounds with seniority after its search (small lexicographic rounds)."""
-    return inst.policy.objective == "lexicographic" and len(inst.edges) <= inst.policy.lp_bound_pairs
+    return inst.policy.objective == "lexicographic" and len(inst.edges) <= inst.policy.engine.lp_bound_pairs
 
 
 @dataclass(frozen=True)
@@ -188,11 +190,12 @@ def _search_component(inst: Instance, comp: ComponentModel, teachers: list[str],
             comp.set_hint(current)
             comp.model.maximize(expr)
             budget = work + unused
-            seconds = budget if inst.policy.deterministic else share * parallel_stage_share(inst.policy, stages, k)
+            engine = inst.policy.engine
+            seconds = budget if engine.reproducible else share * parallel_stage_share(engine, stages, k)
             solver = _params(inst, seconds)
             step = stage_step(stage)
             told(step, f"searching{within}, up to {seconds:.3g} "
-                       f"{'deterministic ' if inst.policy.deterministic else ''}seconds")
+                       f"{'deterministic ' if engine.reproducible else ''}seconds")
             t_stage = time.perf_counter()
             status = solver.solve(comp.model, None if told is silent else _Found(told, step, within))
             spent = time.perf_counter() - t_stage
