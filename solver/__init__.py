@@ -17,6 +17,7 @@ from solver.instance import Instance
 from solver.policy import Policy
 from solver.progress import Progress, silent
 from solver.result import Result, to_result
+from solver.solve_figures import SolveFigures
 
 SOLVER_VERSION = "cpsat-lex-1"
 
@@ -42,14 +43,15 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         if method == "cpsat":
             progress("warm start", "teacher-proposing deferred acceptance")
             start = matching.teacher_proposing(inst)
-            placement, stats = cpsat.solve(inst, start, started=t0, progress=progress)
+            placement, figures = cpsat.solve(inst, start, started=t0, progress=progress)
         else:
             progress("baseline", method)
-            placement, stats = BASELINES[method](inst), {"solver": method}
-        stats["build_time"] = round(build, 3)
-        stats["total_time"] = round(time.perf_counter() - t0, 3)
+            placement, figures = BASELINES[method](inst), SolveFigures(solver=method)
+        figures.method = method
+        figures.build_time = round(build, 3)
+        figures.total_time = round(time.perf_counter() - t0, 3)
         progress("explaining placements", f"{len(inst.teachers):,} teachers")
-        return to_result(inst, placement, method, stats)
+        return to_result(inst, placement, method, figures)
 
 
 #: The most indifferent pairs (:func:`indifferent_pairs`) the dense instance and its CP-SAT round are built for.
