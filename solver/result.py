@@ -120,7 +120,7 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
     return text + keep
 
 
-def to_result(inst: Instance, placement: GroupPlacement, method: str, solve: SolveFigures) -> Result:
+def to_result(inst: Instance, placement: GroupPlacement, method: str, solve: SolveFigures | None = None) -> Result:
     """Turn a group placement into post-level assignments with reasons.
 
     Within a group the posts are identical, so teachers take them in priority order (best first) and posts in
@@ -141,4 +141,4 @@ def to_result(inst: Instance, placement: GroupPlacement, method: str, solve: Sol
     for tid in inst.teachers:
         if tid not in assignments:
             assignments[tid] = Assignment(tid, None, None, "unplaced", explain_unplaced(inst, tid, placement))
-    return Result(method, [assignments[tid] for tid in sorted(assignments)], solve)
+    return Result(method, [assignments[tid] for tid in sorted(assignments)], solve or SolveFigures())
