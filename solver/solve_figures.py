@@ -244,7 +244,7 @@ FIGURES: dict[str, Figure] = {
     "lagrangian_iterations": Figure("Lagrangian iterations"),
     "lagrangian_seconds": Figure("Lagrangian time", "seconds"),
     "seconds": Figure("searched", "seconds"),
-    "deterministic_seconds": Figure("deterministic seconds"),
+    "deterministic_seconds": Figure("deterministic"),
     "cut_by_wall_clock": Figure("searches cut by the wall clock"),
     # a round
     "wall_time": Figure("wall time", "seconds"),

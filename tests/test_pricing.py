@@ -250,7 +250,7 @@ def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
     assert settled.assignments == again.assignments
     from staffing.cli import _print_figures
 
-    _print_figures({"placed": 1, "solve": settled.stats})
+    _print_figures({"placed": 1, "solve": settled.solve.to_dict()})
     assert "4 of them charged to the search's budget" in capsys.readouterr().out
     assert pricing.iterations <= policy.settled_pricing_iterations  # it stops early once it meets its target
 

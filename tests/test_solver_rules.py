@@ -226,7 +226,7 @@ def test_a_deterministic_search_the_wall_clock_cut_is_recorded_as_not_reproducib
     assert sum(row.cut_by_wall_clock for row in stages.values()) > 0
     assert not result.solve.reproducible
     assert check(d, result.assignments, Policy()) == []  # still a lawful answer: the warm start at worst
-    _print_figures({"placed": len(result.assignments), "solve": result.stats})
+    _print_figures({"placed": len(result.assignments), "solve": result.solve.to_dict()})
     assert "a replay may differ" in capsys.readouterr().err
 
 
