@@ -8,7 +8,7 @@ the HR run page alike.  Stored as JSON in a run's ``figures_json["solve"]`` (:me
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 _T = TypeVar("_T")
 
@@ -213,17 +213,17 @@ class SolveFigures:
 @dataclass(frozen=True)
 class Figure:
     """A figure's name for a reader and how its value is written: ``count`` (an integer with thousands
-    separators), ``percent`` (a share), ``seconds``, ``flag`` (yes/no)."""
+    separators), ``number`` (as short as exact), ``percent`` (a share), ``seconds``, ``flag`` (yes/no)."""
     label: str
-    style: str = "count"
+    style: Literal["count", "number", "percent", "seconds", "flag"] = "count"
 
     def format(self, value: object) -> str:
         if value is None:
             return "not computed"
         if self.style == "percent":
             return f"{value:.2%}"
-        if self.style == "seconds":
-            return f"{value:g} s"
+        if self.style in ("seconds", "number"):
+            return f"{value:g}" + (" s" if self.style == "seconds" else "")
         if self.style == "flag":
             return "yes" if value else "no"
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
@@ -244,7 +244,7 @@ FIGURES: dict[str, Figure] = {
     "lagrangian_iterations": Figure("Lagrangian iterations"),
     "lagrangian_seconds": Figure("Lagrangian time", "seconds"),
     "seconds": Figure("searched", "seconds"),
-    "deterministic_seconds": Figure("deterministic"),
+    "deterministic_seconds": Figure("deterministic", "number"),
     "cut_by_wall_clock": Figure("searches cut by the wall clock"),
     # a round
     "wall_time": Figure("wall time", "seconds"),
@@ -290,7 +290,8 @@ def describe_stage(name: str, stage: StageFigures) -> str:
             text += f" (gap {show(gap_name, g)}{extra})"
         parts.append(text)
     if stage.seconds:
-        work = (f" ({stage.deterministic_seconds:g} {FIGURES['deterministic_seconds'].label})"
+        work = (f" ({show('deterministic_seconds', stage.deterministic_seconds)} "
+                f"{FIGURES['deterministic_seconds'].label})"
                 if stage.deterministic_seconds is not None else "")
         parts.append(f"{FIGURES['seconds'].label} {show('seconds', stage.seconds)}{work}")
     return f"{name:<10} " + ", ".join(parts)
