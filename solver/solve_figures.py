@@ -176,7 +176,8 @@ class SolveFigures:
         stages = data.get("stages") if isinstance(data.get("stages"), dict) else {}
         top.stages = {name: row for name, raw in stages.items() if (row := _known(StageFigures, raw)) is not None}
         top.settled_by_relaxation = list(data.get("settled_by_relaxation") or [])
-        top.warm_starts = WarmStarts.from_dict(data.get("warm_starts"))
+        # the first recorded sparse rounds named their warm starts "candidates"
+        top.warm_starts = WarmStarts.from_dict(data.get("warm_starts", data.get("candidates")))
         top.pricing = _known(PricingFigures, data.get("pricing"))
         top.bound_beside_search = _known(BesideFigures, data.get("bound_beside_search"))
         return top
@@ -258,9 +259,9 @@ FIGURES: dict[str, Figure] = {
     "iterations": Figure("Lagrangian iterations"),
     "waited": Figure("waited", "seconds"),
     "reproducible": Figure("reproducible", "flag"),
-    "explicit_pairs": Figure("explicit pairs"),
+    "explicit_pairs": Figure("listed pairs"),
     "classes": Figure("classes of interchangeable teachers"),
-    "memberships": Figure("class memberships"),
+    "memberships": Figure("memberships"),
     "class_arcs": Figure("class arcs"),
     "dense_pairs": Figure("pairs the dense instance would list"),
 }
@@ -315,7 +316,8 @@ def describe_round(solve: SolveFigures) -> list[str]:
                     f"{FIGURES['pairs'].label} in the model")
     sparse = [f"{show(k, v)} {FIGURES[k].label}" for k in ("explicit_pairs", "classes", "memberships", "class_arcs",
                                                              "dense_pairs") if (v := getattr(sizes, k)) is not None]
-    head += sparse
+    if sparse:
+        head.append(f"on the sparse instance ({', '.join(sparse)})")
     if solve.optimal is not None:
         head.append("proven optimal" if solve.optimal else "not proven optimal")
     if head:

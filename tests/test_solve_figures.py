@@ -94,12 +94,18 @@ def test_a_sparse_round_s_figures_fit_objective_and_relaxation_bound_only():
                                               [900, 40_000, 4], "guided_welfare": [899, 39_990, 6],
                                               "used": "guided_reserve"})
     lines = describe(solve)
-    assert "250,000 explicit pairs" in lines[0] and "37,300,000 pairs the dense instance would list" in lines[0]
+    assert lines[0] == ("solver sparse: on the sparse instance (250,000 listed pairs, 1,200 classes of interchangeable "
+                        "teachers, 37,300,000 pairs the dense instance would list)")
     assert lines[1].startswith("warm start: guided reserve (must-place/reserve/welfare: deferred acceptance "
                                "890/39,000/5, guided reserve 900/40,000/4")
     assert lines[3] == ("reserve    objective 40,000, flow relaxation without seniority 41,000 (gap 2.44%)")
     assert [p.bound for p in solve.proven_gaps()] == [900, 41_000]
     assert SolveFigures.from_dict(json.loads(json.dumps(solve.to_dict()))) == solve
+    # as the first recorded sparse rounds wrote them: the warm starts under "candidates"
+    first = solve.to_dict()
+    del first["warm_starts"]
+    first["candidates"] = {**solve.warm_starts.candidates, "used": "guided_reserve"}
+    assert SolveFigures.from_dict(first) == solve
 
 
 def test_one_table_names_and_writes_every_figure():
