@@ -39,14 +39,14 @@ def main() -> None:
         district = generate(args.size, seed)
         inst = Instance(district, policy)
         t0 = time.perf_counter()
-        stats = solve(district, policy, instance=inst).stats
+        stages = solve(district, policy, instance=inst).solve.stages
         seconds = time.perf_counter() - t0
         rows, floors = SeatRows(inst), []
         for stage in STAGES:
-            row = stats["stages"][stage]  # type: ignore[index]
-            best, lp = row["objective"], row["lp_bound"]
+            row = stages[stage]
+            best, lp = row.objective, row.lp_bound
             relax = relaxation_bound(inst, inst.stage_values(stage))
-            proven = row["optimal_components"] == row["components"]
+            proven = row.proven_optimal_components
             lp_above = f"{(lp - best) / max(1, best):.2%}" if lp is not None else "n/a"
             lag = lagrangian_bound(inst, inst.stage_values(stage), floors, target=best,
                                    time_limit=args.lagrangian_seconds, rows=rows)

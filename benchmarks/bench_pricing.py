@@ -40,17 +40,18 @@ def main() -> None:
         bound = None
         for name, policy in variants.items():
             t0 = time.perf_counter()
-            stats = solve(district, policy).stats
+            figures = solve(district, policy).solve
             wall = time.perf_counter() - t0
-            stages = stats["stages"]  # type: ignore[index]
-            bound = stages["reserve"].get("lagrangian_bound", bound)
-            proven = {s: row["optimal_components"] == row["components"] for s, row in stages.items()}
-            pricing = stats["pricing"] or {"iterations": 0}  # type: ignore[index]
-            reserve = stages["reserve"]["objective"]
+            stages = figures.stages
+            if stages["reserve"].lagrangian_bound is not None:
+                bound = stages["reserve"].lagrangian_bound
+            proven = {s: row.proven_optimal_components for s, row in stages.items()}
+            iterations = figures.pricing.iterations if figures.pricing else 0
+            reserve = stages["reserve"].objective
             gap = f"{(bound - reserve) / bound:.2%}" if bound else "n/a"
-            print(f"{seed:>4} {name:>10} {wall:>6.0f} {stats['pairs_in_model']:>7} {pricing['iterations']:>5} "
-                  f"{stages['must_place']['objective']:>5} {reserve:>8} {proven['reserve']!s:>6} "
-                  f"{stages['welfare']['objective']:>8} {proven['welfare']!s:>6} {bound!s:>13} {gap:>6}", flush=True)
+            print(f"{seed:>4} {name:>10} {wall:>6.0f} {figures.sizes.pairs_in_model:>7} {iterations:>5} "
+                  f"{stages['must_place'].objective:>5} {reserve:>8} {proven['reserve']!s:>6} "
+                  f"{stages['welfare'].objective:>8} {proven['welfare']!s:>6} {bound!s:>13} {gap:>6}", flush=True)
 
 
 if __name__ == "__main__":

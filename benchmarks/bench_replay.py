@@ -42,9 +42,8 @@ def solve_once(size: str, seed: int, time_limit: float, cap_factor: float | None
     result = solve(generate(size, seed), policy)
     placements = sorted((a.teacher_id, a.vacancy_id or "") for a in result.assignments)
     return {"placements": hashlib.sha256(json.dumps(placements).encode()).hexdigest()[:12],
-            "stages": {name: [row["objective"], row["deterministic_seconds"]]
-                       for name, row in result.stats["stages"].items()},
-            "reproducible": result.stats["reproducible"], "wall": round(time.perf_counter() - started, 1)}
+            "stages": {name: [row.objective, row.deterministic_seconds] for name, row in result.solve.stages.items()},
+            "reproducible": result.solve.reproducible, "wall": round(time.perf_counter() - started, 1)}
 
 
 def busy() -> None:

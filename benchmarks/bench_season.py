@@ -114,7 +114,7 @@ def resolve(url: str, limit: float) -> None:
     wall = time.perf_counter() - t0
     print(f"re-solve (--parallel --time-limit {limit:g}): {wall:.1f} s wall end to end ("
           + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
-          + f"; solver {result.stats.get('wall_time')} s): {figures['teachers']} teachers x {figures['vacancies']} "
+          + f"; solver {result.solve.wall_time} s): {figures['teachers']} teachers x {figures['vacancies']} "
           f"vacancies, {figures['placed']} placed, {figures['rule_violations']} violations")
 
 

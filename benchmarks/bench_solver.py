@@ -19,7 +19,8 @@ from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import scenario
 from solver.progress import describe
-from staffing.runs import describe_gap, proven_gaps, reserve_cost_floor
+from solver.solve_figures import describe, describe_gap
+from staffing.runs import reserve_cost_floor
 from staffing.seed import generate
 
 
@@ -98,17 +99,17 @@ def main() -> None:
                len(violations))
         print(" ".join(f"{x!s:>13}" for x in row))
         if method == "cpsat":
-            stats = result.stats
-            model = {k: stats[k] for k in ("pairs", "pairs_in_model", "groups", "components", "variables",
-                                          "constraints", "wall_time", "optimal")}
+            figures_of_solve = result.solve
+            sizes = figures_of_solve.sizes
+            model = {"pairs": sizes.pairs, "pairs_in_model": sizes.pairs_in_model, "groups": sizes.groups,
+                     "components": sizes.components, "variables": sizes.variables, "constraints": sizes.constraints,
+                     "wall_time": figures_of_solve.wall_time, "optimal": figures_of_solve.optimal}
             print("    cp-sat model:", json.dumps(model))
-            if stats.get("bound_beside_search"):
-                print("    bound beside the search:", json.dumps(stats["bound_beside_search"]))
-            for stage, s in stats["stages"].items():  # type: ignore[union-attr]
-                print(f"    stage {stage:<10} {json.dumps(s)}")
-            for proven in proven_gaps(stats):
+            for line in describe(figures_of_solve):
+                print(f"    {line}")
+            for proven in figures_of_solve.proven_gaps():
                 print(f"    {describe_gap(proven)}")
-            if (floor := reserve_cost_floor(inst, stats)) is not None:
+            if (floor := reserve_cost_floor(inst, figures_of_solve)) is not None:
                 print(f"    reserve cost ${figures['reserve_cost']:,}; no lawful placement leaves less than ${floor:,}")
             print(f"    where the wall time went: {timeline.summary()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -17,6 +17,7 @@ from solver.instance import Instance
 from solver.policy import Policy
 from solver.progress import Progress, silent
 from solver.result import Result, to_result
+from solver.solve_figures import SolveFigures
 
 SOLVER_VERSION = "cpsat-lex-1"
 
@@ -40,28 +41,29 @@ def solve(district: District, policy: Policy | None = None, method: str = "cpsat
         inst = instance or build_instance(district, policy, progress)
         build = time.perf_counter() - t0
         if isinstance(inst, sparse_round.ListedInstance):  # a state: no CP-SAT round over listed pairs
-            placement, stats = _solve_sparse(inst, method, t0, progress)
+            placement, figures = _solve_sparse(inst, method, t0, progress)
         elif method == "cpsat":
             progress("warm start", "teacher-proposing deferred acceptance")
             start = matching.teacher_proposing(inst)
-            placement, stats = cpsat.solve(inst, start, started=t0, progress=progress)
+            placement, figures = cpsat.solve(inst, start, started=t0, progress=progress)
         else:
             progress("baseline", method)
-            placement, stats = BASELINES[method](inst), {"solver": method}
-        stats["build_time"] = round(build, 3)
-        stats["total_time"] = round(time.perf_counter() - t0, 3)
+            placement, figures = BASELINES[method](inst), SolveFigures(solver=method)
+        figures.method = method
+        figures.build_time = round(build, 3)
+        figures.total_time = round(time.perf_counter() - t0, 3)
         progress("explaining placements", f"{len(inst.teachers):,} teachers")
-        return to_result(inst, placement, method, stats)
+        return to_result(inst, placement, method, figures)
 
 
 def _solve_sparse(inst: sparse_round.ListedInstance, method: str, t0: float,
-                  progress: Progress) -> tuple[dict[str, int], dict[str, object]]:
+                  progress: Progress) -> tuple[dict[str, int], SolveFigures]:
     """A pool too large for the dense instance: the sparse round, or the one baseline that runs on it."""
     if method == "cpsat":
         return sparse_round.solve(inst, t0, progress)
     if method == "teacher_da":
         progress("baseline", method)
-        return sparse_round.teacher_proposing(inst), {"solver": method}
+        return sparse_round.teacher_proposing(inst), SolveFigures(solver=method)
     raise ValueError(f"the {method} baseline needs every teacher-post pair listed, and this pool is too large "
                      f"for that (more than {DENSE_PAIRS_LIMIT:,} pairs): use cpsat or teacher_da")
 

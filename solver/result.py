@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from solver.instance import CLASS_NAMES, UNLISTED, Group, GroupPlacement, Instance
+from solver.solve_figures import SolveFigures
 from staffing.rules import zone_name
-
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,11 @@ class Assignment:
 
 @dataclass
 class Result:
+    """Every teacher's post (or none) with its kind and reason, and the round's figures
+    (:class:`~solver.solve_figures.SolveFigures`: per stage objective, bounds and gaps; timings; sizes)."""
     method: str
     assignments: list[Assignment]
-    stats: dict[str, object] = field(default_factory=dict)
+    solve: SolveFigures = field(default_factory=SolveFigures)
 
     @property
     def by_teacher(self) -> dict[str, Assignment]:
@@ -120,7 +122,7 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
     return text + keep
 
 
-def to_result(inst: Instance, placement: GroupPlacement, method: str, stats: dict[str, object]) -> Result:
+def to_result(inst: Instance, placement: GroupPlacement, method: str, solve: SolveFigures | None = None) -> Result:
     """Turn a group placement into post-level assignments with reasons.
 
     Within a group the posts are identical, so teachers take them in priority order (best first) and posts in
@@ -141,4 +143,4 @@ def to_result(inst: Instance, placement: GroupPlacement, method: str, stats: dic
     for tid in inst.teachers:
         if tid not in assignments:
             assignments[tid] = Assignment(tid, None, None, "unplaced", explain_unplaced(inst, tid, placement))
-    return Result(method, [assignments[tid] for tid in sorted(assignments)], stats)
+    return Result(method, [assignments[tid] for tid in sorted(assignments)], solve or SolveFigures())

@@ -15,9 +15,10 @@ from functools import cached_property
 
 import numpy as np
 
-from solver.cpsat.stages import gap, stages_of
+from solver.cpsat.stages import stages_of
 from solver.instance import Edge, Group, GroupPlacement, Instance
 from solver.progress import Progress, silent
+from solver.solve_figures import Sizes, SolveFigures, StageFigures, WarmStarts, gap
 from solver.sparse import SparseInstance, best_deferred_acceptance, deferred_acceptance, relaxation_bound
 from staffing.domain import Teacher
 
@@ -117,7 +118,7 @@ class ListedInstance(Instance):
 
 
 def solve(inst: ListedInstance, started: float | None = None,
-          progress: Progress = silent) -> tuple[GroupPlacement, dict[str, object]]:
+          progress: Progress = silent) -> tuple[GroupPlacement, SolveFigures]:
     """The round on the sparse instance: the best stable placement found and each stage's proven gap."""
     t0 = started or time.perf_counter()
     sp = inst.sparse
@@ -129,16 +130,15 @@ def solve(inst: ListedInstance, started: float | None = None,
     progress("bounding each stage", "flow relaxation through the classes")
     bounds = {s: relaxation_bound(sp, s) for s in stages}
     values = {s: sp.placement_values(placed, s) for s in stages}
-    return inst.placement(placed), {
-        "solver": "sparse", "time_limit": inst.policy.time_limit, "wall_time": round(time.perf_counter() - t0, 3),
-        # no CP-SAT model: only the relaxation's bound holds for the whole problem
-        "restricted_pairs": None, "optimal": all(values[s] == bounds[s] for s in stages), "reproducible": True,
-        "sizes": {"explicit_pairs": z.explicit_pairs, "classes": z.classes, "memberships": z.memberships,
-                  "class_arcs": z.class_arcs, "dense_pairs": z.dense_pairs},
-        "candidates": starts,  # each deferred acceptance tried: (must-place, reserve, welfare), and the one used
-        "stages": {s: {"objective": values[s], "relaxation_bound": bounds[s],
-                       "relaxation_gap": round(gap(bounds[s], values[s]), 6)} for s in stages},
-    }
+    return inst.placement(placed), SolveFigures(
+        solver="sparse", time_limit=inst.policy.time_limit, wall_time=round(time.perf_counter() - t0, 3),
+        restricted_pairs=None,  # no CP-SAT model: only the relaxation's bound holds for the whole problem
+        optimal=all(values[s] == bounds[s] for s in stages), reproducible=True,
+        sizes=Sizes(explicit_pairs=z.explicit_pairs, classes=z.classes, memberships=z.memberships,
+                    class_arcs=z.class_arcs, dense_pairs=z.dense_pairs),
+        warm_starts=WarmStarts(starts["used"], {k: v for k, v in starts.items() if k != "used"}),
+        stages={s: StageFigures(objective=values[s], relaxation_bound=bounds[s],
+                                relaxation_gap=round(gap(bounds[s], values[s]), 6)) for s in stages})
 
 
 def teacher_proposing(inst: ListedInstance) -> GroupPlacement:

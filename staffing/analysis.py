@@ -119,11 +119,9 @@ class TradeoffReport:
                              "max_reserve_gap": by["reserve_gap"].max() if "reserve_gap" in self.totals else math.nan})
 
 
-def _stage_gap(stats: dict, stage: str | None = None) -> float:
-    """The relative gap of one stage, or the worst of them."""
-    stages = stats.get("stages") or {}
-    gaps = [s.get("gap") for name, s in stages.items() if isinstance(s, dict) and stage in (None, name)]
-    gaps = [float(x) for x in gaps if x is not None]
+def _stage_gap(result: Result, stage: str | None = None) -> float:
+    """The relative gap (CP-SAT's, on the pairs its model kept) of one stage, or the worst of them."""
+    gaps = [float(s.gap) for name, s in result.solve.stages.items() if stage in (None, name) and s.gap is not None]
     return max(gaps) if gaps else math.nan
 
 
@@ -165,7 +163,7 @@ def solve_scenarios(district: District, group: Sequence[Scenario], time_limit: f
     if not first.levers.forced_at_deadline:
         inst, result, _, violations, audit = evaluate(district, policy)
         assignments, deadline, n_violations = result.assignments, frozenset(), len(violations)
-        gap, reserve_gap = _stage_gap(result.stats), _stage_gap(result.stats, "reserve")
+        gap, reserve_gap = _stage_gap(result), _stage_gap(result, "reserve")
     else:
         # the hiring round without forced placement, then the deadline round on what is left, by today's rules
         hiring = policy.with_(overrides=(*policy.overrides, RuleOverride({"accepts_must_place": False}, models=("*",))))
@@ -181,8 +179,8 @@ def solve_scenarios(district: District, group: Sequence[Scenario], time_limit: f
         audit = seniority_audit(district, Result("deadline", assignments), inst)
         deadline = frozenset(a.teacher_id for a in r2.placed)
         n_violations = len(v1) + len(v2)
-        gap = _worst(_stage_gap(r1.stats), _stage_gap(r2.stats))
-        reserve_gap = _worst(_stage_gap(r1.stats, "reserve"), _stage_gap(r2.stats, "reserve"))
+        gap = _worst(_stage_gap(r1), _stage_gap(r2))
+        reserve_gap = _worst(_stage_gap(r1, "reserve"), _stage_gap(r2, "reserve"))
     rows_out, totals_out = [], []
     for s in group:
         rows, totals = measure_round(district, inst, assignments, audit, deadline_placed=deadline, city=city,

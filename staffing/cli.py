@@ -108,50 +108,20 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...])
 
 
 def _print_figures(figures: dict[str, Any]) -> None:
-    from staffing.runs import describe_gap, proven_gaps, wall_clock_cuts
+    from solver.solve_figures import SolveFigures, describe_gap, describe_round, describe_stage
+    from staffing.runs import wall_clock_cuts
 
     shown = {k: v for k, v in figures.items() if k != "solve"}
     width = max(len(k) for k in shown)
     for key, value in shown.items():
         typer.echo(f"  {key:<{width}}  {value}")
-    solve = figures.get("solve") or {}
-    if solve.get("stages"):
-        if sizes := solve.get("sizes"):  # the sparse round (a state): no model, pairs and classes
-            typer.echo(f"  solver: {solve.get('wall_time')} s on the sparse instance ({sizes['explicit_pairs']:,} "
-                       f"listed pairs, {sizes['classes']} classes of interchangeable teachers, "
-                       f"{sizes['memberships']:,} memberships, {sizes['class_arcs']:,} class arcs, where every pair "
-                       f"listed would be {sizes['dense_pairs']:,}), optimal={solve.get('optimal')}")
-        else:
-            typer.echo(f"  solver: {solve.get('wall_time')} s, {solve.get('pairs_in_model')} of {solve.get('pairs')} "
-                       f"pairs in the model, optimal={solve.get('optimal')}")
-        if solve.get("pricing"):
-            pricing = solve["pricing"]
-            charged = pricing.get("charged_iterations", pricing["iterations"])
-            charged = ("" if charged == pricing["iterations"]
-                       else f", {charged} of them charged to the search's budget")
-            typer.echo(f"  pricing: {pricing['pairs_added']} pairs added by {pricing['iterations']} Lagrangian "
-                       f"iterations ({pricing['seconds']} s{charged})")
-        if beside := solve.get("bound_beside_search"):
-            typer.echo(f"  bound beside the search: {beside['iterations']} Lagrangian iterations in {beside['seconds']} s "
-                       f"on the core the search left idle (reserve bound {beside['bound']}; the round waited "
-                       f"{beside['waited']} s for them)")
-        if starts := solve.get("warm_starts"):
-            values = {name: "/".join(f"{v:,}" for v in starts[name]) for name in ("deferred_acceptance", "guided")}
-            typer.echo(f"  warm start: {starts['used'].replace('_', ' ')} (must-place/reserve/welfare: deferred "
-                       f"acceptance {values['deferred_acceptance']}, guided {values['guided']})")
-        for stage, row in solve["stages"].items():
-            work = (f", searched {row['seconds']} s ({row['deterministic_seconds']} deterministic)"
-                    if row.get("seconds") and "deterministic_seconds" in row else "")
-            extra = (f", relaxation bound {row['relaxation_bound']} (gap {row['relaxation_gap']:.2%})"
-                     if "relaxation_bound" in row else "")
-            if row.get("lp_bound") is not None:
-                extra += f", LP bound with seniority {row['lp_bound']} (gap {row['lp_gap']:.2%})"
-            if "lagrangian_bound" in row:
-                extra += (f", Lagrangian bound with seniority {row['lagrangian_bound']} (gap {row['lagrangian_gap']:.2%},"
-                          f" {row['lagrangian_iterations']} iterations in {row['lagrangian_seconds']} s)")
-            model = (f", model bound {row['model_bound']} (gap {row['gap']:.2%})" if "model_bound" in row else "")
-            typer.echo(f"    {stage:<10} objective {row['objective']}{model}{work}{extra}")
-        for proven in proven_gaps(solve):
+    solve = SolveFigures.from_dict(figures.get("solve"))
+    if solve.stages:
+        for line in describe_round(solve):
+            typer.echo(f"  {line}")
+        for name, stage in solve.stages.items():
+            typer.echo(f"    {describe_stage(name, stage)}")
+        for proven in solve.proven_gaps():
             typer.echo(f"  {describe_gap(proven)}")
         if cut := wall_clock_cuts(solve):
             typer.echo(f"  warning: {cut}", err=True)
@@ -345,7 +315,7 @@ def placements(run: Annotated[int | None, typer.Option(help="run id; default the
 def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption = True) -> None:
     """Re-solve a recorded run from its stored snapshot and compare the placements."""
     from staffing.db import session_scope
-    from staffing.runs import get_run, replay as do_replay, run_snapshot, search_mode, wall_clock_cuts
+    from staffing.runs import get_run, recorded_figures, replay as do_replay, run_snapshot, search_mode, wall_clock_cuts
 
     with user_errors():
         with session_scope(_db(database_url)) as session:
@@ -361,16 +331,15 @@ def replay(run_id: int, database_url: DbOption = None, progress: ProgressOption 
             typer.echo(f"note: run {run_id} ran CP-SAT's tasks side by side; where the budget stopped a search, "
                        "the last batch depends on thread timing (newer runs run them one at a time)",
                        err=True)
-        recorded = json.loads(record.figures_json).get("solve") or {}
-        for when, solve in (("recorded run", recorded), ("replay", outcome.result.stats)):
+        recorded, replayed = recorded_figures(record), outcome.result.solve
+        for when, solve in (("recorded run", recorded), ("replay", replayed)):
             if cut := wall_clock_cuts(solve):
                 typer.echo(f"note: in the {when}, {cut}", err=True)
         typer.echo(f"run {run_id}: {len(outcome.diffs)} placement(s) differ on replay", err=True)
         typer.echo("  stage objectives, recorded -> replayed: " + ", ".join(
             f"{stage} {old:,} -> {new:,}" for stage, (old, new) in outcome.objectives.items()), err=True)
-        replayed = outcome.result.stats.get("stages") or {}
-        work = {stage: (row.get("deterministic_seconds"), replayed.get(stage, {}).get("deterministic_seconds"))
-                for stage, row in (recorded.get("stages") or {}).items()}
+        work = {stage: (row.deterministic_seconds, getattr(replayed.stages.get(stage), "deterministic_seconds", None))
+                for stage, row in recorded.stages.items()}
         if work and all(old is not None for old, _ in work.values()):  # older recorded runs lack it
             typer.echo("  search work in deterministic seconds, recorded -> replayed: " + ", ".join(
                 f"{stage} {old} -> {new}" for stage, (old, new) in work.items()), err=True)
@@ -524,7 +493,7 @@ def compare(scenario: Annotated[str, typer.Option(help="named policy scenario")]
         for method in METHODS:
             _, result, figures, _, _ = evaluate(district, policy, method)
             typer.echo(f"{method:<12} " + " ".join(f"{figures[k]!s:>22}" for k in keys)
-                       + f" {result.stats['total_time']:>8}")
+                       + f" {result.solve.total_time:>8}")
 
 
 @app.command()

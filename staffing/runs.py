@@ -14,12 +14,11 @@ import socket
 import zlib
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from solver import METHODS, SOLVER_VERSION, WALL_CLOCK_FACTOR, build_instance, gap, solve, stage_value
+from solver import METHODS, SOLVER_VERSION, WALL_CLOCK_FACTOR, build_instance, solve, stage_value
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
 from solver.figures import compute
@@ -27,6 +26,7 @@ from solver.instance import Instance
 from solver.policy import Policy
 from solver.progress import Progress, silent
 from solver.result import Assignment, Result
+from solver.solve_figures import SolveFigures
 from staffing.db_models import Placement, PlacementRun, PoolEntry, PoolStatusChange, VacancyRow, utcnow
 from staffing.domain import District
 from staffing.services import NotFound, log_change
@@ -55,9 +55,9 @@ def evaluate(district: District, policy: Policy, method: str = "cpsat",
     audit = seniority_audit(district, result, inst)
     figures = compute(inst, result, audit)
     figures["rule_violations"] = len(violations)
-    if (floor := reserve_cost_floor(inst, result.stats)) is not None:
+    if (floor := reserve_cost_floor(inst, result.solve)) is not None:
         figures["reserve_cost_floor"] = floor
-    figures["solve"] = result.stats
+    figures["solve"] = result.solve.to_dict()
     return inst, result, figures, violations, audit
 
 
@@ -284,7 +284,12 @@ def run_snapshot(run: PlacementRun) -> tuple[District, Policy]:
 def stored_result(session: Session, run: PlacementRun) -> Result:
     rows = session.exec(select(Placement).where(Placement.run_id == run.id).order_by(Placement.teacher_id)).all()
     return Result(run.solver_version, [Assignment(r.teacher_id, r.vacancy_id, r.school_id, r.kind, r.reason)
-                                       for r in rows], json.loads(run.figures_json).get("solve", {}))
+                                       for r in rows], recorded_figures(run))
+
+
+def recorded_figures(run: PlacementRun) -> SolveFigures:
+    """A run's solve figures as recorded, by this version or an earlier one (none for a failed run)."""
+    return SolveFigures.from_dict(json.loads(run.figures_json or "{}").get("solve"))
 
 
 def audit_run(session: Session, run: PlacementRun) -> list[AuditRow]:
@@ -293,10 +298,9 @@ def audit_run(session: Session, run: PlacementRun) -> list[AuditRow]:
     return seniority_audit(district, stored_result(session, run), build_instance(district, policy))
 
 
-def wall_clock_cuts(solve: dict[str, Any]) -> str | None:
+def wall_clock_cuts(solve: SolveFigures) -> str | None:
     """Why a deterministic run may not replay exactly, or None: the searches the wall-clock cap may have ended."""
-    cut = sum(row.get("cut_by_wall_clock", 0) for row in (solve.get("stages") or {}).values())
-    if not cut:
+    if not (cut := solve.cut_by_wall_clock):
         return None
     return (f"{cut} search(es) ran for half their wall-clock cap ({WALL_CLOCK_FACTOR:g}x the deterministic budget) "
             "or more, so the cap may have decided where they stopped: these placements may depend on how loaded the "
@@ -320,74 +324,18 @@ def replay_caveat(run: PlacementRun) -> str | None:
     searches the wall-clock cap may have ended."""
     if search_mode(run) == "parallel":
         return PARALLEL_SEARCH
-    return wall_clock_cuts(json.loads(run.figures_json or "{}").get("solve") or {})
+    return wall_clock_cuts(recorded_figures(run))
 
 
-#: The bounds a stage's figures may carry that hold for every lawful placement, not only for the pairs the model
-#: kept, with the name a reader sees.  CP-SAT's own bound (``model_bound``) joins them only when the model kept
-#: every pair.
-WHOLE_PROBLEM_BOUNDS = (("lp_bound", "LP bound with seniority"),
-                        ("lagrangian_bound", "Lagrangian bound with seniority"),
-                        ("relaxation_bound", "flow relaxation without seniority"))
-
-
-@dataclass(frozen=True)
-class ProvenGap:
-    """How close one stage's answer is proven to be to the best lawful value of that stage."""
-    stage: str
-    objective: int
-    bound: int
-    #: which bound proves it (one of :data:`WHOLE_PROBLEM_BOUNDS`, or CP-SAT's own on an exact model)
-    proven_by: str
-    #: CP-SAT's gap on the pairs the model kept, where that is a different (smaller) statement; else None
-    kept_pairs_gap: float | None = None
-
-    @property
-    def gap(self) -> float:
-        return gap(self.bound, self.objective)
-
-
-def proven_gaps(solve: dict[str, Any]) -> list[ProvenGap]:
-    """Each stage's tightest bound valid for the whole problem, and the gap it proves.
-
-    Why: a run's figures carry up to four bounds per stage, and only some of them hold for every lawful
-    placement (CP-SAT's bound of a restricted model holds for the pairs it kept).  HR, and an auditor reading a
-    recorded run, need the one statement that is true: "no lawful placement does better than this" (for a later
-    stage of the lexicographic objective: none that keeps the earlier stages' values).  Every stage maximises,
-    so the tightest bound is the smallest.  A run recorded without ``restricted_pairs`` is taken as restricted,
-    so its CP-SAT bound is never claimed for the whole problem."""
-    exact = solve.get("restricted_pairs") is False
-    out = []
-    for stage, row in (solve.get("stages") or {}).items():
-        bounds = [(row["model_bound"], "CP-SAT's bound")] if exact else []
-        bounds += [(row[key], name) for key, name in WHOLE_PROBLEM_BOUNDS if row.get(key) is not None]
-        if not bounds:
-            continue
-        bound, name = min(bounds, key=lambda b: b[0])  # on a tie, the first named
-        out.append(ProvenGap(stage, row["objective"], bound, name, None if exact else row.get("gap")))
-    return out
-
-
-def describe_gap(proven: ProvenGap) -> str:
-    """One stage's proven gap in words, as the command line and the HR run page give it."""
-    if proven.bound == proven.objective:
-        return f"{proven.stage} {proven.objective:,}: proven optimal ({proven.proven_by} {proven.bound:,})"
-    kept = ("" if proven.kept_pairs_gap is None
-            else "; the best placement on the pairs the model kept" if proven.kept_pairs_gap == 0
-            else f"; within {proven.kept_pairs_gap:.2%} of CP-SAT's bound on the pairs the model kept")
-    return (f"{proven.stage} {proven.objective:,}: proven within {proven.gap:.2%} of the best lawful value "
-            f"({proven.proven_by} {proven.bound:,}{kept})")
-
-
-def reserve_cost_floor(inst: Instance, solve: dict[str, Any]) -> int | None:
+def reserve_cost_floor(inst: Instance, solve: SolveFigures) -> int | None:
     """The least salary ($) that any lawful placement leaves unplaced, proven by the reserve stage's
-    whole-problem bound (:func:`proven_gaps`); None where the run has no such bound.
+    whole-problem bound (:meth:`SolveFigures.proven_gaps`); None where the run has no such bound.
 
     Why: the reserve stage maximises the salary placed, in whole $k, and its gap is a share of that; a budget
     office reads the reserve cost instead.  Every district employee's salary, less the most the bound allows to
     be placed, less the hundreds the stage's whole-$k figures leave out for everyone who could be placed, is a
     floor no placement under the rules goes below."""
-    reserve = next((p for p in proven_gaps(solve) if p.stage == "reserve"), None)
+    reserve = solve.proven_gap("reserve")
     if reserve is None:
         return None
     employees = [t for t in inst.district.teachers.values() if t.is_district_employee]
@@ -430,7 +378,7 @@ def replay(session: Session, run: PlacementRun, progress: Progress = silent) -> 
              if before.get(a.teacher_id) != a.vacancy_id]
     if not diffs:
         return Replay(result, diffs, {}, [])
-    stages = list(result.stats.get("stages") or {})
+    stages = list(result.solve.stages)
     old, new = stage_objectives(inst, recorded, stages), stage_objectives(inst, result.assignments, stages)
     return Replay(result, diffs, {s: (old[s], new[s]) for s in stages}, check(district, recorded, policy))
 

@@ -72,7 +72,7 @@ def test_a_lagrangian_bound_steered_by_auctions_is_still_a_bound(d, exact_every)
     rows = SeatRows(inst)
     floors: list = []
     for stage in STAGES:
-        weight, found = inst.stage_values(stage), result.stats["stages"][stage]["objective"]
+        weight, found = inst.stage_values(stage), result.solve.stages[stage].objective
         lp = seniority_lp_bound(inst, weight, floors)
         bound = lagrangian_bound(inst, weight, floors, target=found, time_limit=5, max_iterations=60, rows=rows,
                                  auction_eps=500, exact_every=exact_every)

@@ -23,18 +23,18 @@ QUICK = Policy(time_limit=5).with_settings(full_model_pairs=0, indifferent_pairs
 def test_a_quick_priced_round_proves_its_reserve_gap_and_places_as_without_the_bound():
     d = generate("small", 4)
     exact = solve(d, Policy(time_limit=20))
-    assert exact.stats["optimal"]
-    optimum = exact.stats["stages"]["reserve"]["objective"]
+    assert exact.solve.optimal
+    optimum = exact.solve.stages["reserve"].objective
     beside = solve(d, QUICK)
     without = solve(d, QUICK.with_settings(bound_beside_search=0))
     assert beside.assignments == without.assignments  # it changes no placement
-    figures = beside.stats["bound_beside_search"]
-    assert without.stats["bound_beside_search"] is None
-    assert figures["iterations"] == QUICK.settings.bound_beside_search
-    row, before = beside.stats["stages"]["reserve"], without.stats["stages"]["reserve"]
+    figures = beside.solve.bound_beside_search
+    assert without.solve.bound_beside_search is None
+    assert figures.iterations == QUICK.settings.bound_beside_search
+    row, before = beside.solve.stages["reserve"], without.solve.stages["reserve"]
     # the bound holds for the whole problem, and 100 iterations beat the quick pricing's 4 by far
-    assert optimum <= figures["bound"] == row["lagrangian_bound"] < before["lagrangian_bound"]
-    assert row["lagrangian_iterations"] == QUICK.settings.bound_beside_search
+    assert optimum <= figures.bound == row.lagrangian_bound < before.lagrangian_bound
+    assert row.lagrangian_iterations == QUICK.settings.bound_beside_search
 
 
 def test_it_runs_only_where_the_quick_pricing_does_and_a_core_is_idle():
@@ -86,9 +86,9 @@ def test_a_run_recorded_before_the_bound_beside_the_search_replays_without_it_an
 def test_the_command_line_says_what_the_bound_beside_the_search_cost(capsys):
     from staffing.cli import _print_figures
 
-    stats = solve(generate("small", 4), QUICK).stats
-    _print_figures({"placed": 1, "solve": stats})
+    figures = solve(generate("small", 4), QUICK).solve
+    _print_figures({"placed": 1, "solve": figures.to_dict()})
     out = capsys.readouterr().out
-    beside = stats["bound_beside_search"]
-    assert f"bound beside the search: 100 Lagrangian iterations in {beside['seconds']} s" in out
-    assert f"reserve bound {beside['bound']}; the round waited {beside['waited']} s" in out
+    beside = figures.bound_beside_search
+    assert f"bound beside the search: 100 Lagrangian iterations in {beside.seconds:g} s" in out
+    assert f"reserve bound {beside.bound:,}; the round waited {beside.waited:g} s" in out

@@ -32,8 +32,8 @@ def test_seniority_bounds_see_that_a_voluntary_transfer_outranks_a_new_hire():
     assert seniority_lp_bound(inst, reserve) == 0
     lagrange = lagrangian_bound(inst, reserve, target=0, time_limit=5)
     assert lagrange.bound == 0 and lagrange.iterations < 10
-    reserve_stage = solve(d, POLICY).stats["stages"]["reserve"]
-    assert (reserve_stage["objective"], reserve_stage["lp_bound"]) == (0, 0)
+    reserve_stage = solve(d, POLICY).solve.stages["reserve"]
+    assert (reserve_stage.objective, reserve_stage.lp_bound) == (0, 0)
 
 
 def assert_reserve_bounds(d, *, relaxation: int, optimum: int) -> None:
@@ -43,7 +43,7 @@ def assert_reserve_bounds(d, *, relaxation: int, optimum: int) -> None:
     assert relaxation_bound(inst, reserve) == relaxation
     assert seniority_lp_bound(inst, reserve) == optimum
     assert lagrangian_bound(inst, reserve, target=optimum, time_limit=5).bound == optimum
-    assert solve(d, POLICY).stats["stages"]["reserve"]["objective"] == optimum
+    assert solve(d, POLICY).solve.stages["reserve"].objective == optimum
 
 
 def test_seat_rows_see_that_the_second_post_goes_to_the_transfer_before_the_new_hire():
@@ -76,10 +76,10 @@ def test_return_right_rows_keep_a_holder_without_a_list_at_the_former_school():
 @given(districts())
 def test_lp_bound_lies_between_the_proven_optimum_and_the_flow_relaxation(d):
     result = solve(d, POLICY)
-    assert result.stats["optimal"]
+    assert result.solve.optimal
     inst = Instance(d, POLICY)
-    stages = result.stats["stages"]
+    stages = result.solve.stages
     for stage in STAGES:
-        lp = stages[stage]["lp_bound"]
+        lp = stages[stage].lp_bound
         assert lp is not None, stage
-        assert stages[stage]["objective"] <= lp <= relaxation_bound(inst, inst.stage_values(stage))
+        assert stages[stage].objective <= lp <= relaxation_bound(inst, inst.stage_values(stage))

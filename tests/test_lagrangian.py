@@ -32,10 +32,10 @@ def test_lagrangian_bound_lies_between_the_lp_with_seniority_and_the_flow_relaxa
     result = solve(d, POLICY)
     inst = Instance(d, POLICY)
     rows = SeatRows(inst)
-    stages = result.stats["stages"]
+    stages = result.solve.stages
     floors = []
     for stage in STAGES:
-        weight, found = inst.stage_values(stage), stages[stage]["objective"]
+        weight, found = inst.stage_values(stage), stages[stage].objective
         lp = seniority_lp_bound(inst, weight, floors)
         bound = lagrangian_bound(inst, weight, floors, target=found, time_limit=5, max_iterations=200, rows=rows)
         assert lp is not None
@@ -52,16 +52,16 @@ def test_solver_reports_the_lagrangian_bound_where_the_lp_is_too_big():
                  {"V1": ("A", "MATH"), "V2": ("B", "MATH"), "V3": ("C", "MATH")},
                  prefs={"VT": ["A"], "NH": ["A", "B"], "D1": ["B", "A"]}, rankings={"V3": ["NH"]})
     policy = POLICY.with_settings(lp_bound_pairs=0, bound_seconds=2.0)
-    stages = solve(d, policy).stats["stages"]
+    stages = solve(d, policy).solve.stages
     for stage in STAGES:
         row = stages[stage]
-        assert "lp_bound" not in row
-        if row.get("lagrangian_bound") is not None:
-            assert row["objective"] <= row["lagrangian_bound"]
-            assert row["lagrangian_iterations"] >= 1
-    assert any("lagrangian_bound" in stages[s] for s in STAGES)
-    off = solve(d, POLICY.with_settings(lp_bound_pairs=0)).stats["stages"]
-    assert not any("lagrangian_bound" in off[s] for s in STAGES)
+        assert row.lp_bound is None
+        if row.lagrangian_bound is not None:
+            assert row.objective <= row.lagrangian_bound
+            assert row.lagrangian_iterations >= 1
+    assert any(stages[s].lagrangian_bound is not None for s in STAGES)
+    off = solve(d, POLICY.with_settings(lp_bound_pairs=0)).solve.stages
+    assert not any(off[s].lagrangian_bound is not None for s in STAGES)
 
 
 def test_return_right_rows_of_two_post_groups_are_priced_per_seat_and_per_group():
@@ -81,7 +81,7 @@ def test_return_right_rows_of_two_post_groups_are_priced_per_seat_and_per_group(
                  rankings={"H1": ["P", "P2"], "H2": ["P", "P2"], "S1": ["P2", "P"], "S2": ["P2", "P"]})
     inst = Instance(d, POLICY)
     reserve = inst.stage_values("reserve")
-    found = solve(d, POLICY).stats["stages"]["reserve"]["objective"]
+    found = solve(d, POLICY).solve.stages["reserve"].objective
     lp = seniority_lp_bound(inst, reserve)
     assert lp is not None and found <= lp < relaxation_bound(inst, reserve)
     rows = SeatRows(inst)
@@ -158,7 +158,7 @@ def test_every_multiplier_vector_gives_a_bound_at_least_the_lp(d, seed):
             assert evaluate(rows, value, mu, floor_w, floor_v, nu)[1] >= lp - 1e-6, stage
             # and the auction's ceiling, from its prices, holds at any multipliers too
             assert evaluate(rows, value, mu, floor_w, floor_v, nu, eps=200)[1] >= lp - 1e-6, stage
-        floors.append((weight, result.stats["stages"][stage]["objective"]))
+        floors.append((weight, result.solve.stages[stage].objective))
 
 
 def test_on_a_generated_district_the_lagrangian_bound_reaches_the_lp_where_the_flow_relaxation_does_not():
@@ -167,8 +167,8 @@ def test_on_a_generated_district_the_lagrangian_bound_reaches_the_lp_where_the_f
     d = generate("small", 7)
     result = solve(d, POLICY)
     inst = Instance(d, POLICY)
-    floors = [(inst.stage_values("must_place"), result.stats["stages"]["must_place"]["objective"])]
-    reserve, found = inst.stage_values("reserve"), result.stats["stages"]["reserve"]["objective"]
+    floors = [(inst.stage_values("must_place"), result.solve.stages["must_place"].objective)]
+    reserve, found = inst.stage_values("reserve"), result.solve.stages["reserve"].objective
     lp = seniority_lp_bound(inst, reserve, floors)
     assert lp is not None and lp < relaxation_bound(inst, reserve)
     bound = lagrangian_bound(inst, reserve, floors, target=found, time_limit=30)

@@ -29,7 +29,7 @@ POLICY = Policy(time_limit=20)
 
 
 def reserve(result) -> int:
-    return result.stats["stages"]["reserve"]["objective"]
+    return result.solve.stages["reserve"].objective
 
 
 def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
@@ -40,22 +40,22 @@ def test_priced_pairs_let_a_restricted_model_reach_the_exact_optimum():
     d = generate("small", 13)
     restricted = POLICY.with_settings(full_model_pairs=0, indifferent_pairs=1)
     exact = solve(d, POLICY)
-    assert exact.stats["optimal"]
+    assert exact.solve.optimal
     without = solve(d, restricted.with_settings(pricing_iterations=0, quick_pricing_iterations=0,
                                                 settled_pricing_iterations=0))
-    priced = solve(d, restricted.with_settings(guided_start=False))  # its start's pairs would join too
-    assert without.stats["pricing"] is None
-    pricing = priced.stats["pricing"]
-    assert pricing["iterations"] > 0 and pricing["pairs_added"] > 0
-    assert priced.stats["pairs_in_model"] == without.stats["pairs_in_model"] + pricing["pairs_added"]
+    priced = solve(d, restricted.with_settings(guided_start=False))  # its start's pairs would join too (test_warm_start)
+    assert without.solve.pricing is None
+    pricing = priced.solve.pricing
+    assert pricing.iterations > 0 and pricing.pairs_added > 0
+    assert priced.solve.sizes.pairs_in_model == without.solve.sizes.pairs_in_model + pricing.pairs_added
     for result in (without, priced):
-        stages = result.stats["stages"]
-        assert all(row["optimal_components"] == row["components"] for row in stages.values())
-        assert stages["must_place"]["objective"] == exact.stats["stages"]["must_place"]["objective"]
+        stages = result.solve.stages
+        assert all(row.optimal_components == row.components for row in stages.values())
+        assert stages["must_place"].objective == exact.solve.stages["must_place"].objective
         assert check(d, result.assignments, restricted) == []
     assert reserve(without) < reserve(priced) == reserve(exact)
     # the pricing iterations bound the reserve stage of the whole problem, and the bound holds
-    assert reserve(exact) <= priced.stats["stages"]["reserve"]["lagrangian_bound"]
+    assert reserve(exact) <= priced.solve.stages["reserve"].lagrangian_bound
 
 
 def test_pairs_are_priced_only_where_all_the_iterations_fit_the_time_limit_at_nominal_speed():
@@ -170,8 +170,8 @@ def test_the_quick_pricing_puts_the_pairs_of_its_last_assignment_in_the_model():
                                   settled_pricing_iterations=0)
     without = solve(d, policy.with_settings(quick_pricing_iterations=0))
     quick = solve(d, policy)
-    pricing = quick.stats["pricing"]
-    assert pricing["iterations"] == policy.settings.quick_pricing_iterations and pricing["pairs_added"] > 0
+    pricing = quick.solve.pricing
+    assert pricing.iterations == policy.settings.quick_pricing_iterations and pricing.pairs_added > 0
     assert reserve(without) < reserve(quick) == reserve(exact)
     assert check(d, quick.assignments, policy) == []
 
@@ -209,10 +209,10 @@ def test_the_command_line_says_how_many_pairs_were_priced(capsys):
     from staffing.cli import _print_figures
 
     d = generate("small", 3)
-    stats = solve(d, POLICY.with_settings(full_model_pairs=0, indifferent_pairs=1)).stats
-    _print_figures({"placed": 1, "solve": stats})
+    figures = solve(d, POLICY.with_settings(full_model_pairs=0, indifferent_pairs=1)).solve
+    _print_figures({"placed": 1, "solve": figures.to_dict()})
     out = capsys.readouterr().out
-    assert f"pricing: {stats['pricing']['pairs_added']} pairs added by 150 Lagrangian iterations" in out
+    assert f"pricing: {figures.pricing.pairs_added:,} pairs added by 150 Lagrangian iterations" in out
     assert "reserve    objective" in out and "Lagrangian bound with seniority" in out
 
 
@@ -223,11 +223,11 @@ def test_a_quick_priced_round_is_deterministic():
     policy = POLICY.with_settings(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0,
                                   settled_pricing_iterations=0)
     first, second = solve(d, policy), solve(d, policy)
-    assert first.stats["pricing"]["iterations"] == policy.settings.quick_pricing_iterations
+    assert first.solve.pricing.iterations == policy.settings.quick_pricing_iterations
     assert first.assignments == second.assignments
-    assert first.stats["pricing"]["pairs_added"] == second.stats["pricing"]["pairs_added"]
-    for stage, row in first.stats["stages"].items():
-        assert row["deterministic_seconds"] == second.stats["stages"][stage]["deterministic_seconds"]
+    assert first.solve.pricing.pairs_added == second.solve.pricing.pairs_added
+    for stage, row in first.solve.stages.items():
+        assert row.deterministic_seconds == second.solve.stages[stage].deterministic_seconds
 
 
 def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
@@ -239,26 +239,26 @@ def test_the_settled_pricing_prices_pairs_and_bounds_the_reserve_stage(capsys):
     policy = POLICY.with_settings(full_model_pairs=0, indifferent_pairs=1, pricing_iterations=0)
     settled, again = solve(d, policy), solve(d, policy)
     quick = solve(d, policy.with_settings(settled_pricing_iterations=0))
-    pricing = settled.stats["pricing"]
-    assert pricing["kind"] == "settled" and pricing["pairs_added"] > 0
+    pricing = settled.solve.pricing
+    assert pricing.kind == "settled" and pricing.pairs_added > 0
     # charged as the quick pricing's iterations are, so the search gets the same budget either way
-    charged = (pricing["charged_iterations"], quick.stats["pricing"]["charged_iterations"])
+    charged = (pricing.charged_iterations, quick.solve.pricing.charged_iterations)
     assert charged == (policy.settings.quick_pricing_iterations, policy.settings.quick_pricing_iterations)
-    assert settled.stats["bound_beside_search"] is None  # its iterations bound the stage already
-    row = settled.stats["stages"]["reserve"]
-    assert reserve(settled) == reserve(exact) <= row["lagrangian_bound"]
+    assert settled.solve.bound_beside_search is None  # its iterations bound the stage already
+    row = settled.solve.stages["reserve"]
+    assert reserve(settled) == reserve(exact) <= row.lagrangian_bound
     # by exact flows every iteration, at least as tight as the quick pricing's 4 iterations and the bound beside;
     # by auctions (the default), only every tenth iteration is an exact flow, and the bound is about as tight
-    flows = solve(d, policy.with_settings(auction_eps=0)).stats["stages"]["reserve"]["lagrangian_bound"]
-    assert reserve(exact) <= flows <= quick.stats["stages"]["reserve"]["lagrangian_bound"]
-    assert row["lagrangian_bound"] == pytest.approx(flows, rel=0.001)
+    flows = solve(d, policy.with_settings(auction_eps=0)).solve.stages["reserve"].lagrangian_bound
+    assert reserve(exact) <= flows <= quick.solve.stages["reserve"].lagrangian_bound
+    assert row.lagrangian_bound == pytest.approx(flows, rel=0.001)
     assert check(d, settled.assignments, policy) == []
     assert settled.assignments == again.assignments
     from staffing.cli import _print_figures
 
-    _print_figures({"placed": 1, "solve": settled.stats})
+    _print_figures({"placed": 1, "solve": settled.solve.to_dict()})
     assert "4 of them charged to the search's budget" in capsys.readouterr().out
-    assert pricing["iterations"] <= policy.settings.settled_pricing_iterations  # it stops early at its target
+    assert pricing.iterations <= policy.settings.settled_pricing_iterations  # it stops early once it meets its target
 
 
 def test_a_parallel_round_prices_pairs_inside_its_limit_and_proves_its_reserve_gap():
@@ -270,12 +270,12 @@ def test_a_parallel_round_prices_pairs_inside_its_limit_and_proves_its_reserve_g
     policy = POLICY.with_(search="parallel", time_limit=10).with_settings(full_model_pairs=0, indifferent_pairs=1,
                                                                           pricing_iterations=0)
     priced, plain = solve(d, policy), solve(d, policy.with_settings(parallel={"pricing_share": 0.0}))
-    pricing = priced.stats["pricing"]
-    assert pricing["kind"] == "settled" and pricing["pairs_added"] > 0
-    assert pricing["charged_iterations"] == pricing["iterations"]
-    assert reserve(priced) == reserve(exact) <= priced.stats["stages"]["reserve"]["lagrangian_bound"]
+    pricing = priced.solve.pricing
+    assert pricing.kind == "settled" and pricing.pairs_added > 0
+    assert pricing.charged_iterations == pricing.iterations
+    assert reserve(priced) == reserve(exact) <= priced.solve.stages["reserve"].lagrangian_bound
     assert check(d, priced.assignments, policy) == []
-    assert plain.stats["pricing"] is None and "lagrangian_bound" not in plain.stats["stages"]["reserve"]
+    assert plain.solve.pricing is None and plain.solve.stages["reserve"].lagrangian_bound is None
 
 
 def test_a_pricing_out_of_time_stops_after_its_first_iteration_with_a_valid_bound_and_pairs():

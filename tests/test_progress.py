@@ -58,8 +58,8 @@ def test_a_round_reports_every_step_in_order_and_places_the_same_with_a_listener
     listened = solve(district, POLICY, progress=lambda step, detail: heard.append((step, detail)))
     quiet = solve(district, POLICY)
     assert listened.assignments == quiet.assignments
-    assert ({s: r["objective"] for s, r in listened.stats["stages"].items()}
-            == {s: r["objective"] for s, r in quiet.stats["stages"].items()})
+    assert ({s: r.objective for s, r in listened.solve.stages.items()}
+            == {s: r.objective for s, r in quiet.solve.stages.items()})
 
     steps = list(dict.fromkeys(step for step, _ in heard))  # in the order first heard
     searched = [stage_step(s) for s in STAGES]
@@ -70,7 +70,7 @@ def test_a_round_reports_every_step_in_order_and_places_the_same_with_a_listener
 
     iterations = [int(m.group(1)) for step, detail in heard if step == "pricing pairs"
                   if (m := re.match(r"Lagrangian iteration (\d+) of \d+", detail))]
-    assert iterations == list(range(1, listened.stats["pricing"]["iterations"] + 1))
+    assert iterations == list(range(1, listened.solve.pricing.iterations + 1))
     # a search reports each better placement it finds, component by component (those with a tenth of the pairs or
     # more: the others take moments); the last of each is what it kept, a part of the stage's value
     for stage in ("reserve", "welfare"):
@@ -79,6 +79,6 @@ def test_a_round_reports_every_step_in_order_and_places_the_same_with_a_listener
             if step == stage_step(stage) and (m := re.match(r"best ([\d,]+) so far( \(component \d+)?", detail)):
                 found.setdefault(m.group(2) or "", []).append(int(m.group(1).replace(",", "")))
         assert found and all(values == sorted(values) for values in found.values())
-        assert 0 < sum(values[-1] for values in found.values()) <= listened.stats["stages"][stage]["objective"]
+        assert 0 < sum(values[-1] for values in found.values()) <= listened.solve.stages[stage].objective
     components = {m.group(1) for _, detail in heard if (m := re.search(r"\(component (\d+) of", detail))}
-    assert "1" in components and len(components) < listened.stats["components"]  # the small ones are not told
+    assert "1" in components and len(components) < listened.solve.sizes.components  # the small ones are not told

@@ -58,12 +58,12 @@ def test_checker_finds_no_violation_in_deferred_acceptance_whatever_its_guide(d,
     guide = {tid: g for tid, es in sorted(inst.edges_by_teacher.items())
              if (g := data.draw(st.sampled_from([None, *(e.group for e in es)]))) is not None}
     placement = matching.teacher_proposing(inst, guide)
-    assert check(d, to_result(inst, placement, "teacher_da", {}).assignments, POLICY) == []
+    assert check(d, to_result(inst, placement, "teacher_da").assignments, POLICY) == []
 
 
 def objective(result) -> tuple[int, ...]:
-    stages = result.stats["stages"]
-    return tuple(stages[s]["objective"] for s in ("must_place", "reserve", "welfare"))
+    stages = result.solve.stages
+    return tuple(stages[s].objective for s in ("must_place", "reserve", "welfare"))
 
 
 @settings(max_examples=40, deadline=None)
@@ -72,7 +72,7 @@ def test_removing_the_seniority_rule_never_lowers_the_objective(d):
     strict = solve(d, POLICY)
     relaxed_policy = POLICY.with_(overrides=(RuleOverride({"seniority_order": False}, models=("*",)),))
     relaxed = solve(d, relaxed_policy)
-    assert strict.stats["optimal"] and relaxed.stats["optimal"]
+    assert strict.solve.optimal and relaxed.solve.optimal
     assert objective(relaxed) >= objective(strict)
     assert check(d, relaxed.assignments, relaxed_policy) == []
 
@@ -97,5 +97,5 @@ def test_leaving_out_the_clauses_of_teachers_who_must_be_placed_changes_no_optim
     simplified_policy = POLICY.with_settings(full_model_pairs=0, indifferent_pairs=10**6)
     simplified = solve(d, simplified_policy)
     assert check(d, simplified.assignments, simplified_policy) == []
-    if exact.stats["optimal"] and simplified.stats["optimal"]:
+    if exact.solve.optimal and simplified.solve.optimal:
         assert objective(simplified) == objective(exact)

@@ -1,12 +1,17 @@
 """The one statement a run's figures allow about each stage: how close it is proven to be to the best lawful
-value (``staffing.runs.proven_gaps``), as the command line and the HR run page give it, and the same for the
-reserve cost in dollars (``reserve_cost_floor``)."""
+value (``SolveFigures.proven_gaps``), as the command line and the HR run page give it, and the same for the
+reserve cost in dollars (``reserve_cost_floor``).  The figures are given as runs recorded them (JSON)."""
 
 from __future__ import annotations
 
 from solver.instance import Instance
 from solver.policy import Policy
-from staffing.runs import describe_gap, evaluate, proven_gaps, reserve_cost_floor
+from solver.solve_figures import SolveFigures, describe_gap
+from staffing.runs import evaluate, reserve_cost_floor
+
+
+def proven_gaps(recorded: dict) -> list:
+    return SolveFigures.from_dict(recorded).proven_gaps()
 
 RESTRICTED = {"restricted_pairs": True, "stages": {
     "must_place": {"objective": 850, "model_bound": 850, "gap": 0.0, "relaxation_bound": 850},
@@ -68,7 +73,7 @@ def test_the_reserve_cost_floor_is_below_the_solved_round_and_within_the_whole_k
 def test_a_looser_bound_lowers_the_floor_by_its_salary(small_district):
     inst = Instance(small_district, Policy())
     def floor(bound: int) -> int | None:
-        return reserve_cost_floor(inst, {"restricted_pairs": True, "stages": {"reserve": {
-            "objective": 4_000, "model_bound": 4_000, "gap": 0.0, "relaxation_bound": bound}}})
+        return reserve_cost_floor(inst, SolveFigures.from_dict({"restricted_pairs": True, "stages": {"reserve": {
+            "objective": 4_000, "model_bound": 4_000, "gap": 0.0, "relaxation_bound": bound}}}))
     assert floor(4_010) - floor(4_020) == 10_000
-    assert reserve_cost_floor(inst, {"stages": {}}) is None
+    assert reserve_cost_floor(inst, SolveFigures()) is None

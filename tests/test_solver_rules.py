@@ -99,7 +99,7 @@ def test_cpsat_places_more_must_place_teachers_than_deferred_acceptance_when_pos
     best = solve(d, FAST)
     assert placed(da)["MP"][0] is None
     assert placed(best)["MP"][0] == "VA" and placed(best)["X"][0] == "VB"
-    assert best.stats["stages"]["must_place"]["objective"] == 1 and best.stats["optimal"]
+    assert best.solve.stages["must_place"].objective == 1 and best.solve.optimal
     assert check(d, best.assignments) == []
 
 
@@ -145,7 +145,7 @@ def test_every_method_runs_and_reports_figures_on_the_seed_district(small_distri
 
 def test_cpsat_is_proven_optimal_and_beats_the_stable_baselines_on_the_seed_district(small_district):
     best = solve(small_district, FAST)
-    assert best.stats["optimal"]
+    assert best.solve.optimal
     for name in ("teacher_da", "school_da"):
         base = solve(small_district, FAST, method=name)
         key = lambda r: sum(1 for a in r.placed if small_district.teachers[a.teacher_id].must_place)  # noqa: E731
@@ -172,14 +172,14 @@ def test_a_stage_the_warm_start_already_solves_is_not_searched_and_the_answer_st
     small_district = generate("small", 2)
     policy = FAST.with_settings(full_model_pairs=0)
     result = solve(small_district, policy)
-    stages = result.stats["stages"]
-    assert result.stats["settled_by_relaxation"] == ["must_place"]
-    assert stages["must_place"]["objective"] == stages["must_place"]["relaxation_bound"]
-    assert stages["must_place"]["seconds"] == 0
-    assert stages["must_place"]["optimal_components"] == stages["must_place"]["components"]
+    stages = result.solve.stages
+    assert result.solve.settled_by_relaxation == ["must_place"]
+    assert stages["must_place"].objective == stages["must_place"].relaxation_bound
+    assert stages["must_place"].seconds == 0
+    assert stages["must_place"].optimal_components == stages["must_place"].components
     assert check(small_district, result.assignments, policy) == []
     exact = solve(small_district, FAST)
-    assert stages["must_place"]["objective"] == exact.stats["stages"]["must_place"]["objective"]
+    assert stages["must_place"].objective == exact.solve.stages["must_place"].objective
 
 
 def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_took(monkeypatch):
@@ -193,7 +193,7 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     d = generate("region", 1)
     policy = Policy(time_limit=1.5, search="deterministic")
     first = solve(d, policy)
-    assert not first.stats["optimal"]  # the budget, not the proof, ends this search
+    assert not first.solve.optimal  # the budget, not the proof, ends this search
     fast_start = matching.teacher_proposing
 
     def slow_start(inst, guide=None):
@@ -204,10 +204,10 @@ def test_deterministic_mode_gives_the_same_answer_however_long_the_preparation_t
     second = solve(d, policy)
     assert second.assignments == first.assignments
     # the budget, never the wall-clock cap, ended both searches: that is what the run records as reproducible
-    assert first.stats["reproducible"] and second.stats["reproducible"]
-    assert all(row["cut_by_wall_clock"] == 0 for row in first.stats["stages"].values())
+    assert first.solve.reproducible and second.solve.reproducible
+    assert all(row.cut_by_wall_clock == 0 for row in first.solve.stages.values())
     # and the searches did the same work, by CP-SAT's own measure, which the run records per stage
-    work = [{k: row["deterministic_seconds"] for k, row in r.stats["stages"].items()} for r in (first, second)]
+    work = [{k: row.deterministic_seconds for k, row in r.solve.stages.items()} for r in (first, second)]
     assert work[0] == work[1] and sum(work[0].values()) > 0
 
 
@@ -222,11 +222,11 @@ def test_a_deterministic_search_the_wall_clock_cut_is_recorded_as_not_reproducib
     monkeypatch.setattr(search, "wall_clock_cap", lambda seconds: 0.3)
     d = generate("region", 1)
     result = solve(d, Policy(time_limit=4, search="deterministic"))
-    stages = result.stats["stages"]
-    assert sum(row["cut_by_wall_clock"] for row in stages.values()) > 0
-    assert not result.stats["reproducible"]
+    stages = result.solve.stages
+    assert sum(row.cut_by_wall_clock for row in stages.values()) > 0
+    assert not result.solve.reproducible
     assert check(d, result.assignments, Policy()) == []  # still a lawful answer: the warm start at worst
-    _print_figures({"placed": len(result.assignments), "solve": result.stats})
+    _print_figures({"placed": len(result.assignments), "solve": result.solve.to_dict()})
     assert "a replay may differ" in capsys.readouterr().err
 
 
@@ -242,7 +242,7 @@ def test_a_restricted_model_keeps_the_pairs_of_the_relaxations_optimal_assignmen
     assert missing  # the relaxation places teachers on pairs the priority rule leaves out...
     assert missing <= model_pairs(inst, {}, edges)  # ...and the model now keeps them
     result = solve(d, policy)
-    assert result.stats["pairs_in_model"] >= len(plain | missing)
+    assert result.solve.sizes.pairs_in_model >= len(plain | missing)
     assert check(d, result.assignments) == []
 
 
@@ -292,5 +292,5 @@ def test_a_round_whose_model_crashed_cp_sat_symmetry_detection_is_solved():
     test run down.  With it off the round is solved and lawful."""
     d = generate("mid", 3)
     result = solve(d, FAST)
-    assert result.stats["restricted_pairs"]
+    assert result.solve.restricted_pairs
     assert check(d, result.assignments) == []

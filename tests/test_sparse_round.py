@@ -39,7 +39,7 @@ def test_the_listed_instance_explains_measures_and_audits_a_placement_as_the_den
     placement = listed.placement(best_deferred_acceptance(listed.sparse)[0])
     for stage in STAGES:
         assert listed.value_of(placement, stage) == dense.value_of(placement, stage)
-    mine, theirs = to_result(listed, placement, "cpsat", {}), to_result(dense, placement, "cpsat", {})
+    mine, theirs = to_result(listed, placement, "cpsat"), to_result(dense, placement, "cpsat")
     assert mine.assignments == theirs.assignments  # posts, kinds and reasons, placed and unplaced
     assert any(a.vacancy_id is None for a in mine.assignments)
     assert seniority_audit(d, mine, listed) == seniority_audit(d, theirs, dense)
@@ -57,13 +57,14 @@ def test_a_pool_over_the_limit_is_placed_on_the_sparse_instance_without_listing_
     assert check(d, result.assignments, policy) == []
     placed, _ = best_deferred_acceptance(inst.sparse)
     assert {a.teacher_id: a.vacancy_id for a in result.placed} == \
-        {a.teacher_id: a.vacancy_id for a in to_result(inst, inst.placement(placed), "cpsat", {}).placed}
-    stats = result.stats
-    assert stats["solver"] == "sparse" and stats["reproducible"] is True
+        {a.teacher_id: a.vacancy_id for a in to_result(inst, inst.placement(placed), "cpsat").placed}
+    figures = result.solve
+    assert figures.solver == "sparse" and figures.reproducible is True
     for stage in STAGES:  # each stage's value and the relaxation bound that proves its gap
-        row = stats["stages"][stage]
-        assert row["objective"] == inst.sparse.placement_values(placed, stage)
-        assert row["relaxation_bound"] == relaxation_bound(inst.sparse, stage) >= row["objective"]
+        row = figures.stages[stage]
+        assert row.objective == inst.sparse.placement_values(placed, stage)
+        assert row.relaxation_bound == relaxation_bound(inst.sparse, stage) >= row.objective
+    assert [p.stage for p in figures.proven_gaps()] == list(STAGES)
     # teacher-proposing deferred acceptance runs on it too; the baselines that need every pair say why not
     assert check(d, solver.solve(d, policy, "teacher_da", instance=inst).assignments, policy) == []
     with pytest.raises(ValueError, match="school_da baseline needs every teacher-post pair listed"):

@@ -161,8 +161,8 @@ def test_replay_reproduces_a_run_without_proving_its_bound_again(loaded, monkeyp
     policy = Policy(time_limit=5).with_settings(lp_bound_pairs=0, bound_seconds=2.0)
     with session_scope(loaded) as s:
         outcome = run_placement(s, policy, actor="hr")
-        stages = outcome.figures["solve"]["stages"]
-        assert any("lagrangian_bound" in stages[name] for name in stages)
+        stages = outcome.result.solve.stages
+        assert any(stage.lagrangian_bound is not None for stage in stages.values())
 
     def refuse(*args, **kwargs):
         raise AssertionError("replay proved the bound again")

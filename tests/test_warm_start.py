@@ -44,7 +44,7 @@ def test_a_school_without_seniority_order_holds_the_guide_s_candidate_before_the
     assert placed_at(inst, matching.teacher_proposing(inst)) == {"A": "P"}
     guided = matching.teacher_proposing(inst, {"B": group_of(inst, "P")})
     assert placed_at(inst, guided) == {"B": "P"}
-    assert check(d, to_result(inst, guided, "teacher_da", {}).assignments, POLICY) == []
+    assert check(d, to_result(inst, guided, "teacher_da").assignments, POLICY) == []
 
 
 def test_the_guide_never_passes_over_a_return_right_or_a_more_senior_candidate():
@@ -57,15 +57,15 @@ def test_the_guide_never_passes_over_a_return_right_or_a_more_senior_candidate()
     inst = Instance(d, POLICY)
     guided = matching.teacher_proposing(inst, {"B": group_of(inst, "P"), "JUN": group_of(inst, "T")})
     assert placed_at(inst, guided) == {"RR": "P", "SEN": "T"}
-    assert check(d, to_result(inst, guided, "teacher_da", {}).assignments, POLICY) == []
+    assert check(d, to_result(inst, guided, "teacher_da").assignments, POLICY) == []
 
 
 def test_a_priced_round_reports_both_warm_starts_and_searches_from_the_better(small_district):
     result = solve(small_district, Policy(time_limit=10).with_settings(full_model_pairs=0))
-    starts = result.stats["warm_starts"]
-    assert starts is not None and set(starts) == {"deferred_acceptance", "guided", "used"}
-    assert starts[starts["used"]] == max(starts["deferred_acceptance"], starts["guided"])
-    assert result.stats["stages"]["must_place"]["objective"] >= starts[starts["used"]][0]
+    starts = result.solve.warm_starts
+    assert starts is not None and set(starts.candidates) == {"deferred_acceptance", "guided"}
+    assert starts.candidates[starts.used] == max(starts.candidates.values())
+    assert result.solve.stages["must_place"].objective >= starts.candidates[starts.used][0]
     assert check(small_district, result.assignments, Policy(time_limit=10).with_settings(full_model_pairs=0)) == []
 
 

@@ -25,7 +25,8 @@ from staffing.db_models import (
     TeacherRow,
     VacancyRow,
 )
-from staffing.runs import audit_run, describe_gap, fail_interrupted_runs, proven_gaps, replay_caveat
+from solver.solve_figures import SolveFigures, describe, describe_gap
+from staffing.runs import audit_run, fail_interrupted_runs, replay_caveat
 from staffing.committee import NoDecision
 from staffing.rules import WAIVERS, committee_composition_problems
 from staffing.season import latest_published
@@ -195,11 +196,16 @@ def runs(session: Session) -> list[PlacementRun]:
 
 
 def run_figures(run: PlacementRun) -> dict:
-    """A run's recorded figures, with the warning HR must see before relying on a replay of it and how close
-    each stage is proven to be to the best lawful value."""
+    """A run's recorded figures, with the warning HR must see before relying on a replay of it, the solve
+    figures in lines and how close each stage is proven to be to the best lawful value.  The solve figures are
+    given in today's shape whatever version recorded them."""
     figures = json.loads(run.figures_json or "{}")
+    solve = SolveFigures.from_dict(figures.get("solve"))
+    if "solve" in figures:
+        figures["solve"] = solve.to_dict()
     figures["replay_warning"] = replay_caveat(run)
-    figures["proven_gaps"] = [describe_gap(p) for p in proven_gaps(figures.get("solve") or {})]
+    figures["solve_lines"] = describe(solve) if solve.stages else []
+    figures["proven_gaps"] = [describe_gap(p) for p in solve.proven_gaps()]
     return figures
 
 

@@ -25,10 +25,11 @@ from solver.cpsat.stages import (  # noqa: F401
     STAGES, StageReport, gap, stage_step, stage_value, stages_of, trivial_bound)
 from solver.instance import GroupPlacement, Instance
 from solver.progress import Progress, silent
+from solver.solve_figures import SolveFigures
 
 
 def solve(inst: Instance, start: GroupPlacement, started: float | None = None,
-          progress: Progress = silent) -> tuple[GroupPlacement, dict[str, object]]:
+          progress: Progress = silent) -> tuple[GroupPlacement, SolveFigures]:
     """Optimise over the rules from the feasible ``start``; return the placement and honest solve figures.
 
     The time limit counts from ``started`` (the caller's start, so building the instance and the warm start are

@@ -11,12 +11,13 @@ from solver.cpsat.search import Searched, with_lp
 from solver.cpsat.stages import STAGES, StageReport, gap, stage_step
 from solver.instance import Instance
 from solver.progress import Progress, silent
+from solver.solve_figures import BesideFigures, PricingFigures, SolveFigures, Sizes, StageFigures, WarmStarts
 
 
 
 def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxations, settled: list[str],
            pricing: Pricing, pairs_added: int, starts: dict[str, object] | None, found: Searched,
-           beside: Beside | None, progress: Progress = silent) -> dict[str, object]:
+           beside: Beside | None, progress: Progress = silent) -> SolveFigures:
     """The round's figures: per stage its value, the model's bound and every bound proven beside it."""
     reports = found.reports
     relaxation = {s: bound for s, (bound, _) in relaxed.items()}
@@ -37,50 +38,47 @@ def report(inst: Instance, t0: float, stages: tuple[str, ...], relaxed: Relaxati
             lagrange["reserve"] = run
     restricted = found.sizes["pairs_in_model"] < len(inst.edges)
     priced = pricing.bound
-    return {
-        "solver": "cp-sat", "time_limit": inst.policy.time_limit, "restricted_pairs": restricted,
-        "wall_time": round(wall_time, 3), **found.sizes,
-        "stages": {name: _stage_row(inst, name, r, relaxation, lp_bounds, lagrange) for name, r in reports.items()},
-        "settled_by_relaxation": settled,
-        "warm_starts": starts,
-        "pricing": ({"kind": pricing.kind, "iterations": priced.iterations, "seconds": round(priced.seconds, 2),
-                     "pairs_added": pairs_added, "charged_iterations": pricing.charged}
-                    if priced else None),
-        "bound_beside_search": ({"iterations": beside.bound.iterations, "bound": beside.bound.bound,
-                                 "seconds": round(beside.bound.seconds, 2), "waited": round(beside.waited, 2)}
-                                if beside else None),
-        "optimal": not restricted and all(r.optimal_components == r.components for r in reports.values()),
+    return SolveFigures(
+        solver="cp-sat", time_limit=inst.policy.time_limit, restricted_pairs=restricted,
+        wall_time=round(wall_time, 3), sizes=Sizes(**found.sizes),
+        stages={name: _stage_row(inst, name, r, relaxation, lp_bounds, lagrange) for name, r in reports.items()},
+        settled_by_relaxation=list(settled),
+        warm_starts=WarmStarts.from_dict(starts),
+        pricing=(PricingFigures(kind=pricing.kind, iterations=priced.iterations, seconds=round(priced.seconds, 2),
+                                pairs_added=pairs_added, charged_iterations=pricing.charged)
+                 if priced else None),
+        bound_beside_search=(BesideFigures(iterations=beside.bound.iterations, bound=beside.bound.bound,
+                                           seconds=round(beside.bound.seconds, 2), waited=round(beside.waited, 2))
+                             if beside else None),
+        optimal=not restricted and all(r.optimal_components == r.components for r in reports.values()),
         # a deterministic run's answer is a function of its snapshot and policy unless the wall clock cut a search
         # -- or, unseen here, with tasks side by side (interleave_batch 0) the task a search's last batch stopped
         # early differed (benchmarks/JOURNAL.md, "CP-SAT's last batch")
-        "reproducible": inst.policy.search.reproducible and not any(r.cut_by_wall_clock for r in reports.values()),
-    }
+        reproducible=inst.policy.search.reproducible and not any(r.cut_by_wall_clock for r in reports.values()),
+    )
 
 
 def _stage_row(inst: Instance, name: str, r: StageReport, relaxation: dict[str, int],
                lp_bounds: dict[str, int | None], lagrange: dict[str, lagrangian.LagrangianBound]
-               ) -> dict[str, object]:
+               ) -> StageFigures:
     """One stage's figures: its value, the model's bound and gap, and each bound proven for it."""
-    row: dict[str, object] = {"objective": r.objective, "model_bound": r.bound, "gap": round(r.gap, 6),
-                              "optimal_components": r.optimal_components, "components": r.components,
-                              "seconds": round(r.seconds, 2),
-                              "deterministic_seconds": round(r.deterministic_seconds, 3)}
+    row = StageFigures(objective=r.objective, model_bound=r.bound, gap=round(r.gap, 6),
+                       optimal_components=r.optimal_components, components=r.components,
+                       seconds=round(r.seconds, 2), deterministic_seconds=round(r.deterministic_seconds, 3))
     if inst.policy.search.reproducible:
-        row["cut_by_wall_clock"] = r.cut_by_wall_clock
+        row.cut_by_wall_clock = r.cut_by_wall_clock
     if name in relaxation:
-        relax = relaxation[name]
-        row["relaxation_bound"] = relax
-        row["relaxation_gap"] = round(gap(relax, r.objective), 6)
+        row.relaxation_bound = relax = relaxation[name]
+        row.relaxation_gap = round(gap(relax, r.objective), 6)
     if name in lp_bounds:
-        lp = lp_bounds[name]
-        row["lp_bound"] = lp
-        row["lp_gap"] = None if lp is None else round(gap(lp, r.objective), 6)
+        row.lp_bound = lp = lp_bounds[name]
+        row.lp_gap = None if lp is None else round(gap(lp, r.objective), 6)
     if name in lagrange:
         bound = lagrange[name]
-        row["lagrangian_bound"] = bound.bound
-        row["lagrangian_gap"] = round(gap(bound.bound, r.objective), 6)
-        row["lagrangian_iterations"] = bound.iterations
-        row["lagrangian_seconds"] = round(bound.seconds, 2)
+        row.lagrangian_bound = bound.bound
+        row.lagrangian_gap = round(gap(bound.bound, r.objective), 6)
+        row.lagrangian_iterations = bound.iterations
+        row.lagrangian_seconds = round(bound.seconds, 2)
     return row
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from solver.instance import GroupPlacement, Instance
 from solver.policy import Policy
+from solver.solve_figures import gap
 
 STAGES = ("must_place", "reserve", "welfare")
 
@@ -32,11 +33,6 @@ class StageReport:
     @property
     def gap(self) -> float:
         return gap(self.bound, self.objective)
-
-
-def gap(bound: int, value: int) -> float:
-    """How far ``value`` falls short of ``bound``, as a share of the bound (every gap the solver reports)."""
-    return abs(bound - value) / max(1, abs(bound))
 
 
 def stage_value(inst: Instance, placement: GroupPlacement, stage: str) -> int:
