@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from datetime import date
 from typing import Literal
 
 from staffing.rules import ModelRules, school_rules
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 Status = Literal["displaced", "new_hire", "voluntary_transfer", "employed", "outside_candidate"]
 #: Statuses of teachers in the hiring pool.
@@ -163,7 +169,8 @@ class District:
         """A canonical JSON text (sorted keys and rows) so equal districts give equal hashes."""
 
         def rows(items: object) -> list[dict[str, object]]:
-            out = [asdict(x) for x in items]  # type: ignore[attr-defined]
+            # a shallow asdict (the records hold no nested records): the same JSON, without deep copies
+            out = [{name: getattr(x, name) for name in _field_names(type(x))} for x in items]  # type: ignore[attr-defined]
             return sorted(out, key=lambda d: json.dumps(d, sort_keys=True, default=str))
 
         data = {

@@ -20,11 +20,15 @@ from sqlmodel import Session, select
 from solver.checker import check
 from solver.policy import Policy, RuleOverride
 from staffing.db_models import (
+    AuditLog,
+    InterviewRow,
     OfferRow,
     PlacementRun,
     PoolEntry,
     PoolStatusChange,
+    RankingRow,
     SeasonRow,
+    TeacherPreferenceRow,
     TeacherRow,
     VacancyRow,
     utcnow,
@@ -325,17 +329,18 @@ def state(session: Session) -> SeasonState:
               for r in session.exec(select(PlacementRun).where(PlacementRun.published_at.is_not(None))  # type: ignore[union-attr]
                                     .order_by(PlacementRun.id))]
     gone = left_pool(session)
-    pool = [(t, e) for t, e in session.exec(select(TeacherRow, PoolEntry).join(
-        PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id).order_by(TeacherRow.teacher_id))
-        if e.placed_vacancy_id is None and t.teacher_id not in gone]
+    P = PoolEntry  # plain tuples: a state's pool is tens of thousands of rows
+    pool = [(tid, status, must_place) for tid, status, must_place, placed in session.execute(
+        select(P.teacher_id, P.status, P.must_place, P.placed_vacancy_id).order_by(P.teacher_id))
+        if placed is None and tid not in gone]
     open_posts = len(list(session.exec(select(VacancyRow.vacancy_id).where(VacancyRow.status == "open"))))
     return SeasonState(
         phase=row.phase, response_days=row.response_days, unanswered=row.unanswered,
         forced_placement=row.forced_placement, forced_allowed=forced_allowed(row), rounds=rounds,
         offers_by_status={s: n for s in OFFER_STATUSES if (n := sum(o.status == s for o in offers))},
         open_posts=open_posts,
-        pool_by_status=dict(sorted(Counter(e.status for _, e in pool).items())),
-        must_place_unplaced=[t.teacher_id for t, e in pool if e.must_place],
+        pool_by_status=dict(sorted(Counter(status for _, status, _ in pool).items())),
+        must_place_unplaced=[tid for tid, _, must_place in pool if must_place],
         left_pool=sorted(gone), pending=[o for o in offers if o.status == "pending"])
 
 
@@ -356,12 +361,33 @@ class RunLabel:
         return self.status + lawful
 
 
-def run_labels(session: Session, runs: list[PlacementRun]) -> dict[int, RunLabel]:
-    """Every run's label, against the data as it is now (one snapshot taken for all)."""
+#: The pool's snapshot hash as last computed, per database, with the fingerprint it was computed at.
+_CURRENT_HASH: dict[str, tuple[tuple, str]] = {}
+
+
+def current_snapshot_hash(session: Session) -> str:
+    """The hash of the pool as a round would see it now, for labels (a draft whose snapshot differs is stale).
+
+    Loading and hashing a state's pool takes tens of seconds, so it is recomputed only when the data may have
+    changed: a new audit-trail entry (every change writes one) or a row count that moved.  Publishing compares
+    the full hash itself, never this one."""
+    from sqlalchemy import func
+
     from staffing.store import load_district
 
-    current = load_district(session).snapshot_hash() if any(
-        r.status == "done" and not r.published_at for r in runs) else ""
+    fingerprint = (session.exec(select(func.max(AuditLog.id))).one(),
+                   *(session.exec(select(func.count()).select_from(table)).one()
+                     for table in (TeacherRow, PoolEntry, VacancyRow, OfferRow, RankingRow, TeacherPreferenceRow,
+                                   InterviewRow)))
+    key = str(session.get_bind().url)
+    if key not in _CURRENT_HASH or _CURRENT_HASH[key][0] != fingerprint:
+        _CURRENT_HASH[key] = (fingerprint, load_district(session).snapshot_hash())
+    return _CURRENT_HASH[key][1]
+
+
+def run_labels(session: Session, runs: list[PlacementRun]) -> dict[int, RunLabel]:
+    """Every run's label, against the data as it is now (one snapshot taken for all)."""
+    current = current_snapshot_hash(session) if any(r.status == "done" and not r.published_at for r in runs) else ""
     latest = max((r.id for r in session.exec(select(PlacementRun).where(PlacementRun.published_at.is_not(None)))  # type: ignore[union-attr]
                   if r.id is not None), default=0)
     out = {}

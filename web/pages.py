@@ -288,6 +288,13 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
         school_id = names.resolve_school(school)
         rows = _placement_rows(session, run_id, names, school_id, kind, teacher)
         r = review(session, run)
+        # the run was checked and audited when it was recorded, on this snapshot: its figures say whether the
+        # check and the audit need running again to list what they found (on a state each takes tens of seconds)
+        recorded = json.loads(run.figures_json or "{}")
+        found = [] if recorded.get("rule_violations") == 0 else r.violations
+        audit_violations = recorded.get("audit_violations")
+        if audit_violations is None:
+            audit_violations = sum(1 for a in r.audit if a.lawful_reason.startswith("VIOLATION"))
         must = [{**m, "certifications": names.certification_list(m["certifications"]), "why": spell(m["why"], names)}
                 for m in must_place_unplaced(r)]
         every_open = [{**u, "model": names.model(u["model"]), "certification": names.certification(u["certification"])}
@@ -295,7 +302,7 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
         cause = request.query_params.get("u_cause", "")
         unfilled = [u for u in every_open if not cause or u["cause"] == cause]
         violations = [{"rule": v.rule, "teacher_id": v.teacher_id, "teacher": names.teacher(v.teacher_id),
-                       "vacancy_id": v.vacancy_id or "", "detail": spell(v.detail, names)} for v in r.violations]
+                       "vacancy_id": v.vacancy_id or "", "detail": spell(v.detail, names)} for v in found]
         for name, data, columns in (("placements", rows, PLACEMENT_CSV), ("violations", violations, VIOLATION_COLUMNS), ("must_place", must, MUST_PLACE_COLUMNS),
                                     ("unfilled", unfilled, UNFILLED_COLUMNS)):
             if wants_csv(request, name):
@@ -307,9 +314,9 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
             unfilled=listing(request, "unfilled", unfilled, UNFILLED_COLUMNS, default_sort="school", prefix="u_",
                              filtered=bool(cause)),
             open_causes=Counter(u["cause"] for u in every_open).most_common(), open_cause=cause,
-            by_rule=violations_by_rule(r),
-            audit_violations=sum(1 for a in r.audit if a.lawful_reason.startswith("VIOLATION")),
-            empty_posts=sum(1 for v in r.violations if v.rule == "R-SENIORITY" and v.detail.startswith("left empty")),
+            by_rule=dict(sorted(Counter(v.rule for v in found).items())),
+            audit_violations=audit_violations,
+            empty_posts=sum(1 for v in found if v.rule == "R-SENIORITY" and v.detail.startswith("left empty")),
             violations=listing(request, "violations", violations, VIOLATION_COLUMNS, default_sort="rule", prefix="v_"),
             schools=sorted(names.schools.items(), key=lambda kv: kv[1]))
     return render(request, "hr_run.html", user, status=status, **context)

@@ -8,16 +8,19 @@ done run never changes, so its analysis is kept per process (bounded) instead of
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections import Counter, OrderedDict
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, select
 
+from solver import build_instance
 from solver.audit import AuditRow, seniority_audit
 from solver.checker import Violation, check
-from solver import build_instance
 from solver.instance import Instance
+from solver.policy import Policy
+from solver.result import Result
 from staffing.db_models import Placement, PlacementRun
 from staffing.domain import District
 from staffing.runs import run_snapshot, stored_result
@@ -27,13 +30,22 @@ _CACHE: OrderedDict[tuple[int, str], "RunReview"] = OrderedDict()
 _CACHE_SIZE = 4
 
 
-@dataclass
 class RunReview:
-    district: District
-    inst: Instance
-    placements: list[Placement]
-    audit: list[AuditRow]
-    violations: list[Violation]
+    """A recorded run read back: its snapshot, instance and placements; the seniority audit and the independent
+    rule check are computed when first asked for (on a state each takes tens of seconds)."""
+
+    def __init__(self, district: District, inst: Instance, placements: list[Placement], result: Result,
+                 policy: Policy):
+        self.district, self.inst, self.placements = district, inst, placements
+        self._result, self._policy = result, policy
+
+    @cached_property
+    def audit(self) -> list[AuditRow]:
+        return seniority_audit(self.district, self._result, self.inst)
+
+    @cached_property
+    def violations(self) -> list[Violation]:
+        return check(self.district, self._result.assignments, self._policy)
 
     @property
     def school_of(self) -> dict[str, str | None]:
@@ -41,7 +53,7 @@ class RunReview:
 
 
 def review(session: Session, run: PlacementRun) -> RunReview:
-    """The run's snapshot, instance, placements, seniority audit and independent rule check (cached)."""
+    """The run's snapshot, instance and placements, with its audit and rule check on demand (cached)."""
     key = (run.id or 0, run.snapshot_hash)
     if key in _CACHE:
         _CACHE.move_to_end(key)
@@ -50,8 +62,7 @@ def review(session: Session, run: PlacementRun) -> RunReview:
     inst = build_instance(district, policy)
     result = stored_result(session, run)
     placements = list(session.exec(select(Placement).where(Placement.run_id == run.id).order_by(Placement.teacher_id)))
-    out = RunReview(district, inst, placements, seniority_audit(district, result, inst),
-                    check(district, result.assignments, policy))
+    out = RunReview(district, inst, placements, result, policy)
     if run.status == "done":
         _CACHE[key] = out
         while len(_CACHE) > _CACHE_SIZE:
@@ -76,6 +87,10 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
     filled = {p.vacancy_id for p in r.placements if p.vacancy_id}
     unplaced = [r.district.teachers[p.teacher_id] for p in r.placements
                 if p.vacancy_id is None and p.teacher_id in r.district.teachers]
+    certified = Counter(c for t in unplaced for c in set(t.certifications))
+    allowed = np.zeros(len(r.inst.groups), np.int64)  # unplaced teachers a rule allows in each posting group
+    for t in unplaced:
+        allowed[r.inst.allowed_groups(t.teacher_id)] += 1
     out = []
     for v in sorted(r.district.vacancies.values(), key=lambda v: v.vacancy_id):
         if v.vacancy_id in filled:
@@ -87,12 +102,10 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
         subject = r.district.certifications[v.certification].name if v.certification in r.district.certifications \
             else v.certification
         model = model_name(rules.model)
-        certified = [t for t in unplaced if v.certification in t.certifications]
-        allowed = [t for t in certified if r.inst.edge(t.teacher_id, group.index) is not None]
-        if not certified:
+        n, may = certified[v.certification], int(allowed[group.index])
+        if not n:
             cause, why = "nobody left holds the subject", f"no teacher left unplaced holds {subject}"
-        elif not allowed:
-            n = len(certified)
+        elif not may:
             if rules.mutual_consent:
                 cause = "the committee ranked none of those left"
                 why = (f"{n} unplaced teacher(s) hold {subject}, but the committee ranked none of them and "
@@ -103,7 +116,7 @@ def unfilled_vacancies(r: RunReview) -> list[dict[str, Any]]:
                 why += ("" if rules.accepts_must_place else f", and {model} schools receive no forced placements")
         else:
             cause = "a higher-priority objective came first"
-            why = (f"{len(allowed)} unplaced teacher(s) could lawfully have taken it, but placing them here would "
+            why = (f"{may} unplaced teacher(s) could lawfully have taken it, but placing them here would "
                    "have cost a higher-priority objective (must-place, return rights or seniority) elsewhere")
         school = r.district.schools.get(v.school_id)
         out.append({"vacancy_id": v.vacancy_id, "school_id": v.school_id, "school": school.name if school else "",

@@ -67,17 +67,19 @@ def filter_pool(rows: list[PoolRow], status: str = "", certification: str = "", 
 
 def all_pool(session: Session) -> list[PoolRow]:
     """Teachers still in the pool: not holding a pending or accepted offer, not gone."""
-    schools = {s.school_id: s for s in session.exec(select(SchoolRow))}
+    region = dict(session.execute(select(SchoolRow.school_id, SchoolRow.region)).all())
     gone = left_pool(session)
     rows = []
-    for t, entry in session.exec(select(TeacherRow, PoolEntry).join(PoolEntry, PoolEntry.teacher_id == TeacherRow.teacher_id)
-                                 .order_by(TeacherRow.teacher_id)):
-        if entry.placed_vacancy_id or entry.status == "employed" or t.teacher_id in gone:
+    T, P = TeacherRow, PoolEntry  # plain tuples, not ORM objects: a state's pool is tens of thousands of rows
+    for (tid, name, certifications, since, salary, former, current, placed, status, must_place, return_rights,
+         entered) in session.execute(
+            select(T.teacher_id, T.name, T.certifications, T.seniority_date, T.salary, T.former_school_id,
+                   T.current_school_id, P.placed_vacancy_id, P.status, P.must_place, P.return_rights, P.entered_at)
+            .join(P, P.teacher_id == T.teacher_id).order_by(T.teacher_id)):
+        if placed or status == "employed" or tid in gone:
             continue  # holds an offer, on a school's roster, or refused a forced placement
-        home = schools.get(t.former_school_id or t.current_school_id or "")
-        rows.append(PoolRow(t.teacher_id, t.name, t.certifications, t.seniority_date.isoformat(), t.salary,
-                            entry.status, entry.must_place, entry.return_rights, t.former_school_id,
-                            home.region if home else "", _days(entry.entered_at)))
+        rows.append(PoolRow(tid, name, certifications, since.isoformat(), salary, status, must_place, return_rights,
+                            former, region.get(former or current or "", ""), _days(entered)))
     return rows
 
 
