@@ -25,6 +25,7 @@ Design and figures: ``docs/sparse_search.md``, ``benchmarks/README.md`` ("State 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -260,67 +261,77 @@ def _window(pairs: _Pairs, placed: np.ndarray, groups: np.ndarray, max_class_can
     return _Window(teachers, t, g, level, key, guard, returning, sp.g_school[g], value, need[teachers], threshold[groups], groups)
 
 
-def _solve_window(w: _Window, placed: np.ndarray, cap: np.ndarray, budget: float, wall_cap: float, seed: int
-                  ) -> tuple[np.ndarray | None, dict]:
-    """CP-SAT on one window, hinted with the current placement; the movable teachers' new groups (-1 unplaced),
-    or None when nothing better was found."""
+def _solve_window(w: _Window, placed: np.ndarray, cap: np.ndarray, budget: float, wall_cap: float, seed: int,
+                  linearization: int = 0) -> tuple[np.ndarray | None, dict]:
+    """CP-SAT on one window, hinted with the current placement (every variable, so the hint is a solution); the
+    movable teachers' new groups (-1 unplaced), or None when nothing better was found."""
     model = cp_model.CpModel()
     n = len(w.t)
+    pt, pg, level, school = w.t.tolist(), w.g.tolist(), w.level.tolist(), w.school.tolist()
+    guard, returning, key = w.guard.tolist(), w.returning.tolist(), w.key.tolist()
     x = [model.new_bool_var("") for _ in range(n)]
-    hint = placed[w.t] == w.g
+    hint = (placed[w.t] == w.g).tolist()
     for i in range(n):
-        model.add_hint(x[i], bool(hint[i]))
+        model.add_hint(x[i], hint[i])
     by_teacher: dict[int, list[int]] = {}
-    for i, tt in enumerate(w.t.tolist()):
+    for i, tt in enumerate(pt):
         by_teacher.setdefault(tt, []).append(i)
     by_group: dict[int, list[int]] = {}
     for i in np.argsort(w.key, kind="stable").tolist():
-        by_group.setdefault(int(w.g[i]), []).append(i)
+        by_group.setdefault(pg[i], []).append(i)
     for idx in by_teacher.values():
         model.add_at_most_one(x[i] for i in idx)
     # a teacher at a school ranked at least as high as level L: the sum of their pairs of level <= L; for R-RETURN
-    # (school >= 0), at that school or one ranked strictly higher (a listless holder must be at the school itself)
+    # (home >= 0), at that school or one ranked strictly higher (a listless holder must be at the school itself)
     at_least: dict[tuple[int, int, int], cp_model.LinearExprT] = {}
-    school = w.school
 
     def reached(tt: int, lev: int, home: int = -1):
-        if (tt, lev, home) not in at_least:
-            at_least[(tt, lev, home)] = sum(
-                x[i] for i in by_teacher.get(tt, [])
-                if (w.level[i] <= lev if home < 0 else (w.level[i] < lev or school[i] == home)))
+        if (tt, lev, home) not in at_least:  # one variable per (teacher, level): constraints stay short
+            mine = [i for i in by_teacher.get(tt, [])
+                    if (level[i] <= lev if home < 0 else (level[i] < lev or school[i] == home))]
+            if len(mine) <= 1:
+                at_least[(tt, lev, home)] = x[mine[0]] if mine else 0
+            else:
+                r = model.new_bool_var("")
+                model.add(r == cp_model.LinearExpr.sum([x[i] for i in mine]))
+                model.add_hint(r, any(hint[i] for i in mine))
+                at_least[(tt, lev, home)] = r
         return at_least[(tt, lev, home)]
 
-    need = dict(zip(w.teachers.tolist(), w.need.tolist()))
-    for tt, lev in need.items():
+    for tt, lev in zip(w.teachers.tolist(), w.need.tolist()):
         if lev < UNPLACED_LEVEL:
             model.add(reached(tt, lev) >= 1)
     threshold = dict(zip(w.groups.tolist(), w.threshold.tolist()))
     for g, idx in by_group.items():
         c = int(cap[g])
-        model.add(sum(x[i] for i in idx) <= c)
-        if not w.guard[idx].any() and threshold[g] >= OPEN:
+        if not any(guard[i] for i in idx) and threshold[g] >= OPEN:
+            model.add(cp_model.LinearExpr.sum([x[i] for i in idx]) <= c)
             continue
-        # prefix[k]: how many of the first k candidates (in priority order) hold a seat at g
-        prefix = [0]
+        # prefix[k]: how many of the first k candidates (in priority order) hold a seat at g; the last is <= c
+        prefix: list = [0]
+        held = 0
         for i in idx:
             v = model.new_int_var(0, c, "")
             model.add(v == prefix[-1] + x[i])
+            held += hint[i]
+            model.add_hint(v, held)
             prefix.append(v)
-        keys = w.key[idx]
+        keys = [key[i] for i in idx]
         for k, i in enumerate(idx):
-            if w.guard[i]:
-                ahead = int(np.searchsorted(keys, keys[k], "left"))  # strictly higher priority
-                home = int(school[i]) if w.returning[i] else -1
-                model.add(c * reached(int(w.t[i]), int(w.level[i]), home) + prefix[ahead] >= c)
+            if guard[i]:
+                ahead = bisect_left(keys, keys[k])  # strictly higher priority
+                home = school[i] if returning[i] else -1
+                model.add(c * reached(pt[i], level[i], home) + prefix[ahead] >= c)
         if threshold[g] < OPEN:
-            model.add(prefix[int(np.searchsorted(keys, threshold[g], "left"))] >= c)
+            model.add(prefix[bisect_left(keys, threshold[g])] >= c)
     model.maximize(sum(int(v) * x[i] for i, v in enumerate(w.value.tolist())))
-    current = int(w.value[hint].sum())
+    current = int(w.value[np.array(hint, bool)].sum())
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     solver.parameters.max_deterministic_time = max(budget, 0.01)
     solver.parameters.max_time_in_seconds = wall_cap
+    solver.parameters.linearization_level = linearization
     solver.parameters.symmetry_level = 0  # see solver/cpsat/search.py: presolve's symmetry detection may abort
     start = time.perf_counter()
     status = solver.solve(model)
@@ -343,7 +354,7 @@ def stage_values(sp: SparseInstance, placed: np.ndarray) -> tuple[int, ...]:
 
 
 def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress: Progress = silent, *,
-            max_posts: int = 700, max_class_candidates: int = 200, wall_factor: float = 20.0, seed: int = 0
+            max_posts: int = 300, max_class_candidates: int = 30, wall_factor: float = 20.0, seed: int = 0
             ) -> tuple[np.ndarray, SearchStats]:
     """A placement no worse (lexicographically: must-place, reserve, welfare) than ``placed`` that keeps every
     rule ``placed`` keeps, found by re-solving windows of schools with CP-SAT within ``time_limit`` deterministic
