@@ -47,7 +47,8 @@ class SearchStats:
 
     before: tuple[int, ...] = ()
     after: tuple[int, ...] = ()
-    windows: int = 0
+    passes: int = 0
+    windows: int = 0  # windows solved, over all passes
     windows_improved: int = 0
     deterministic_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -122,9 +123,10 @@ def _occupancy(pairs: _Pairs, placed: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 # -- windows ---------------------------------------------------------------------------------------------------
-def windows(sp: SparseInstance, max_posts: int) -> list[np.ndarray]:
+def windows(sp: SparseInstance, max_posts: int, shift: float = 0.0) -> list[np.ndarray]:
     """Runs of schools, region by region (schools in id order), each with at most about ``max_posts`` posts; as
-    arrays of group numbers.  A pool without regions is one region cut into runs."""
+    arrays of group numbers.  A pool without regions is one region cut into runs.  ``shift`` (0-1) moves the cuts
+    by that share of a run, so a later pass joins schools an earlier pass kept apart."""
     region = [getattr(sp.district.schools[s], "region", "") or "" for s in sp.school_ids]
     posts = np.bincount(sp.g_school, weights=sp.g_capacity, minlength=len(sp.school_ids))
     groups_of = np.split(np.argsort(sp.g_school, kind="stable"),
@@ -139,11 +141,11 @@ def windows(sp: SparseInstance, max_posts: int) -> list[np.ndarray]:
         pieces = max(1, int(np.ceil(total / max_posts)))
         target = total / pieces
         run: list[int] = []
-        acc = 0.0
+        acc = target * (1.0 - shift) if shift and pieces > 1 else 0.0
         for s in schools:
             run.append(s)
             acc += posts[s]
-            if acc >= target and len(out) < 10**9:
+            if acc >= target:
                 out.append(np.concatenate([groups_of[x] for x in run]))
                 run, acc = [], 0.0
         if run:
@@ -354,28 +356,45 @@ def stage_values(sp: SparseInstance, placed: np.ndarray) -> tuple[int, ...]:
 
 
 def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress: Progress = silent, *,
-            max_posts: int = 300, max_class_candidates: int = 30, wall_factor: float = 20.0, seed: int = 0
+            max_posts: int = 300, max_class_candidates: int = 30, window_seconds: float = 0.2,
+            wall_limit: float | None = None, wall_factor: float = 20.0, seed: int = 0
             ) -> tuple[np.ndarray, SearchStats]:
     """A placement no worse (lexicographically: must-place, reserve, welfare) than ``placed`` that keeps every
-    rule ``placed`` keeps, found by re-solving windows of schools with CP-SAT within ``time_limit`` deterministic
-    seconds in all (split evenly over the windows).  Deterministic for the same input unless a window's search
-    hits its wall-clock cap (``wall_factor`` times its budget, at least 10 s), which the stats report."""
+    rule ``placed`` keeps, found by re-solving windows of schools with CP-SAT, ``window_seconds`` each, pass after
+    pass (each pass's cuts shifted by half a window) until ``time_limit`` deterministic seconds are spent or a pass
+    improves nothing.  Deterministic for the same input unless the wall clock cuts it -- ``wall_limit`` seconds in
+    all, or a window's cap of ``wall_factor`` times its budget (at least 10 s) -- which the stats report."""
     start = time.perf_counter()
     placed = placed.astype(np.int64).copy()
     pairs = _Pairs(sp)
-    ws = windows(sp, max_posts)
-    stats = SearchStats(before=stage_values(sp, placed), windows=len(ws))
-    budget = time_limit / max(1, len(ws))
-    for n, groups in enumerate(ws, 1):
-        w = _window(pairs, placed, groups, max_class_candidates)
-        new, info = _solve_window(w, placed, sp.g_capacity, budget, max(10.0, wall_factor * budget), seed)
-        stats.deterministic_seconds += info["deterministic_seconds"]
-        stats.cut_by_wall_clock |= info["cut_by_wall_clock"]
-        if new is not None:
-            placed[w.teachers] = new
-            stats.windows_improved += 1
-        stats.per_window.append(info)
-        progress("improving windows", f"window {n} of {len(ws)}, {stats.windows_improved} improved")
+    stats = SearchStats(before=stage_values(sp, placed))
+    left = float(time_limit)
+    for n_pass in range(10**6):
+        ws = windows(sp, max_posts, 0.5 if n_pass % 2 else 0.0)
+        improved = 0
+        for n, groups in enumerate(ws, 1):
+            if left <= 0.01:
+                break
+            if wall_limit is not None and time.perf_counter() - start > wall_limit:
+                stats.cut_by_wall_clock = True
+                break
+            budget = min(window_seconds, left)
+            w = _window(pairs, placed, groups, max_class_candidates)
+            new, info = _solve_window(w, placed, sp.g_capacity, budget, max(10.0, wall_factor * budget), seed)
+            left -= info["deterministic_seconds"]
+            stats.windows += 1
+            stats.deterministic_seconds += info["deterministic_seconds"]
+            stats.cut_by_wall_clock |= info["cut_by_wall_clock"]
+            if new is not None:
+                placed[w.teachers] = new
+                improved += 1
+            stats.per_window.append({**info, "pass": n_pass + 1})
+            progress("improving windows", f"pass {n_pass + 1}, window {n} of {len(ws)}, "
+                                          f"{stats.windows_improved + improved} improved in all")
+        stats.windows_improved += improved
+        stats.passes = n_pass + 1
+        if not improved or left <= 0.01 or stats.cut_by_wall_clock:
+            break
     stats.after = stage_values(sp, placed)
     stats.wall_seconds = time.perf_counter() - start
     return placed, stats
