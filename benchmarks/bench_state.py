@@ -71,8 +71,10 @@ def main() -> None:
     taken = placed
     if args.search > 0:
         placed, stats = step(f"window search ({args.search:g} deterministic s)", improve, sp, placed, args.search)
-        print(f"  {stats.windows} windows, {stats.windows_improved} improved, {stats.deterministic_seconds:.1f}"
-              f" deterministic s, reproducible: {stats.reproducible}")
+        print(f"  {stats.passes} passes, {stats.windows} windows, {stats.windows_improved} improved,"
+              f" {stats.deterministic_seconds:.1f} deterministic s, reproducible: {stats.reproducible}")
+        for n, values in enumerate(stats.per_pass, 1):
+            print(f"  after pass {n}: (must-place, reserve, welfare) = {list(values)}")
     rows = step("assignments", assignments, sp, placed)
     violations = step("independent checker", check, district, rows, sp.policy)
     print(f"round (instance to checker): {time.perf_counter() - round_start:.1f} s wall, peak {peak_mb():.0f} MB")

@@ -54,6 +54,7 @@ class SearchStats:
     wall_seconds: float = 0.0
     cut_by_wall_clock: bool = False  # a window's search hit its wall-clock cap: the answer may not replay
     per_window: list[dict] = field(default_factory=list)
+    per_pass: list[tuple[int, ...]] = field(default_factory=list)  # stage values after each pass
 
     @property
     def reproducible(self) -> bool:
@@ -393,6 +394,7 @@ def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress:
                                           f"{stats.windows_improved + improved} improved in all")
         stats.windows_improved += improved
         stats.passes = n_pass + 1
+        stats.per_pass.append(stage_values(sp, placed))
         if not improved or left <= 0.01 or stats.cut_by_wall_clock:
             break
     stats.after = stage_values(sp, placed)
