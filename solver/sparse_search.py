@@ -362,8 +362,8 @@ def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress:
             ) -> tuple[np.ndarray, SearchStats]:
     """A placement no worse (lexicographically: must-place, reserve, welfare) than ``placed`` that keeps every
     rule ``placed`` keeps, found by re-solving windows of schools with CP-SAT, ``window_seconds`` each, pass after
-    pass (each pass's cuts shifted by half a window) until ``time_limit`` deterministic seconds are spent or a pass
-    improves nothing.  Deterministic for the same input unless the wall clock cuts it -- ``wall_limit`` seconds in
+    pass (each pass's cuts shifted by half a window; the first pass shares the budget out when it is short) until
+    ``time_limit`` deterministic seconds are spent or a pass improves nothing.  Deterministic for the same input unless the wall clock cuts it -- ``wall_limit`` seconds in
     all, or a window's cap of ``wall_factor`` times its budget (at least 10 s) -- which the stats report."""
     start = time.perf_counter()
     placed = placed.astype(np.int64).copy()
@@ -372,6 +372,8 @@ def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress:
     left = float(time_limit)
     for n_pass in range(10**6):
         ws = windows(sp, max_posts, 0.5 if n_pass % 2 else 0.0)
+        # the first pass covers every window even on a small budget: each gets its share
+        each = min(window_seconds, time_limit / len(ws)) if n_pass == 0 and ws else window_seconds
         improved = 0
         for n, groups in enumerate(ws, 1):
             if left <= 0.01:
@@ -379,7 +381,7 @@ def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress:
             if wall_limit is not None and time.perf_counter() - start > wall_limit:
                 stats.cut_by_wall_clock = True
                 break
-            budget = min(window_seconds, left)
+            budget = min(each, left)
             w = _window(pairs, placed, groups, max_class_candidates)
             new, info = _solve_window(w, placed, sp.g_capacity, budget, max(10.0, wall_factor * budget), seed)
             left -= info["deterministic_seconds"]
