@@ -79,3 +79,24 @@ def test_a_seniority_school_keeps_the_higher_priority_teacher_whatever_the_reser
         rows = {a.teacher_id: a.vacancy_id for a in assignments(sp, placed)}
         assert rows == {"DP": "V1"}
         assert check(d, assignments(sp, placed)) == []
+
+
+def test_a_teacher_outside_the_window_keeps_their_claim_on_a_seat_inside_it():
+    # windows {A1, A2} and {B1}.  DP2 sits at B1, their second choice, because the more senior DP1 holds A1.  Inside
+    # the first window the search could move DP1 (no list: every school alike) to A2 and give A1 to the well-paid
+    # new hire NH, placing one more district employee -- but DP2, fixed outside the window, ranks A1 first and comes
+    # before NH there, so that would be justified envy (R-SENIORITY).
+    d = district({"A1": "traditional", "A2": "traditional", "B1": "traditional"},
+                 [teacher("DP1", since="2000-01-01"), teacher("DP2", since="2010-01-01"),
+                  teacher("NH", since="2012-01-01", status="new_hire", salary=150_000)],
+                 {"VA1": ("A1", "MATH"), "VA2": ("A2", "MATH"), "VB1": ("B1", "MATH")},
+                 prefs={"DP2": ["A1", "B1"], "NH": ["A1"]})
+    sp = SparseInstance(d)
+    group = {sp.school_ids[s]: g for g, s in enumerate(sp.g_school.tolist())}
+    start = np.full(len(sp.teacher_ids), -1, np.int64)
+    start[sp.teacher_number["DP1"]], start[sp.teacher_number["DP2"]] = group["A1"], group["B1"]
+    assert check(d, assignments(sp, start)) == []  # a lawful start (NH unplaced)
+    assert [list(sp.g_school[w]) for w in windows(sp, 2)] == [[0, 1], [2]]
+    placed, stats = improve(sp, start, 1.0, max_posts=2)
+    assert check(d, assignments(sp, placed)) == []
+    assert placed[sp.teacher_number["NH"]] == -1 and stats.after == stats.before
