@@ -24,6 +24,7 @@ Design and figures: ``docs/sparse_search.md``, ``benchmarks/README.md`` ("State 
 
 from __future__ import annotations
 
+import math
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -96,7 +97,8 @@ class _Pairs:
 
     def guard(self, g: np.ndarray, found: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Class pairs never carry a return right (a listless holder's former school is explicit)."""
-        return np.where(found, self.e_guard[at] if len(self.e_guard) else False, self.sp.s_seniority[self.sp.g_school[g]])
+        class_guard = self.sp.s_seniority[self.sp.g_school[g]]
+        return np.where(found, self.e_guard[at] if len(self.e_guard) else False, class_guard)
 
     def values(self, t: np.ndarray, found: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Stage values (pairs x stages)."""
@@ -261,7 +263,8 @@ def _window(pairs: _Pairs, placed: np.ndarray, groups: np.ndarray, max_class_can
             cg = cg[in_w[cg] & (sp.g_school[cg] == sp.t_former[tt]) & sp.s_seniority[sp.g_school[cg]]]
             np.minimum.at(threshold, cg, sp.t_senior[tt])
     returning = np.where(found, sp.e_kinds[0][at] if len(sp.e_code) else False, False)
-    return _Window(teachers, t, g, level, key, guard, returning, sp.g_school[g], value, need[teachers], threshold[groups], groups)
+    return _Window(teachers, t, g, level, key, guard, returning, sp.g_school[g], value, need[teachers],
+                   threshold[groups], groups)
 
 
 def _solve_window(w: _Window, placed: np.ndarray, cap: np.ndarray, budget: float, wall_cap: float, seed: int,
@@ -363,8 +366,14 @@ def improve(sp: SparseInstance, placed: np.ndarray, time_limit: float, progress:
     """A placement no worse (lexicographically: must-place, reserve, welfare) than ``placed`` that keeps every
     rule ``placed`` keeps, found by re-solving windows of schools with CP-SAT, ``window_seconds`` each, pass after
     pass (each pass's cuts shifted by half a window; the first pass shares the budget out when it is short) until
-    ``time_limit`` deterministic seconds are spent or a pass improves nothing.  Deterministic for the same input unless the wall clock cuts it -- ``wall_limit`` seconds in
-    all, or a window's cap of ``wall_factor`` times its budget (at least 10 s) -- which the stats report."""
+    ``time_limit`` deterministic seconds are spent or a pass improves nothing.  Deterministic for the same input
+    unless the wall clock cuts it -- ``wall_limit`` seconds in all, or a window's cap of ``wall_factor`` times its
+    budget (at least 10 s) -- which the stats report."""
+    if not (0 < time_limit < math.inf):
+        raise ValueError(f"time_limit must be a positive, finite number of deterministic seconds, got {time_limit}")
+    if placed.shape != (len(sp.teacher_ids),):
+        raise ValueError(f"placed must hold one group (or -1) per teacher: {len(sp.teacher_ids)} values, "
+                         f"got shape {placed.shape}")
     start = time.perf_counter()
     placed = placed.astype(np.int64).copy()
     pairs = _Pairs(sp)

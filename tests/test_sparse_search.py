@@ -100,3 +100,12 @@ def test_a_teacher_outside_the_window_keeps_their_claim_on_a_seat_inside_it():
     placed, stats = improve(sp, start, 1.0, max_posts=2)
     assert check(d, assignments(sp, placed)) == []
     assert placed[sp.teacher_number["NH"]] == -1 and stats.after == stats.before
+
+
+@pytest.mark.parametrize("time_limit", [0.0, -1.0, float("inf"), float("nan")])
+def test_a_budget_that_is_not_a_positive_finite_number_is_refused_with_the_reason(time_limit):
+    sp = SparseInstance(generate("small", 7))
+    with pytest.raises(ValueError, match="time_limit must be a positive, finite number"):
+        improve(sp, deferred_acceptance(sp), time_limit)
+    with pytest.raises(ValueError, match="one group \\(or -1\\) per teacher"):
+        improve(sp, deferred_acceptance(sp)[:-1], 1.0)
