@@ -98,6 +98,20 @@ class BesideFigures:
 
 
 @dataclass
+class WindowSearchFigures:
+    """The sparse round's CP-SAT search, window by window (:mod:`solver.sparse_search`)."""
+    passes: int | None = None
+    windows: int | None = None
+    windows_improved: int | None = None
+    deterministic_seconds: float | None = None
+    wall_seconds: float | None = None
+    #: a window's search hit its wall-clock cap: the answer may not replay
+    cut_by_wall_clock: bool | None = None
+    #: stage values (must-place, reserve, welfare) before the search
+    before: list[int] | None = None
+
+
+@dataclass
 class WarmStarts:
     """The candidate starts' stage values (must-place, reserve, welfare) and the one the round took."""
     used: str = ""
@@ -159,6 +173,7 @@ class SolveFigures:
     warm_starts: WarmStarts | None = None
     pricing: PricingFigures | None = None
     bound_beside_search: BesideFigures | None = None
+    window_search: WindowSearchFigures | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,7 +185,7 @@ class SolveFigures:
             return cls()
         top = _known(cls, {k: v for k, v in data.items()
                            if k not in ("sizes", "stages", "settled_by_relaxation", "warm_starts", "pricing",
-                                        "bound_beside_search")}) or cls()
+                                        "bound_beside_search", "window_search")}) or cls()
         # earlier runs kept the sizes beside the other round figures
         top.sizes = _known(Sizes, data.get("sizes") if isinstance(data.get("sizes"), dict) else data) or Sizes()
         stages = data.get("stages") if isinstance(data.get("stages"), dict) else {}
@@ -180,6 +195,7 @@ class SolveFigures:
         top.warm_starts = WarmStarts.from_dict(data.get("warm_starts", data.get("candidates")))
         top.pricing = _known(PricingFigures, data.get("pricing"))
         top.bound_beside_search = _known(BesideFigures, data.get("bound_beside_search"))
+        top.window_search = _known(WindowSearchFigures, data.get("window_search"))
         return top
 
     @property
@@ -331,6 +347,11 @@ def describe_round(solve: SolveFigures) -> list[str]:
         lines.append(f"bound beside the search: {show('iterations', b.iterations)} Lagrangian iterations in "
                      f"{show('seconds', b.seconds)} on the core the search left idle (reserve bound "
                      f"{show('lagrangian_bound', b.bound)}; the round waited {show('waited', b.waited)} for them)")
+    if (ws := solve.window_search) is not None:
+        before = "/".join(f"{v:,}" for v in ws.before or ())
+        lines.append(f"window search: {ws.windows_improved} of {ws.windows} windows improved in {ws.passes} pass(es), "
+                     f"{show('deterministic_seconds', ws.deterministic_seconds)} deterministic s "
+                     f"({show('wall_time', ws.wall_seconds)}); before it (must-place/reserve/welfare) {before}")
     if (w := solve.warm_starts) and w.candidates:
         values = ", ".join(f"{name.replace('_', ' ')} {'/'.join(f'{v:,}' for v in vs)}"
                            for name, vs in w.candidates.items())

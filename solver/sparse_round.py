@@ -4,8 +4,8 @@
 placement used -- for the explanations, figures and seniority audit of a recorded run, listing only the pairs
 that say something (a listed school, a committee's ranking, a return right) and deriving a class member's
 indifferent pairs when asked.  :func:`solve` places the pool on :class:`solver.sparse.SparseInstance`: the best
-of plain and relaxation-guided deferred acceptance (stable, so every rule holds), each stage bounded by the flow
-relaxation, the proven gaps reported.
+of plain and relaxation-guided deferred acceptance (stable, so every rule holds), improved by CP-SAT window by
+window (:mod:`solver.sparse_search`), each stage bounded by the flow relaxation, the proven gaps reported.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 from solver.cpsat.stages import stages_of
 from solver.instance import Edge, Group, GroupPlacement, Instance
 from solver.progress import Progress, silent
-from solver.solve_figures import Sizes, SolveFigures, StageFigures, WarmStarts, gap
+from solver.solve_figures import Sizes, SolveFigures, StageFigures, WarmStarts, WindowSearchFigures, gap
 from solver.sparse import SparseInstance, best_deferred_acceptance, deferred_acceptance, relaxation_bound
+from solver.sparse_search import improve
 from staffing.domain import Teacher
 
 
@@ -117,26 +118,41 @@ class ListedInstance(Instance):
         return {ids[t]: int(dense[placed[t]]) for t in np.nonzero(placed >= 0)[0].tolist()}
 
 
+#: The share of the round's time limit given to the window search, in CP-SAT's deterministic seconds.
+SEARCH_SHARE = 2 / 3
+
+
 def solve(inst: ListedInstance, started: float | None = None,
           progress: Progress = silent) -> tuple[GroupPlacement, SolveFigures]:
-    """The round on the sparse instance: the best stable placement found and each stage's proven gap."""
+    """The round on the sparse instance: the best of plain and guided deferred acceptance, improved by CP-SAT
+    window by window (:mod:`solver.sparse_search`), and each stage's gap proven by the flow relaxation."""
     t0 = started or time.perf_counter()
     sp = inst.sparse
     z = sp.sizes
     progress("deferred acceptance", f"{z.pairs:,} pairs and classes where the dense instance would list "
                                     f"{z.dense_pairs:,} pairs")
     placed, starts = best_deferred_acceptance(sp)
-    stages = stages_of(inst.policy)
+    policy = inst.policy
+    budget = SEARCH_SHARE * policy.time_limit
+    progress("window search", f"CP-SAT on windows of schools, {budget:g} deterministic seconds")
+    # a reproducible round is cut by deterministic time only (a window's wall cap aside); a parallel one by the clock
+    wall = None if policy.search.reproducible else max(1.0, t0 + policy.time_limit - time.perf_counter())
+    placed, searched = improve(sp, placed, budget, progress, wall_limit=wall)
+    stages = stages_of(policy)
     progress("bounding each stage", "flow relaxation through the classes")
     bounds = {s: relaxation_bound(sp, s) for s in stages}
     values = {s: sp.placement_values(placed, s) for s in stages}
     return inst.placement(placed), SolveFigures(
         solver="sparse", time_limit=inst.policy.time_limit, wall_time=round(time.perf_counter() - t0, 3),
         restricted_pairs=None,  # no CP-SAT model: only the relaxation's bound holds for the whole problem
-        optimal=all(values[s] == bounds[s] for s in stages), reproducible=True,
+        optimal=all(values[s] == bounds[s] for s in stages), reproducible=searched.reproducible,
         sizes=Sizes(explicit_pairs=z.explicit_pairs, classes=z.classes, memberships=z.memberships,
                     class_arcs=z.class_arcs, dense_pairs=z.dense_pairs),
         warm_starts=WarmStarts(starts["used"], {k: v for k, v in starts.items() if k != "used"}),
+        window_search=WindowSearchFigures(
+            passes=searched.passes, windows=searched.windows, windows_improved=searched.windows_improved,
+            deterministic_seconds=round(searched.deterministic_seconds, 3), wall_seconds=round(searched.wall_seconds, 2),
+            cut_by_wall_clock=searched.cut_by_wall_clock, before=list(searched.before)),
         stages={s: StageFigures(objective=values[s], relaxation_bound=bounds[s],
                                 relaxation_gap=round(gap(bounds[s], values[s]), 6)) for s in stages})
 

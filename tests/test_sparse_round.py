@@ -55,15 +55,20 @@ def test_a_pool_over_the_limit_is_placed_on_the_sparse_instance_without_listing_
     result = solver.solve(d, policy, instance=inst)
     assert built == [] and isinstance(inst, ListedInstance)
     assert check(d, result.assignments, policy) == []
-    placed, _ = best_deferred_acceptance(inst.sparse)
-    assert {a.teacher_id: a.vacancy_id for a in result.placed} == \
-        {a.teacher_id: a.vacancy_id for a in to_result(inst, inst.placement(placed), "cpsat").placed}
+    start, _ = best_deferred_acceptance(inst.sparse)
     figures = result.solve
     assert figures.solver == "sparse" and figures.reproducible is True
-    for stage in STAGES:  # each stage's value and the relaxation bound that proves its gap
+    # the window search starts from the best deferred acceptance and never ends lexicographically worse
+    before = [inst.sparse.placement_values(start, stage) for stage in STAGES]
+    after = [figures.stages[stage].objective for stage in STAGES]
+    assert figures.window_search.before == before and after >= before
+    placement = {a.teacher_id: inst.vacancy_group[a.vacancy_id].index for a in result.placed}
+    for stage in STAGES:  # each stage's value at the placement recorded, and the relaxation bound that proves its gap
         row = figures.stages[stage]
-        assert row.objective == inst.sparse.placement_values(placed, stage)
+        assert row.objective == inst.value_of(placement, stage)
         assert row.relaxation_bound == relaxation_bound(inst.sparse, stage) >= row.objective
+    again = solver.solve(d, policy, instance=solver.build_instance(d, policy))  # reproducible: the same answer
+    assert again.assignments == result.assignments
     assert [p.stage for p in figures.proven_gaps()] == list(STAGES)
     # teacher-proposing deferred acceptance runs on it too; the baselines that need every pair say why not
     assert check(d, solver.solve(d, policy, "teacher_da", instance=inst).assignments, policy) == []
