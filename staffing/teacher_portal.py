@@ -197,6 +197,7 @@ def offers(session: Session, teacher_id: str) -> list[dict[str, object]]:
             "certification": vacancy.certification if vacancy else None, "kind": o.kind,
             "kind_words": KIND_WORDS.get(o.kind, o.kind), "deadline": o.deadline.strftime("%Y-%m-%d %H:%M UTC"),
             "status": o.status, "answered_at": o.answered_at.strftime("%Y-%m-%d %H:%M UTC") if o.answered_at else None,
+            "answered_by": o.answered_by,
             "vacated_vacancy_id": o.vacated_vacancy_id,
             "answers": list(OFFER_ANSWERS.get(o.kind, DEFAULT_OFFER_ANSWERS)) if o.id == newest_pending else [],
         })
