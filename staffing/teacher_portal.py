@@ -307,7 +307,10 @@ def why_not(inst: Instance, me, vacancy_id: str, occupant_id: str | None) -> str
     v = inst.district.vacancies[vacancy_id]
     if v.certification not in me.certifications:
         return f"certification: the post is in {v.certification}; you hold {', '.join(me.certifications)}"
-    group = inst.vacancy_group[vacancy_id]
+    group = inst.vacancy_group.get(vacancy_id)
+    if group is None:  # only posts the district fills have a group
+        return (f"the school fills its own posts outside the district's placement rounds "
+                f"({inst.school_rules(v.school_id).model.replace('_', ' ')})")
     rules = group.rules
     if not inst.kinds(me, group):
         if rules.mutual_consent:

@@ -110,3 +110,36 @@ def test_a_teacher_accepts_their_offer_with_a_click(browser, server, shots):  # 
         row = s.get(OfferRow, offer.id)
         assert row.status == "accepted" and row.answered_by == user
     page.close()
+
+
+def test_without_javascript_a_teacher_answers_an_offer_and_reorders_their_list(browser, server):  # noqa: F811
+    """JavaScript off: the same buttons are plain forms; each posts, comes back to /me and shows the outcome."""
+    base, _, (first, url) = server
+    with session_scope(url) as s:  # another teacher's pending offer than the htmx test's, so either order works
+        offer = s.exec(select(OfferRow).where(OfferRow.status == "pending", OfferRow.kind != "forced",
+                                              OfferRow.teacher_id != first.teacher_id).order_by(OfferRow.id)).first()
+        user = f"t.{offer.teacher_id}"
+        if s.get(UserRow, user) is None:
+            create_user(s, user, password_of(user), "teacher", teacher_id=offer.teacher_id)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password_of(user))
+    page.click("button[type=submit]")
+    assert page.url.endswith("/me")
+    page.locator(f"#offer-{offer.id} button[value=decline]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/me#offers")
+    assert f"Your offer of post {offer.vacancy_id} is now declined" in page.locator("#offers [role=status]").inner_text()
+    assert "declined" in page.locator(f"#offer-{offer.id}").inner_text()
+    with session_scope(url) as s:
+        row = s.get(OfferRow, offer.id)
+        assert row.status == "declined" and row.answered_by == user
+    before = schools_in_order(page)
+    if len(before) >= 2:
+        page.click(f"#preferences button[name='up-{before[-1]}']")
+        page.wait_for_load_state()
+        assert page.url.endswith("/me#preferences")
+        assert schools_in_order(page) == before[:-2] + [before[-1], before[-2]]
+    context.close()

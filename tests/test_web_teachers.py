@@ -469,3 +469,25 @@ def test_hr_reads_a_teachers_offers_on_their_page_linked_to_the_round(as_, tmp_p
         unoffered = next(t.teacher_id for t in s.exec(select(PoolEntry))
                          if not season.offers_for_teacher(s, t.teacher_id))
     assert "No offer yet" in hr.get(f"/hr/teachers/{unoffered}").text
+
+
+def test_a_teacher_who_listed_a_school_outside_the_district_reads_why_not_there(as_, tmp_path):
+    """A school the district does not fill (independent charter: no placement group) above the teacher's outcome:
+    the page explains it instead of failing on the missing group."""
+    from staffing.db_models import SchoolRow, VacancyRow
+
+    url = url_of(tmp_path)
+    as_()
+    with session_scope(url) as s:
+        outside = {sc.school_id for sc in s.exec(select(SchoolRow)) if sc.model == "independent_charter"}
+        certs = {v.certification for v in s.exec(select(VacancyRow)) if v.school_id in outside}
+        first = [p.teacher_id for p in s.exec(select(TeacherPreferenceRow).where(TeacherPreferenceRow.rank == 1))
+                 if p.school_id in outside]
+        listed = [tid for tid in first if set(s.get(TeacherRow, tid).certifications.split(";")) & certs]
+        for tid in listed:
+            if s.get(UserRow, f"t.{tid}") is None:
+                create_user(s, f"t.{tid}", password_of(f"t.{tid}"), "teacher", teacher_id=tid)
+    assert listed, "the seed has teachers who put an independent charter first and hold one of its subjects"
+    pages = [as_(f"t.{tid}").get("/me") for tid in listed]
+    assert [p.status_code for p in pages] == [200] * len(listed)
+    assert any("fills its own posts outside the district" in p.text for p in pages)
