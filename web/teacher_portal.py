@@ -15,6 +15,7 @@ from staffing.services import NotFound
 from staffing.teacher_portal import answer_own_offer, move_own_preference, offers, set_own_preferences, teacher_record
 from staffing.validation import ValidationError
 from web.deps import DB, User, own_teacher
+from web.names import Names
 from web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -25,7 +26,16 @@ api = APIRouter(prefix="/api/me", tags=["teacher"])
 def my_page(request: Request, user: User = Depends(own_teacher), session: Session = DB) -> HTMLResponse:
     """The teacher's page; after a plain form's answer it shows that answer's message once (post/redirect/get)."""
     flash = request.session.pop(FLASH, None) or {}
-    return render(request, "teacher.html", user, me=teacher_record(session, user.teacher_id), error=None, **flash)
+    return _page(request, "teacher.html", user, session, **flash)
+
+
+def _page(request: Request, template: str, user: User, session: Session, status: int = 200,
+          **context) -> HTMLResponse:
+    """``template`` (the page or one of its panels) with the teacher's record and the names of what it lists."""
+    context.setdefault("error", None)
+    return render(request, template, user, status=status, me=teacher_record(session, user.teacher_id),
+                  names=Names.load(session, teachers=False), unanswered=season.settings(session).unanswered,
+                  **context)
 
 
 #: the session key holding the message a plain (no-JavaScript) form's redirect shows on /me, once
@@ -54,14 +64,12 @@ def my_offer_answer(request: Request, offer_id: Annotated[str, Form()] = "", ans
     except (NotFound, season.SeasonError) as exc:
         session.rollback()
         status = 404 if isinstance(exc, NotFound) else 409
-        return render(request, "_offers.html" if _htmx(request) else "teacher.html", user, status=status,
-                      me=teacher_record(session, user.teacher_id), error=None, offer_error=str(exc),
-                      oob=_htmx(request))
+        return _page(request, "_offers.html" if _htmx(request) else "teacher.html", user, session, status=status,
+                     offer_error=str(exc), oob=_htmx(request))
     if not _htmx(request):
         request.session[FLASH] = {"offer_message": _answer_words(offer)}
         return RedirectResponse("/me#offers", status_code=303)
-    return render(request, "_offers.html", user, me=teacher_record(session, user.teacher_id), error=None,
-                  offer_message=_answer_words(offer), oob=True)
+    return _page(request, "_offers.html", user, session, offer_message=_answer_words(offer), oob=True)
 
 
 @pages.post("/me/preferences")
@@ -78,10 +86,8 @@ def my_preferences(request: Request, school_id: Annotated[str, Form()] = "", act
     if not _htmx(request):
         if error is None:
             return RedirectResponse("/me#preferences", status_code=303)
-        return render(request, "teacher.html", user, status=422, me=teacher_record(session, user.teacher_id),
-                      error=error)
-    return render(request, "_preferences.html", user, status=200 if error is None else 422,
-                  me=teacher_record(session, user.teacher_id), error=error)
+        return _page(request, "teacher.html", user, session, status=422, error=error)
+    return _page(request, "_preferences.html", user, session, status=200 if error is None else 422, error=error)
 
 
 class PreferencesBody(BaseModel):
