@@ -334,7 +334,7 @@ def test_interview_log_validates_and_reports_the_minimum(as_):
     p1 = as_("p1")
     url = "/schools/S0001/vacancies/V00001/interviews"
     ok = p1.post(url, data={"teacher_id": "T00002", "held_on": "2026-04-10"})
-    assert ok.status_code == 200 and "displaced applicant(s) interviewed" in ok.text
+    assert ok.status_code == 200 and "displaced teacher(s) interviewed" in ok.text
     future = p1.post(url, data={"teacher_id": "T00002", "held_on": "2999-01-01"})
     assert future.status_code == 422 and "in the future" in future.text
     garbled = p1.post(url, data={"teacher_id": "T00002", "held_on": "tomorrow"})
