@@ -98,12 +98,15 @@ def test_a_teacher_accepts_their_offer_with_a_click(browser, server, shots):  # 
     page = sign_in(browser, base, user, password_of(user))
     row = page.locator(f"#offer-{offer.id}")
     assert offer.vacancy_id in row.inner_text() and "pending" in row.inner_text()
+    assert "answer it under My offers" in page.locator("#my-record").inner_text()
     assert row.locator("button[value=decline]").count() == 1 and row.locator("button[value=refuse]").count() == 0
     page.screenshot(path=str(shots / "teacher-offer.png"), full_page=True)
     row.locator("button[value=accept]").click()
     page.wait_for_selector(f"text=Your offer of post {offer.vacancy_id} is now accepted")
     row = page.locator(f"#offer-{offer.id}")
     assert "accepted" in row.inner_text() and row.locator("button").count() == 0
+    assert "(offer accepted)" in page.locator("#my-record").inner_text()  # swapped out of band with the offers
+    assert page.locator("#my-record").count() == 1
     page.reload()  # saved, not only shown
     assert "accepted" in page.locator(f"#offer-{offer.id}").inner_text()
     with session_scope(url) as s:
