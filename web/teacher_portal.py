@@ -16,7 +16,7 @@ from staffing.teacher_portal import answer_own_offer, move_own_preference, offer
 from staffing.validation import ValidationError
 from web.deps import DB, User, own_teacher
 from web.names import Names
-from web.templating import render
+from web.templating import is_htmx, render
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/me", tags=["teacher"])
@@ -42,10 +42,6 @@ def _page(request: Request, template: str, user: User, session: Session, status:
 FLASH = "me_flash"
 
 
-def _htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 def _answer_words(offer) -> str:
     chain = f" Your former post is now open as vacancy {offer.vacated_vacancy_id}." if offer.vacated_vacancy_id else ""
     if offer.status == "refused":
@@ -64,9 +60,9 @@ def my_offer_answer(request: Request, offer_id: Annotated[str, Form()] = "", ans
     except (NotFound, season.SeasonError) as exc:
         session.rollback()
         status = 404 if isinstance(exc, NotFound) else 409
-        return _page(request, "_offers.html" if _htmx(request) else "teacher.html", user, session, status=status,
-                     offer_error=str(exc), oob=_htmx(request))
-    if not _htmx(request):
+        return _page(request, "_offers.html" if is_htmx(request) else "teacher.html", user, session, status=status,
+                     offer_error=str(exc), oob=is_htmx(request))
+    if not is_htmx(request):
         request.session[FLASH] = {"offer_message": _answer_words(offer)}
         return RedirectResponse("/me#offers", status_code=303)
     return _page(request, "_offers.html", user, session, offer_message=_answer_words(offer), oob=True)
@@ -83,7 +79,7 @@ def my_preferences(request: Request, school_id: Annotated[str, Form()] = "", act
     except ValidationError as exc:
         session.rollback()
         error = "; ".join(p.message for p in exc.problems)
-    if not _htmx(request):
+    if not is_htmx(request):
         if error is None:
             return RedirectResponse("/me#preferences", status_code=303)
         return _page(request, "teacher.html", user, session, status=422, error=error)
