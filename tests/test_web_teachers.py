@@ -459,6 +459,9 @@ def test_hr_reads_a_teachers_offers_on_their_page_linked_to_the_round(as_, tmp_p
         school = s.get(SchoolRow, offer.school_id).name
     assert school in section and offer.vacancy_id in section and "pending" in section
     assert f"{offer.deadline:%Y-%m-%d %H:%M}" in section
+    assert f'href="/hr/season?teacher={offer.teacher_id}#respond"' in section  # the season's picker, filled in
+    picker = hr.get(f"/hr/season?teacher={offer.teacher_id}").text
+    assert re.search(rf'name="teacher_id"[^>]*value="[^"]*\({offer.teacher_id}\)"', picker)
     assert me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"}).status_code == 200
     page = hr.get(f"/hr/teachers/{offer.teacher_id}").text
     section = page[page.index('id="offers"'):page.index("Placements across runs")]

@@ -364,7 +364,7 @@ OFFER_CSV = OFFER_COLUMNS + (Column("school_id", "school id"), Column("status", 
 
 
 def season_page(request: Request, user: User, session: Session, message: str | None = None,
-                error: str | None = None, status: int = 200) -> Response:
+                error: str | None = None, status: int = 200, answer_for: str = "") -> Response:
     """The season at a glance; pending offers paged with names (all of them as CSV), pickers by name."""
     season.lapse_due(session)
     state = season.state(session)
@@ -381,6 +381,8 @@ def season_page(request: Request, user: User, session: Session, message: str | N
                   phases=season.PHASES, message=message, error=error, statuses=STATUSES,
                   page=listing(request, "offers", offers, OFFER_COLUMNS, default_sort="deadline"),
                   answerable=by_name({o.teacher_id for o in state.pending}),
+                  answer_for=label(names.teacher(answer_for), answer_for)
+                  if answer_for in {o.teacher_id for o in state.pending} else "",
                   must_place=by_name(state.must_place_unplaced), left_pool=by_name(state.left_pool),
                   schools=sorted(names.schools.items(), key=lambda kv: kv[1]),
                   certifications=sorted(names.certifications.items(), key=lambda kv: kv[1]))
@@ -405,8 +407,9 @@ def season_action(request: Request, user: User, session: Session, action: Callab
 
 
 @router.get("/hr/season")
-def hr_season(request: Request, user: User = HR, session: Session = DB) -> Response:
-    return season_page(request, user, session)
+def hr_season(request: Request, teacher: str = "", user: User = HR, session: Session = DB) -> Response:
+    """``?teacher=`` fills the answer-on-their-behalf picker (the link on a teacher's page)."""
+    return season_page(request, user, session, answer_for=teacher)
 
 
 @router.post("/hr/season/advance")
