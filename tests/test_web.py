@@ -544,3 +544,9 @@ def test_committee_edits_work_as_plain_forms_and_as_htmx_panels(as_):
     assert 'role="alert"' not in ranking  # the reason shows in its own panel only
     htmx = p1.post(f"{url}/ranking", data={"teacher_id": "T00100", "action": "up"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and htmx.text.lstrip().startswith('<div id="ranking">') and "<html" not in htmx.text
+
+
+def test_compare_without_two_runs_says_what_to_do_instead_of_an_error(as_):
+    page = as_("hr").get("/hr/compare")
+    assert page.status_code == 200 and "Nothing to compare yet" in page.text and 'href="/hr/runs"' in page.text
+    assert 'role="alert">' not in page.text.replace('<div id="flash" class="error" role="alert" hidden>', "")

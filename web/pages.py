@@ -498,8 +498,6 @@ def hr_compare(request: Request, a: int | None = None, b: int | None = None, use
                 return csv_response(moved, MOVED_CSV, f"compare-{a}-{b}.csv")
             context.update(rows=compare_figures(run_a, run_b), run_a=run_a, run_b=run_b,
                            page=listing(request, "moved", moved, MOVED_COLUMNS, default_sort="teacher"))
-    elif len(done) < 2:
-        context["error"] = "Compare needs two finished runs: run a placement with another scenario first."
     return render(request, "hr_compare.html", user, **context)
 
 
