@@ -550,3 +550,11 @@ def test_compare_without_two_runs_says_what_to_do_instead_of_an_error(as_):
     page = as_("hr").get("/hr/compare")
     assert page.status_code == 200 and "Nothing to compare yet" in page.text and 'href="/hr/runs"' in page.text
     assert 'role="alert">' not in page.text.replace('<div id="flash" class="error" role="alert" hidden>', "")
+
+
+def test_a_refused_page_says_which_accounts_it_is_for(as_):
+    page = as_("union").get("/hr")
+    assert page.status_code == 403 and "a union account may not open this page: it is for HR accounts" in page.text
+    change = as_("union").post("/schools/S0001/vacancies/V00001/ballot", data={"teacher_id": "T00100", "action": "add"})
+    assert change.status_code == 403 and "may not make this change: it is for principal or committee member" \
+        in change.text
