@@ -465,7 +465,7 @@ def test_hr_reads_a_teachers_offers_on_their_page_linked_to_the_round(as_, tmp_p
     assert me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"}).status_code == 200
     page = hr.get(f"/hr/teachers/{offer.teacher_id}").text
     section = page[page.index('id="offers"'):page.index("Placements across runs")]
-    assert "declined" in section and f"by t.{offer.teacher_id}" in section
+    assert "declined" in section and f"by the teacher (t.{offer.teacher_id})" in section
     trail = page[page.index("Audit trail"):]
     assert "declined" in trail and f"t.{offer.teacher_id}" in trail  # the answer is in their audit trail
     with session_scope(url_of(tmp_path)) as s:  # a teacher no round placed: the empty state says why

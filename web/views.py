@@ -233,7 +233,7 @@ def audit(session: Session, run: PlacementRun, school_id: str = "", reason: str 
 def teacher(session: Session, teacher_id: str) -> dict:
     """Everything HR reads about one teacher: record, pool entry, preferences, rankings received, interviews,
     ballots naming them, their offers this season, placements across runs and the audit-trail rows about them."""
-    from staffing.db_models import AuditLog, BallotRow
+    from staffing.db_models import AuditLog, BallotRow, UserRow
     from staffing.teacher_portal import offers
 
     row = session.get(TeacherRow, teacher_id)
@@ -257,6 +257,7 @@ def teacher(session: Session, teacher_id: str) -> dict:
     placed = session.exec(select(Placement, PlacementRun).join(PlacementRun, PlacementRun.id == Placement.run_id)
                           .where(Placement.teacher_id == teacher_id).order_by(Placement.run_id.desc())).all()  # type: ignore[union-attr]
     own_offers = offers(session, teacher_id)  # settles what is past its deadline first, as the teacher sees it
+    own_accounts = set(session.exec(select(UserRow.username).where(UserRow.teacher_id == teacher_id)).all())
     about = (AuditLog.entity_id == teacher_id) | ((AuditLog.entity == "offer") & AuditLog.entity_id.in_(  # type: ignore[union-attr]
         [str(o["offer_id"]) for o in own_offers]))  # their answers are recorded against the offer
     trail = session.exec(select(AuditLog).where(about).order_by(AuditLog.id.desc())).all()  # type: ignore[union-attr]
@@ -270,7 +271,7 @@ def teacher(session: Session, teacher_id: str) -> dict:
             "ballots": ballots_,
             "placements": [{"run": run, "vacancy_id": p.vacancy_id, "school_id": p.school_id, "kind": p.kind,
                             "reason": p.reason} for p, run in placed],
-            "offers": own_offers, "trail": trail}
+            "offers": own_offers, "own_accounts": own_accounts, "trail": trail}
 
 
 def seniority(session: Session, certification: str) -> list[dict]:
