@@ -198,6 +198,7 @@ def offers(session: Session, teacher_id: str) -> list[dict[str, object]]:
             "certification": vacancy.certification if vacancy else None, "kind": o.kind,
             "kind_words": KIND_WORDS.get(o.kind, o.kind), "deadline": o.deadline.strftime("%Y-%m-%d %H:%M UTC"),
             "status": o.status, "answered_at": o.answered_at.strftime("%Y-%m-%d %H:%M UTC") if o.answered_at else None,
+            "answered_by": o.answered_by,
             "vacated_vacancy_id": o.vacated_vacancy_id,
             "answers": list(OFFER_ANSWERS.get(o.kind, DEFAULT_OFFER_ANSWERS)) if o.id == newest_pending else [],
         })
@@ -307,7 +308,10 @@ def why_not(inst: Instance, me, vacancy_id: str, occupant_id: str | None) -> str
     v = inst.district.vacancies[vacancy_id]
     if v.certification not in me.certifications:
         return f"certification: the post is in {v.certification}; you hold {', '.join(me.certifications)}"
-    group = inst.vacancy_group[vacancy_id]
+    group = inst.vacancy_group.get(vacancy_id)
+    if group is None:  # only posts the district fills have a group
+        return (f"the school fills its own posts outside the district's placement rounds "
+                f"({inst.school_rules(v.school_id).model.replace('_', ' ')})")
     rules = group.rules
     if not inst.kinds(me, group):
         if rules.mutual_consent:

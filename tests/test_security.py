@@ -286,35 +286,40 @@ def test_nul_bytes_in_form_fields_are_refused(as_, db_url):
     assert r.status_code in (404, 422)
 
 
-def test_ids_with_quotes_cannot_break_the_htmx_buttons():
-    """An id is put into hx-vals as JSON through tojson: quotes cannot end the attribute or the JSON string, so
-    a button acts on exactly its own id."""
-    import json
+def test_ids_with_quotes_cannot_break_the_ranking_buttons():
+    """An id goes into a hidden field's value, autoescaped: quotes cannot end the attribute, so each button's
+    form acts on exactly its own id (with or without htmx, which posts the same form)."""
     from html.parser import HTMLParser
 
     from web.names import Names
     from web.templating import templates
 
-    hostile = """T1", "action": "remove"}' onclick='alert(1)"""
+    hostile = """T1" name="action" value="remove"><input name='x' onclick='alert(1)"""
     from types import SimpleNamespace
 
     html = templates.env.get_template("_ranking.html").render(
         request=SimpleNamespace(session={}), user={"role": "hr"}, school_id="S1", vacancy={"vacancy_id": "V1"}, ranking=[hostile],
         rules={"mutual_consent": False}, error=None, candidates=[], names=Names({}, {}, {}, {}))
-    buttons: list[dict[str, str | None]] = []
+    forms: list[dict] = []
 
-    class Buttons(HTMLParser):
+    class Forms(HTMLParser):
         def handle_starttag(self, tag, attrs):
-            if tag == "button":
-                buttons.append(dict(attrs))
+            attrs = dict(attrs)
+            assert not any(k.startswith("on") for k in attrs), attrs  # no handler smuggled in
+            if tag == "form":
+                forms.append({"attrs": attrs, "fields": []})
+            elif tag == "input" and forms:
+                forms[-1]["fields"].append((attrs.get("name"), attrs.get("value")))
 
-    Buttons().feed(html)
-    moves = [b for b in buttons if "hx-vals" in b]
+    Forms().feed(html)
+    moves = [f for f in forms if dict(f["fields"]).get("teacher_id") is not None]
     assert len(moves) == 3
-    for button in moves:
-        assert "onclick" not in button
-        values = json.loads(button["hx-vals"])
-        assert values["teacher_id"] == hostile and values["action"] in ("up", "down", "remove")
+    for form in moves:
+        assert form["attrs"]["hx-post"] == form["attrs"]["action"] == "/schools/S1/vacancies/V1/ranking"
+        names = [name for name, _ in form["fields"]]
+        assert names.count("teacher_id") == 1 and names.count("action") == 1 and "x" not in names
+        fields = dict(form["fields"])
+        assert fields["teacher_id"] == hostile and fields["action"] in ("up", "down", "remove")
 
 
 def test_csv_exports_neutralise_formula_cells():

@@ -334,7 +334,7 @@ def test_interview_log_validates_and_reports_the_minimum(as_):
     p1 = as_("p1")
     url = "/schools/S0001/vacancies/V00001/interviews"
     ok = p1.post(url, data={"teacher_id": "T00002", "held_on": "2026-04-10"})
-    assert ok.status_code == 200 and "displaced applicant(s) interviewed" in ok.text
+    assert ok.status_code == 200 and "displaced teacher(s) interviewed" in ok.text
     future = p1.post(url, data={"teacher_id": "T00002", "held_on": "2999-01-01"})
     assert future.status_code == 422 and "in the future" in future.text
     garbled = p1.post(url, data={"teacher_id": "T00002", "held_on": "tomorrow"})
@@ -516,3 +516,45 @@ def test_principal_school_page_shows_the_schools_rule_row_and_waivers(as_):
     charter = as_("p1").get("/schools/S0001").text
     assert "no — the district neither fills its posts nor places teachers here" in charter
     assert "This model has no conditional autonomies." in charter
+
+
+def test_committee_edits_work_as_plain_forms_and_as_htmx_panels(as_):
+    """Without JavaScript a ranking, interview or ballot edit posts a form and comes back to the vacancy page
+    (303), or gets the page with the reason in that panel (422); htmx gets the panel alone."""
+    p1, c1 = as_("p1"), as_("c1")
+    url = "/schools/S0001/vacancies/V00001"
+    page = p1.get(url).text
+    for route in ("ranking", "interviews", "ballot", "adopt"):
+        assert f'method="post" action="{url}/{route}"' in page  # every control is a form
+    for client, route, data, anchor in ((p1, "ranking", {"teacher_id": "T00100", "action": "add"}, "ranking"),
+                                        (p1, "interviews", {"teacher_id": "T00002", "held_on": "2026-04-10"},
+                                         "interviews"),
+                                        (c1, "ballot", {"teacher_id": "T00100", "action": "add"}, "ballots")):
+        r = client.post(f"{url}/{route}", data=data, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"{url}#{anchor}", route
+    after = p1.get(url).text
+    ranking = after[after.index('<div id="ranking">'):after.index('<div id="interviews">')]
+    assert "T00100" in ranking
+    bad = p1.post(f"{url}/interviews", data={"teacher_id": "Nobody At All", "held_on": "2026-04-01"},
+                  follow_redirects=False)
+    assert bad.status_code == 422 and "<html" in bad.text
+    interviews = bad.text[bad.text.index('<div id="interviews">'):bad.text.index('<div id="ballots">')]
+    assert "Nobody At All" in interviews and 'role="alert"' in interviews
+    ranking = bad.text[bad.text.index('<div id="ranking">'):bad.text.index('<div id="interviews">')]
+    assert 'role="alert"' not in ranking  # the reason shows in its own panel only
+    htmx = p1.post(f"{url}/ranking", data={"teacher_id": "T00100", "action": "up"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and htmx.text.lstrip().startswith('<div id="ranking">') and "<html" not in htmx.text
+
+
+def test_compare_without_two_runs_says_what_to_do_instead_of_an_error(as_):
+    page = as_("hr").get("/hr/compare")
+    assert page.status_code == 200 and "Nothing to compare yet" in page.text and 'href="/hr/runs"' in page.text
+    assert 'role="alert">' not in page.text.replace('<div id="flash" class="error" role="alert" hidden>', "")
+
+
+def test_a_refused_page_says_which_accounts_it_is_for(as_):
+    page = as_("union").get("/hr")
+    assert page.status_code == 403 and "a union account may not open this page: it is for HR accounts" in page.text
+    change = as_("union").post("/schools/S0001/vacancies/V00001/ballot", data={"teacher_id": "T00100", "action": "add"})
+    assert change.status_code == 403 and "may not make this change: it is for principal or committee member" \
+        in change.text

@@ -376,3 +376,121 @@ def test_a_forced_placement_is_accepted_or_refused_never_declined(template, as_,
     assert r.status_code == 409 and "cannot be declined" in r.text
     r = me.post("/api/me/offers/answer", json={"offer_id": offer.id, "answer": "refuse"})
     assert r.status_code == 200 and r.json()["status"] == "refused" and "left the district pool" in r.json()["message"]
+
+
+def own_offer_client(as_, tmp_path, kind_not: str = "forced"):
+    """A signed-in teacher with a pending offer (not ``kind_not``) of the published round, and that offer."""
+    url = url_of(tmp_path)
+    as_()  # copies the template
+    offer = next(o for o in pending_offers(url) if o.kind != kind_not)
+    with session_scope(url) as s:
+        if s.get(UserRow, f"t.{offer.teacher_id}") is None:
+            create_user(s, f"t.{offer.teacher_id}", password_of(f"t.{offer.teacher_id}"), "teacher",
+                        teacher_id=offer.teacher_id)
+    return as_(f"t.{offer.teacher_id}"), offer
+
+
+def answer_rows(url: str, offer_id: int) -> list[AuditLog]:
+    with session_scope(url) as s:
+        return list(s.exec(select(AuditLog).where(AuditLog.entity == "offer", AuditLog.entity_id == str(offer_id))))
+
+
+def test_an_offer_answered_by_a_plain_form_redirects_back_with_its_message_once(as_, tmp_path):
+    """Without JavaScript: the form posts, the server answers 303 to /me, which shows the outcome one time."""
+    me, offer = own_offer_client(as_, tmp_path)
+    r = me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/me#offers"
+    page = me.get("/me").text
+    assert f"Your offer of post {offer.vacancy_id} is now declined" in page and 'role="status"' in page
+    assert f"Your offer of post {offer.vacancy_id}" not in me.get("/me").text  # shown once, not on every visit
+    with session_scope(url_of(tmp_path)) as s:
+        row = s.get(OfferRow, offer.id)
+        assert row.status == "declined" and row.answered_by == f"t.{offer.teacher_id}"
+    [audit] = answer_rows(url_of(tmp_path), offer.id)
+    assert audit.actor == f"t.{offer.teacher_id}" and audit.action == "declined"
+    # answering again by the plain form: the page with the reason (409), not a redirect; nothing more recorded
+    again = me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "accept"}, follow_redirects=False)
+    assert again.status_code == 409 and "no longer be answered" in again.text and "<html" in again.text
+    assert len(answer_rows(url_of(tmp_path), offer.id)) == 1
+
+
+def test_an_offer_answered_by_htmx_gets_the_offers_section_and_the_record(as_, tmp_path):
+    me, offer = own_offer_client(as_, tmp_path)
+    htmx = {"HX-Request": "true"}
+    r = me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "accept"}, headers=htmx,
+                follow_redirects=False)
+    assert r.status_code == 200 and "<html" not in r.text
+    assert r.text.lstrip().startswith('<section id="offers">')
+    assert f"Your offer of post {offer.vacancy_id} is now accepted" in r.text
+    assert 'id="my-record" hx-swap-oob="true"' in r.text  # the record's status changes with the answer
+    [audit] = answer_rows(url_of(tmp_path), offer.id)
+    assert audit.actor == f"t.{offer.teacher_id}" and audit.action == "accepted"
+    again = me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"}, headers=htmx)
+    assert again.status_code == 409 and 'role="alert"' in again.text and "<html" not in again.text
+    assert len(answer_rows(url_of(tmp_path), offer.id)) == 1
+
+
+def test_the_list_of_schools_works_by_plain_form_and_by_htmx(as_, tmp_path):
+    t = as_("t.T00001")
+    before = t.get("/api/me/record").json()["preferences"]
+    last = before[-1]["school_id"]
+    r = t.post("/me/preferences", data={"school_id": last, "action": "up"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/me#preferences"
+    after = [p["school_id"] for p in t.get("/api/me/record").json()["preferences"]]
+    assert after[-2] == last
+    page = t.get("/me").text
+    assert f'<form class="inline" method="post" action="/me/preferences"' in page  # the buttons are forms
+    refused = t.post("/me/preferences", data={"school_id": "NOPE", "action": "add"}, follow_redirects=False)
+    assert refused.status_code == 422 and "unknown school" in refused.text and "<html" in refused.text
+    partial = t.post("/me/preferences", data={"school_id": last, "action": "down"}, headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and partial.text.startswith('<div id="preferences">')
+    assert [p["school_id"] for p in t.get("/api/me/record").json()["preferences"]][-1] == last
+
+
+def test_hr_reads_a_teachers_offers_on_their_page_linked_to_the_round(as_, tmp_path, template):
+    _, _, run_id = template
+    me, offer = own_offer_client(as_, tmp_path)
+    hr = as_("hr")
+    page = hr.get(f"/hr/teachers/{offer.teacher_id}").text
+    section = page[page.index('id="offers"'):page.index("Placements across runs")]
+    assert f'href="/hr/runs/{run_id}"' in section and f'id="offer-{offer.id}"' in section
+    with session_scope(url_of(tmp_path)) as s:
+        from staffing.db_models import SchoolRow
+        school = s.get(SchoolRow, offer.school_id).name
+    assert school in section and offer.vacancy_id in section and "pending" in section
+    assert f"{offer.deadline:%Y-%m-%d %H:%M}" in section
+    assert f'href="/hr/season?teacher={offer.teacher_id}#respond"' in section  # the season's picker, filled in
+    picker = hr.get(f"/hr/season?teacher={offer.teacher_id}").text
+    assert re.search(rf'name="teacher_id"[^>]*value="[^"]*\({offer.teacher_id}\)"', picker)
+    assert me.post("/me/offers/answer", data={"offer_id": str(offer.id), "answer": "decline"}).status_code == 200
+    page = hr.get(f"/hr/teachers/{offer.teacher_id}").text
+    section = page[page.index('id="offers"'):page.index("Placements across runs")]
+    assert "declined" in section and f"by the teacher (t.{offer.teacher_id})" in section
+    trail = page[page.index("Audit trail"):]
+    assert "declined" in trail and f"t.{offer.teacher_id}" in trail  # the answer is in their audit trail
+    with session_scope(url_of(tmp_path)) as s:  # a teacher no round placed: the empty state says why
+        unoffered = next(t.teacher_id for t in s.exec(select(PoolEntry))
+                         if not season.offers_for_teacher(s, t.teacher_id))
+    assert "No offer yet" in hr.get(f"/hr/teachers/{unoffered}").text
+
+
+def test_a_teacher_who_listed_a_school_outside_the_district_reads_why_not_there(as_, tmp_path):
+    """A school the district does not fill (independent charter: no placement group) above the teacher's outcome:
+    the page explains it instead of failing on the missing group."""
+    from staffing.db_models import SchoolRow, VacancyRow
+
+    url = url_of(tmp_path)
+    as_()
+    with session_scope(url) as s:
+        outside = {sc.school_id for sc in s.exec(select(SchoolRow)) if sc.model == "independent_charter"}
+        certs = {v.certification for v in s.exec(select(VacancyRow)) if v.school_id in outside}
+        first = [p.teacher_id for p in s.exec(select(TeacherPreferenceRow).where(TeacherPreferenceRow.rank == 1))
+                 if p.school_id in outside]
+        listed = [tid for tid in first if set(s.get(TeacherRow, tid).certifications.split(";")) & certs]
+        for tid in listed:
+            if s.get(UserRow, f"t.{tid}") is None:
+                create_user(s, f"t.{tid}", password_of(f"t.{tid}"), "teacher", teacher_id=tid)
+    assert listed, "the seed has teachers who put an independent charter first and hold one of its subjects"
+    pages = [as_(f"t.{tid}").get("/me") for tid in listed]
+    assert [p.status_code for p in pages] == [200] * len(listed)
+    assert any("fills its own posts outside the district" in p.text for p in pages)

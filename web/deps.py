@@ -45,12 +45,21 @@ def current_user(request: Request, session: Session = DB) -> User:
     return User(row.username, row.role, row.school_id, row.display_name, row.teacher_id)
 
 
+#: a role as the refusal message names it
+ROLE_WORDS = {"hr": "HR", "principal": "principal", "committee": "committee member", "union": "union",
+              "teacher": "teacher"}
+
+
 def role(*allowed: str):
     """Dependency: the signed-in user, if their role is one of ``allowed``; 403 otherwise."""
 
-    def check(user: User = Depends(current_user)) -> User:
+    def check(request: Request, user: User = Depends(current_user)) -> User:
         if user.role not in allowed:
-            raise HTTPException(403, f"a {user.role} user may not do this")
+            what = "open this page" if request.method in ("GET", "HEAD") else "make this change"
+            words = [ROLE_WORDS.get(r, r) for r in allowed]
+            who = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+            raise HTTPException(403, f"a {ROLE_WORDS.get(user.role, user.role)} account may not {what}: "
+                                     f"it is for {who} accounts")
         return user
 
     return check

@@ -33,7 +33,7 @@ from staffing.services import (
 )
 from staffing.validation import ValidationError, parse_date, parse_float, parse_int
 from web import views
-from web.templating import render
+from web.templating import is_htmx, render
 from web.auth import change_password, sign_in
 from web.deps import (
     DB,
@@ -371,7 +371,7 @@ OFFER_CSV = OFFER_COLUMNS + (Column("school_id", "school id"), Column("status", 
 
 
 def season_page(request: Request, user: User, session: Session, message: str | None = None,
-                error: str | None = None, status: int = 200) -> Response:
+                error: str | None = None, status: int = 200, answer_for: str = "") -> Response:
     """The season at a glance; pending offers paged with names (all of them as CSV), pickers by name."""
     season.lapse_due(session)
     state = season.state(session)
@@ -388,6 +388,8 @@ def season_page(request: Request, user: User, session: Session, message: str | N
                   phases=season.PHASES, message=message, error=error, statuses=STATUSES,
                   page=listing(request, "offers", offers, OFFER_COLUMNS, default_sort="deadline"),
                   answerable=by_name({o.teacher_id for o in state.pending}),
+                  answer_for=label(names.teacher(answer_for), answer_for)
+                  if answer_for in {o.teacher_id for o in state.pending} else "",
                   must_place=by_name(state.must_place_unplaced), left_pool=by_name(state.left_pool),
                   schools=sorted(names.schools.items(), key=lambda kv: kv[1]),
                   certifications=sorted(names.certifications.items(), key=lambda kv: kv[1]))
@@ -412,8 +414,9 @@ def season_action(request: Request, user: User, session: Session, action: Callab
 
 
 @router.get("/hr/season")
-def hr_season(request: Request, user: User = HR, session: Session = DB) -> Response:
-    return season_page(request, user, session)
+def hr_season(request: Request, teacher: str = "", user: User = HR, session: Session = DB) -> Response:
+    """``?teacher=`` fills the answer-on-their-behalf picker (the link on a teacher's page)."""
+    return season_page(request, user, session, answer_for=teacher)
 
 
 @router.post("/hr/season/advance")
@@ -502,8 +505,6 @@ def hr_compare(request: Request, a: int | None = None, b: int | None = None, use
                 return csv_response(moved, MOVED_CSV, f"compare-{a}-{b}.csv")
             context.update(rows=compare_figures(run_a, run_b), run_a=run_a, run_b=run_b,
                            page=listing(request, "moved", moved, MOVED_COLUMNS, default_sort="teacher"))
-    elif len(done) < 2:
-        context["error"] = "Compare needs two finished runs: run a placement with another scenario first."
     return render(request, "hr_compare.html", user, **context)
 
 
@@ -586,6 +587,12 @@ def _vacancy_context(session: Session, school_id: str, vacancy_id: str) -> dict:
 @router.get("/schools/{school_id}/vacancies/{vacancy_id}")
 def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_reader),
                  session: Session = DB) -> Response:
+    return _vacancy_page(request, user, session, school_id, vacancy_id)
+
+
+def _vacancy_page(request: Request, user: User, session: Session, school_id: str, vacancy_id: str,
+                  errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    """The vacancy's page; ``errors`` shows a refused plain form's reason in its panel (by template name)."""
     context = _vacancy_context(session, school_id, vacancy_id)
     applicants = context["applicants"]
     rows = [{"name": c.name, "teacher_id": c.teacher_id, "applied": applicants.get(c.teacher_id),
@@ -596,14 +603,18 @@ def vacancy_page(request: Request, school_id: str, vacancy_id: str, user: User =
             for c in context["candidates"]]
     if wants_csv(request, "candidates"):
         return csv_response(rows, CANDIDATE_COLUMNS, f"candidates-{vacancy_id}.csv")
-    return render(request, "vacancy.html", user, school_id=school_id, error=None,
-                  page=listing(request, "candidates", rows, CANDIDATE_COLUMNS), **context)
+    return render(request, "vacancy.html", user, school_id=school_id, error=None, errors=errors or {},
+                  page=listing(request, "candidates", rows, CANDIDATE_COLUMNS), status=status, **context)
+
+
+#: the page anchor of each panel a committee edit answers with (where a plain form's redirect lands)
+PANEL_ANCHORS = {"_ranking.html": "ranking", "_interviews.html": "interviews", "_ballots.html": "ballots"}
 
 
 def vacancy_partial(request: Request, user: User, session: Session, school_id: str, vacancy_id: str,
-                    template: str, change: Callable[[], object]) -> HTMLResponse:
-    """Apply one committee edit and answer with the panel htmx swaps in; bad input is an inline message
-    (422) and writes nothing."""
+                    template: str, change: Callable[[], object]) -> Response:
+    """Apply one committee edit; htmx gets the panel to swap in, a plain form (no JavaScript) is sent back to
+    the vacancy's page.  Bad input is a message in the panel (422) and writes nothing."""
     views.vacancy(session, school_id, vacancy_id)  # 404 unless the vacancy is at this school
     error = None
     try:
@@ -614,6 +625,11 @@ def vacancy_partial(request: Request, user: User, session: Session, school_id: s
     except ValueError as exc:  # a date that does not parse, or a committee rule that cannot decide yet
         session.rollback()
         error = str(exc)
+    if not is_htmx(request):
+        if error is None:
+            return RedirectResponse(f"/schools/{school_id}/vacancies/{vacancy_id}#{PANEL_ANCHORS[template]}",
+                                    status_code=303)
+        return _vacancy_page(request, user, session, school_id, vacancy_id, {template: error}, status=422)
     return render(request, template, user, school_id=school_id, error=error,
                   **_vacancy_context(session, school_id, vacancy_id), status=200 if error is None else 422)
 
@@ -626,7 +642,7 @@ def _teacher(session: Session, text: str) -> str:
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ranking")
 def rank(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_access),
-         session: Session = DB) -> HTMLResponse:
+         session: Session = DB) -> Response:
     """One click on the committee's ranking (add, remove, up, down)."""
     tid = _teacher(session, teacher_id)
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
@@ -636,7 +652,7 @@ def rank(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotate
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/interviews")
 def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
               held_on: Annotated[str, Form()] = "", user: User = Depends(school_access),
-              session: Session = DB) -> HTMLResponse:
+              session: Session = DB) -> Response:
     when = held_on or date.today().isoformat()
     tid = _teacher(session, teacher_id)
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_interviews.html",
@@ -647,7 +663,7 @@ def interview(request: Request, school_id: str, vacancy_id: str, teacher_id: Ann
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/ballot")
 def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotated[str, Form()] = "",
          action: Annotated[str, Form()] = "", user: User = Depends(school_voter),
-         session: Session = DB) -> HTMLResponse:
+         session: Session = DB) -> Response:
     """One click on the signed-in member's own ballot."""
     tid = _teacher(session, teacher_id)
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ballots.html",
@@ -656,7 +672,7 @@ def vote(request: Request, school_id: str, vacancy_id: str, teacher_id: Annotate
 
 @router.post("/schools/{school_id}/vacancies/{vacancy_id}/adopt")
 def adopt(request: Request, school_id: str, vacancy_id: str, user: User = Depends(school_access),
-          session: Session = DB) -> HTMLResponse:
+          session: Session = DB) -> Response:
     """Make the committee's ranking what its rule decides from the ballots."""
     return vacancy_partial(request, user, session, school_id, vacancy_id, "_ranking.html",
                            lambda: adopt_committee_decision(session, vacancy_id, user.username))

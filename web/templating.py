@@ -26,3 +26,8 @@ templates.env.globals["csrf_token"] = csrf_value
 def render(request: Request, name: str, user: object | None, status: int = 200, **context) -> HTMLResponse:
     """A page: the template with the signed-in user (None on the sign-in page) and the handler's context."""
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status)
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request (it wants a panel to swap in), as opposed to a plain form's (it wants a page)."""
+    return request.headers.get("hx-request") == "true"

@@ -240,8 +240,9 @@ def audit(session: Session, run: PlacementRun, school_id: str = "", reason: str 
 
 def teacher(session: Session, teacher_id: str) -> dict:
     """Everything HR reads about one teacher: record, pool entry, preferences, rankings received, interviews,
-    ballots naming them, placements across runs and the audit-trail rows about them."""
-    from staffing.db_models import AuditLog, BallotRow
+    ballots naming them, their offers this season, placements across runs and the audit-trail rows about them."""
+    from staffing.db_models import AuditLog, BallotRow, UserRow
+    from staffing.teacher_portal import offers
 
     row = session.get(TeacherRow, teacher_id)
     if row is None:
@@ -263,8 +264,11 @@ def teacher(session: Session, teacher_id: str) -> dict:
                             .order_by(BallotRow.vacancy_id, BallotRow.voter)).all()
     placed = session.exec(select(Placement, PlacementRun).join(PlacementRun, PlacementRun.id == Placement.run_id)
                           .where(Placement.teacher_id == teacher_id).order_by(Placement.run_id.desc())).all()  # type: ignore[union-attr]
-    trail = session.exec(select(AuditLog).where(AuditLog.entity_id == teacher_id)
-                         .order_by(AuditLog.id.desc())).all()  # type: ignore[union-attr]
+    own_offers = offers(session, teacher_id)  # settles what is past its deadline first, as the teacher sees it
+    own_accounts = set(session.exec(select(UserRow.username).where(UserRow.teacher_id == teacher_id)).all())
+    about = (AuditLog.entity_id == teacher_id) | ((AuditLog.entity == "offer") & AuditLog.entity_id.in_(  # type: ignore[union-attr]
+        [str(o["offer_id"]) for o in own_offers]))  # their answers are recorded against the offer
+    trail = session.exec(select(AuditLog).where(about).order_by(AuditLog.id.desc())).all()  # type: ignore[union-attr]
     return {"teacher": row, "entry": entry,
             "preferences": [{"rank": p.rank, "school_id": s.school_id, "school": s.name, "model": s.model} for p, s in prefs],
             "rankings": [{"vacancy_id": v.vacancy_id, "school_id": s.school_id, "school": s.name,
@@ -275,7 +279,7 @@ def teacher(session: Session, teacher_id: str) -> dict:
             "ballots": ballots_,
             "placements": [{"run": run, "vacancy_id": p.vacancy_id, "school_id": p.school_id, "kind": p.kind,
                             "reason": p.reason} for p, run in placed],
-            "trail": trail}
+            "offers": own_offers, "own_accounts": own_accounts, "trail": trail}
 
 
 def seniority(session: Session, certification: str) -> list[dict]:
