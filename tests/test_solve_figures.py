@@ -13,8 +13,8 @@ from solver.solve_figures import FIGURES, SolveFigures, StageFigures, WarmStarts
 from staffing.db import session_scope
 from staffing.db_models import PlacementRun
 from staffing.seed import generate
-from tests.conftest import fresh_postgres
-from tests.web_support import build_template, client_for, seed_web_db
+from tests.test_web import db_url, template  # noqa: F401 - the web tests' database fixtures
+from tests.web_support import client_for
 
 #: ``figures_json["solve"]`` of a run recorded before the figures were typed (the small generated district, seed
 #: 3, a restricted model): sizes beside the other figures, warm starts flat, keys absent where not computed, no
@@ -117,20 +117,6 @@ def test_one_table_names_and_writes_every_figure():
 
 
 # --- an old run's page ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return build_template(tmp_path_factory.mktemp("webtemplate"))
-
-
-@pytest.fixture
-def db_url(backend, tmp_path):
-    if backend == "postgresql":
-        url = fresh_postgres()
-        seed_web_db(url)
-        return url
-    return f"sqlite:///{tmp_path / 'web.db'}"
 
 
 def test_a_run_recorded_before_the_figures_were_typed_still_renders(template, tmp_path, db_url):
