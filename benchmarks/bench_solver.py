@@ -18,7 +18,7 @@ from solver.checker import check
 from solver.figures import compute
 from solver.instance import Instance
 from solver.policy import scenario
-from solver.progress import describe
+from solver.progress import describe as describe_step
 from solver.solve_figures import describe, describe_gap
 from staffing.runs import reserve_cost_floor
 from staffing.seed import generate
@@ -39,7 +39,7 @@ class Timeline:
             self.end()
             self.step = step
             if self.show:
-                print(f"      [{self.at - self.t0:6.1f} s] {describe(step, detail)}", flush=True)
+                print(f"      [{self.at - self.t0:6.1f} s] {describe_step(step, detail)}", flush=True)
 
     def end(self) -> None:
         now = time.perf_counter()
