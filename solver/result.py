@@ -105,10 +105,11 @@ def explain_unplaced(inst: Instance, teacher_id: str, placement: GroupPlacement)
         if zone:
             parts.append(f"they belong to {zone_name(zone)} and may be placed only at its schools")
         text = f"no post they may take: of {posts} posts in their certification, " + " and ".join(parts)
-        if t.must_place:
+        if t.must_place:  # where they may go at all: their zone's schools, if they are bound to one
             exempt = sorted({g.rules.model for c in t.certifications for g in inst.groups_by_cert.get(c, [])
-                             if not g.rules.accepts_must_place})
-            text += f"; none can receive a forced placement (models exempt: {', '.join(exempt)})"
+                             if not g.rules.accepts_must_place and (not zone or g.rules.zone == zone)})
+            where = "of the zone's schools" if zone else ""
+            text += f"; none {where + ' ' if where else ''}can receive a forced placement (models exempt: {', '.join(exempt)})"
         return text + keep
     capacity, seniority, school = inst.group_arrays
     by_seniority = int(capacity[allowed][seniority[allowed]].sum())

@@ -150,6 +150,12 @@ def test_a_zone_teacher_reaches_only_the_zones_schools(scenario):
     assert any(a.teacher_id == "F" and a.school_id == "T" for a in rows)
     if scenario == "all_traditional":  # the zone school now takes forced and assigned teachers: the senior one
         assert {a.teacher_id for a in rows if a.school_id == "Z2"} == {"D"}
+    else:  # the must-place teacher's reason names the zone's exempt schools, not the traditional school outside it
+        from solver import solve
+        reason = solve(d, SCENARIOS[scenario]).by_teacher["D"].reason
+        assert "belong to the Springfield empowerment zone" in reason
+        assert reason.endswith("none of the zone's schools can receive a forced placement (models exempt: "
+                               "springfield_empowerment)")
 
 
 def test_outside_candidates_only_take_outside_hires_where_allowed_and_ranked_behind_the_pool():

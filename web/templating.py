@@ -16,6 +16,8 @@ from web.security import csrf_field, csrf_value
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["fromjson"] = lambda text: json.loads(text or "{}")
+# a count as a reader takes it in: 37,880 (anything not an integer is shown as it is)
+templates.env.filters["count"] = lambda n: f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else n
 templates.env.globals["waiting_for_solver"] = waiting_for_solver
 templates.env.globals["seconds_since_start"] = seconds_since_start
 templates.env.globals["search_mode"] = search_mode
