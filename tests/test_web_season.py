@@ -40,6 +40,11 @@ def test_season_page_refuses_bad_input_inline_and_changes_nothing(as_, url):
     hr = as_("hr")
     page = hr.get("/hr/season")
     assert page.status_code == 200 and "phase preferences" in page.text
+    # the must-place teachers still unplaced: the first 20 by name, the rest behind the pool's must-place filter
+    n = int(page.text.split('id="must-place-unplaced">')[1].split("<")[0])
+    listed = page.text.split("Must-place still unplaced:")[1].split("</p>")[0]
+    assert n > 0 and listed.count('href="/hr/teachers/') == min(n, 20)
+    assert ('more (<a href="/hr?flag=must_place">' in listed) == (n > 20)
     assert "now in phase interviews" in hr.post("/hr/season/advance", data={"to": "interviews"}).text
     back = hr.post("/hr/season/advance", data={"to": "preferences"})
     assert back.status_code == 409 and "cannot go back" in back.text
@@ -98,3 +103,19 @@ def test_publish_needs_confirmation_and_principals_see_only_published_placements
     assert "Run #1:" in union.get("/audit").text  # opens on the published round, not the newer draft
     with session_scope(url) as s:
         assert len(list(s.exec(select(OfferRow)))) > 0
+
+
+def test_season_page_names_twenty_must_place_teachers_and_links_the_rest(as_, url):
+    hr = as_("hr")
+    page = hr.get("/hr/season")
+    n = int(page.text.split('id="must-place-unplaced">')[1].split("<")[0])
+    for i in range(max(0, 21 - n)):  # registered must-place teachers join the unplaced until there are 21 or more
+        added = hr.post("/hr/season/teachers", data={"teacher_id": f"TMP{i}", "name": f"Must {i}",
+                                                     "certifications": "MATH", "seniority_date": "2001-01-01",
+                                                     "salary": "60000", "status": "displaced", "must_place": "1"})
+        assert added.status_code == 200, added.text
+    page = hr.get("/hr/season")
+    n = int(page.text.split('id="must-place-unplaced">')[1].split("<")[0])
+    listed = page.text.split("Must-place still unplaced:")[1].split("</p>")[0]
+    assert n > 20 and listed.count('href="/hr/teachers/') == 20
+    assert f'and {n - 20} more (<a href="/hr?flag=must_place">all of them in the pool</a>)' in listed
