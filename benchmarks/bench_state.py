@@ -56,6 +56,7 @@ def main() -> None:
     step = Steps()
     district = (step(f"read {args.bundle}", read_bundle, args.bundle) if args.bundle
                 else step(f"generate --size {args.size}", generate, args.size, args.seed))
+    district = district.pool()  # employed teachers (rosters) are never placed: as `staffing import` keeps them out
     print(f"  {len(district.schools):,} schools, {len(district.teachers):,} teachers, {len(district.vacancies):,} posts,"
           f" {len(district.preferences):,} preferences ({len(district.preferences) / len(district.teachers):.2f} a teacher)")
     round_start = time.perf_counter()
