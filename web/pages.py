@@ -314,7 +314,7 @@ def _run_page(request: Request, run_id: int, user: User, session: Session, messa
             unfilled=listing(request, "unfilled", unfilled, UNFILLED_COLUMNS, default_sort="school", prefix="u_",
                              filtered=bool(cause)),
             open_causes=Counter(u["cause"] for u in every_open).most_common(), open_cause=cause,
-            by_rule=dict(sorted(Counter(v.rule for v in found).items())),
+            by_rule=violations_by_rule(found),
             audit_violations=audit_violations,
             empty_posts=sum(1 for v in found if v.rule == "R-SENIORITY" and v.detail.startswith("left empty")),
             violations=listing(request, "violations", violations, VIOLATION_COLUMNS, default_sort="rule", prefix="v_"),
@@ -756,7 +756,7 @@ def audit_page(request: Request, run: int | None = None, school: str = "", schoo
                                     filtered=bool(school or certification or reason or teacher)),
                        hidden=hidden, violations=sum(1 for x in rows if x["lawful_reason"].startswith("VIOLATION")),
                        all_violations=sum(1 for a in r.audit if a.lawful_reason.startswith("VIOLATION")),
-                       by_rule=violations_by_rule(r), figures=views.run_figures(record))
+                       by_rule=violations_by_rule(r.violations), figures=views.run_figures(record))
     return render(request, "audit.html", user, **context)
 
 
