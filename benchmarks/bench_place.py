@@ -64,24 +64,19 @@ def main() -> None:
 
 
 def report(db: Path) -> None:
-    """The recorded run's figures, from the database."""
+    """The recorded run's figures, from the database: each stage's value and its tightest proven gap."""
     import sqlite3
+
+    from solver.solve_figures import SolveFigures, describe_gap
 
     row = sqlite3.connect(db).execute("select figures_json from placement_run order by id desc limit 1").fetchone()
     figures = json.loads(row[0])
-    solve = figures.get("solve") or {}
-    print(f"recorded: solver {solve.get('solver')}, wall time in the solver {solve.get('wall_time')} s, "
+    solve = SolveFigures.from_dict(figures.get("solve"))
+    print(f"recorded: solver {solve.solver}, wall time in the solver {solve.wall_time} s, "
           f"{figures.get('placed'):,} placed of {figures.get('teachers'):,} teachers, "
           f"{figures.get('rule_violations')} rule violations (independent checker)")
-    for stage, r in (solve.get("stages") or {}).items():
-        # CP-SAT's own bound holds for the whole problem only where its model kept every pair
-        keys = ("lp_bound", "lagrangian_bound", "relaxation_bound") + \
-            (("model_bound",) if solve.get("restricted_pairs") is False else ())
-        bounds = {k: r[k] for k in keys if r.get(k) is not None}
-        best = min(bounds.values()) if bounds else None
-        gap = abs(best - r["objective"]) / max(1, abs(best)) if best is not None else None
-        print(f"  {stage:<11} {r['objective']:>12,}   bounds {bounds}   "
-              f"{'' if gap is None else f'tightest gap {gap:.2%}'}")
+    for proven in solve.proven_gaps():
+        print(f"  {describe_gap(proven)}")
 
 
 if __name__ == "__main__":
