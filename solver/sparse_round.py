@@ -100,13 +100,18 @@ class ListedInstance(Instance):
         """The dense group index of each sparse group (matched by their posts)."""
         return np.array([self.vacancy_group[vids[0]].index for vids in self.sparse.group_vacancies], np.int64)
 
+    @cached_property
+    def _sparse_group(self) -> np.ndarray:
+        """The sparse group index of each dense group: the inverse of :attr:`_dense_group`."""
+        out = np.empty(len(self.groups), np.int64)
+        out[self._dense_group] = np.arange(len(self._dense_group))
+        return out
+
     def _sparse_placed(self, placement: GroupPlacement) -> np.ndarray:
         sp = self.sparse
-        sparse_of = np.empty(len(self.groups), np.int64)
-        sparse_of[self._dense_group] = np.arange(len(self._dense_group))
         placed = np.full(len(sp.teacher_ids), -1, np.int64)
         for tid, g in placement.items():
-            placed[sp.teacher_number[tid]] = sparse_of[g]
+            placed[sp.teacher_number[tid]] = self._sparse_group[g]
         return placed
 
     def value_of(self, placement: GroupPlacement, stage: str) -> int:
